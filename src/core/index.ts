@@ -1,0 +1,4 @@
+// core: errors, clock, counters. Imports nothing; everything else may import it.
+export * from './errors.js';
+export * from './clock.js';
+export * from './counters.js';
