@@ -2,3 +2,4 @@
 export * from './errors.js';
 export * from './clock.js';
 export * from './counters.js';
+export * from './worker-url.js';
