@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './clock.js';
 export * from './counters.js';
 export * from './worker-url.js';
+export * from './frame-port.js';

@@ -1,0 +1,55 @@
+/**
+ * Loads our TAP addon (native/tap.c, built at `npm ci` by native/build.mjs) and, when it cannot be
+ * used, says exactly why. The TAP commands print that reason; nothing else in the project needs
+ * the addon.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** What the C side exports (native/tap.c). */
+export interface TapAddon {
+  /** Opens /dev/net/tun blocking with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR; throws an Error with an errno `code`. */
+  open(name: string, vnetHdrLen: number, offloads: number): { fd: number; name: string };
+  close(fd: number): void;
+}
+
+export type TapAvailability = { readonly ok: true; readonly addon: TapAddon } | { readonly ok: false; readonly reason: string };
+
+/** Absolute path of the built addon; the same from src/ (vitest) and dist/src/ (compiled). */
+export const TAP_ADDON_PATH = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../../../native/build/Release/tap.node' : '../../../native/build/Release/tap.node', import.meta.url));
+
+const TUN_PATH = '/dev/net/tun';
+let cached: TapAvailability | undefined;
+
+/**
+ * Whether TAP interfaces can be opened here, checked in the order a user can fix them:
+ * platform, addon built, /dev/net/tun present, root. The result is cached.
+ */
+export function tapAvailability(): TapAvailability {
+  cached ??= probe();
+  return cached;
+}
+
+function probe(): TapAvailability {
+  if (process.platform !== 'linux') return { ok: false, reason: `TAP needs Linux (this is ${process.platform})` };
+  if (!existsSync(TAP_ADDON_PATH)) {
+    return { ok: false, reason: `TAP addon not built (${TAP_ADDON_PATH} is missing): run \`npm ci\` with a C compiler and Node headers installed` };
+  }
+  if (!existsSync(TUN_PATH)) return { ok: false, reason: `${TUN_PATH} is missing (load the tun module: modprobe tun)` };
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    return { ok: false, reason: `TAP needs root (CAP_NET_ADMIN to create interfaces and namespaces); running as uid ${process.getuid()}` };
+  }
+  try {
+    const addon = createRequire(import.meta.url)(TAP_ADDON_PATH) as TapAddon;
+    return { ok: true, addon };
+  } catch (e) {
+    return { ok: false, reason: `TAP addon failed to load: ${(e as Error).message}` };
+  }
+}
+
+/** Why TAP is unavailable here, or null when it works; the TAP commands print this. */
+export function tapUnavailableReason(): string | null {
+  const a = tapAvailability();
+  return a.ok ? null : a.reason;
+}
