@@ -1,0 +1,92 @@
+import { fc, test as propTest } from '@fast-check/vitest';
+import { describe, expect, test } from 'vitest';
+import { NETVSC_HASH_KEY_HEX } from '../wire/constants.js';
+import { be16, hex, ipv4Bytes, ipv6Bytes } from './_fixtures.js';
+import { writeHashInputIpv4, writeHashInputIpv6 } from './hash-input.js';
+import { toeplitzHash, toeplitzHashBitwise, toeplitzTables } from './toeplitz.js';
+
+const KEY = hex(NETVSC_HASH_KEY_HEX);
+const T = toeplitzTables(KEY);
+
+// vectors.md §1.3 and §1.4, verbatim: [destination, dport, source, sport, IP only, with TCP].
+const V4: readonly [string, number, string, number, number, number][] = [
+  ['161.142.100.80', 1766, '66.9.149.187', 2794, 0x323e8fc2, 0x51ccc178],
+  ['65.69.140.83', 4739, '199.92.111.2', 14230, 0xd718262a, 0xc626b0ea],
+  ['12.22.207.184', 38024, '24.19.198.95', 12898, 0xd2d0a5de, 0x5c2b394a],
+  ['209.142.163.6', 2217, '38.27.205.30', 48228, 0x82989176, 0xafc7327f],
+  ['202.188.127.2', 1303, '153.39.163.191', 44251, 0x5d1809c5, 0x10e828a2],
+];
+const V6: readonly [string, number, string, number, number, number][] = [
+  ['3ffe:2501:200:3::1', 1766, '3ffe:2501:200:1fff::7', 2794, 0x2cc18cd5, 0x40207d3d],
+  ['ff02::1', 4739, '3ffe:501:8::260:97ff:fe40:efab', 14230, 0x0f0c461c, 0xdde51bbf],
+  ['fe80::200:f8ff:fe21:67cf', 38024, '3ffe:1900:4545:3:200:f8ff:fe21:67cf', 44251, 0x4b61e985, 0x02d1feef],
+];
+
+/** A received IPv4 packet's first 24 bytes: header without options, then the two ports. */
+function ipv4Packet(dst: string, dport: number, src: string, sport: number): Uint8Array {
+  const head = [0x45, 0, 0, 24, 0, 0, 0, 0, 64, 6, 0, 0];
+  return Uint8Array.from([...head, ...ipv4Bytes(src), ...ipv4Bytes(dst), ...be16(sport), ...be16(dport)]);
+}
+
+function ipv6Packet(dst: string, dport: number, src: string, sport: number): Uint8Array {
+  const head = [0x60, 0, 0, 0, 0, 4, 6, 64];
+  return Uint8Array.from([...head, ...ipv6Bytes(src), ...ipv6Bytes(dst), ...be16(sport), ...be16(dport)]);
+}
+
+describe('Toeplitz hash on the Microsoft RSS verification suite (vectors.md §1.3–1.4)', () => {
+  const scratch = new Uint8Array(36);
+  test.each(V4)('IPv4 %s:%i from %s:%i', (dst, dport, src, sport, ipOnly, withTcp) => {
+    const p = ipv4Packet(dst, dport, src, sport);
+    const n2 = writeHashInputIpv4(scratch, p, 0, -1);
+    expect(n2).toBe(8);
+    expect(toeplitzHash(T, scratch, 0, n2)).toBe(ipOnly);
+    expect(toeplitzHashBitwise(KEY, scratch, 0, n2)).toBe(ipOnly);
+    const n4 = writeHashInputIpv4(scratch, p, 0, 20);
+    expect(n4).toBe(12);
+    expect(toeplitzHash(T, scratch, 0, n4)).toBe(withTcp);
+    expect(toeplitzHashBitwise(KEY, scratch, 0, n4)).toBe(withTcp);
+  });
+  test.each(V6)('IPv6 %s (%i) from %s (%i)', (dst, dport, src, sport, ipOnly, withTcp) => {
+    const p = ipv6Packet(dst, dport, src, sport);
+    const n2 = writeHashInputIpv6(scratch, p, 0, -1);
+    expect(n2).toBe(32);
+    expect(toeplitzHash(T, scratch, 0, n2)).toBe(ipOnly);
+    expect(toeplitzHashBitwise(KEY, scratch, 0, n2)).toBe(ipOnly);
+    const n4 = writeHashInputIpv6(scratch, p, 0, 40);
+    expect(n4).toBe(36);
+    expect(toeplitzHash(T, scratch, 0, n4)).toBe(withTcp);
+    expect(toeplitzHashBitwise(KEY, scratch, 0, n4)).toBe(withTcp);
+  });
+  test('swapping source and destination gives the byte-order-bug values of vectors.md §1.6', () => {
+    const p = ipv4Packet(V4[0]![2], V4[0]![3], V4[0]![0], V4[0]![1]);
+    const n = writeHashInputIpv4(scratch, p, 0, 20);
+    expect(toeplitzHash(T, scratch, 0, n)).toBe(0xfde799b2);
+  });
+  test('the symmetric key 0x6d5a… gives the same hash in both directions (vectors.md §1.6)', () => {
+    const sym = new Uint8Array(40).map((_, i) => (i % 2 === 0 ? 0x6d : 0x5a));
+    const st = toeplitzTables(sym);
+    const [dst, dport, src, sport] = V4[0]!;
+    const a = ipv4Packet(dst, dport, src, sport);
+    const b = ipv4Packet(src, sport, dst, dport);
+    expect(toeplitzHash(st, scratch, 0, writeHashInputIpv4(scratch, a, 0, 20))).toBe(0x9fcc9fcc);
+    expect(toeplitzHash(st, scratch, 0, writeHashInputIpv4(scratch, b, 0, 20))).toBe(0x9fcc9fcc);
+    expect(toeplitzHash(st, scratch, 0, writeHashInputIpv4(scratch, a, 0, -1))).toBe(0x0a590a59);
+  });
+});
+
+describe('toeplitzTables()', () => {
+  test('rejects a key too short for the longest input', () => {
+    expect(() => toeplitzTables(new Uint8Array(39))).toThrow(/cannot hash 36 B/);
+  });
+  test('toeplitzHash() rejects an input longer than the tables', () => {
+    expect(() => toeplitzHash(toeplitzTables(KEY, 12), new Uint8Array(16), 0, 16)).toThrow(/exceeds/);
+  });
+  propTest.prop([fc.uint8Array({ minLength: 40, maxLength: 40 }), fc.uint8Array({ maxLength: 36 }), fc.nat(8)])(
+    'the table hash equals the bit-by-bit definition for any key and input',
+    (key, input, pad) => {
+      const buf = new Uint8Array(pad + input.length);
+      buf.set(input, pad);
+      expect(toeplitzHash(toeplitzTables(key), buf, pad, input.length)).toBe(toeplitzHashBitwise(key, buf, pad, input.length));
+    },
+  );
+});
