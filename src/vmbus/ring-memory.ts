@@ -1,0 +1,102 @@
+import { ResourceError } from '../core/index.js';
+
+/** `struct hv_ring_buffer` field offsets inside the 4 KiB header page (§2.2). */
+export const RING_WRITE_INDEX = 0;
+export const RING_READ_INDEX = 4;
+export const RING_INTERRUPT_MASK = 8;
+export const RING_PENDING_SEND_SZ = 12;
+export const RING_FEATURE_BITS = 64;
+export const RING_HEADER_SIZE = 4096;
+/** feature_bits bit 0: the consumer honours pending_send_sz (§2.2). */
+export const FEAT_PENDING_SEND_SZ = 1;
+/** `struct vmpacket_descriptor` (§2.6) and the trailing previous-index u64 (§2.3 step 5). */
+export const VMPACKET_DESCRIPTOR_SIZE = 16;
+export const RING_TRAILER_SIZE = 8;
+
+/** Below this many bytes a plain loop beats creating a view for set() and allocates nothing. */
+const SMALL_COPY = 64;
+
+/**
+ * One ring (header page + data area) inside a SharedArrayBuffer, with the index words read and
+ * written through Atomics and the data copied with set(), split at the wrap (§2.1: we do not map the
+ * data area twice as Linux does).
+ */
+export class RingMemory {
+  readonly u8: Uint8Array;
+  readonly dv: DataView;
+  readonly i32: Int32Array;
+  /** Int32 index of the header's first word in i32. */
+  readonly hdr: number;
+  /** Absolute byte offset of the data area in u8. */
+  readonly dataOff: number;
+  /** ring_datasize: bytes in the data area (§2.1). */
+  readonly size: number;
+
+  /**
+   * @param u8 bytes over a SharedArrayBuffer (guest memory, reached through a GPADL run by the host)
+   * @param offset start of the header page, 8-byte aligned
+   * @param ringBytes header + data, a multiple of 4096, at least two pages
+   */
+  constructor(u8: Uint8Array, offset: number, ringBytes: number) {
+    if (ringBytes % 4096 !== 0 || ringBytes < 2 * 4096 || offset % 8 !== 0 || offset + ringBytes > u8.byteLength) {
+      throw new ResourceError('RING_CORRUPT', `ring of ${ringBytes} B at ${offset} does not fit`);
+    }
+    this.u8 = u8;
+    this.dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+    this.i32 = new Int32Array(u8.buffer, u8.byteOffset, u8.byteLength >>> 2);
+    this.hdr = offset >>> 2;
+    this.dataOff = offset + RING_HEADER_SIZE;
+    this.size = ringBytes - RING_HEADER_SIZE;
+  }
+
+  /** What the guest does on open (§2.2): zero the header, indexes 0, feature_bits = 1. */
+  initialize(): void {
+    this.u8.fill(0, this.dataOff - RING_HEADER_SIZE, this.dataOff);
+    Atomics.store(this.i32, this.hdr + RING_FEATURE_BITS / 4, FEAT_PENDING_SEND_SZ);
+  }
+
+  load(field: number): number {
+    return Atomics.load(this.i32, this.hdr + (field >>> 2)) >>> 0;
+  }
+
+  store(field: number, value: number): void {
+    Atomics.store(this.i32, this.hdr + (field >>> 2), value | 0);
+  }
+
+  /** An index published by the peer must lie inside the data area and stay 8-byte aligned (§2.3). */
+  validIndex(index: number): boolean {
+    return index < this.size && (index & 7) === 0;
+  }
+
+  /** bytes_to_read for read index r and write index w (§2.2). */
+  bytesToRead(r: number, w: number): number {
+    return w >= r ? w - r : this.size - r + w;
+  }
+
+  /** bytes_to_write for read index r and write index w (§2.2). */
+  bytesToWrite(r: number, w: number): number {
+    return w >= r ? this.size - (w - r) : r - w;
+  }
+
+  /** Copies len bytes at ring position pos out to dst, split at the wrap. */
+  copyOut(pos: number, dst: Uint8Array, dstOff: number, len: number): void {
+    const first = Math.min(len, this.size - pos);
+    this.copyBytes(this.u8, this.dataOff + pos, dst, dstOff, first);
+    if (len > first) this.copyBytes(this.u8, this.dataOff, dst, dstOff + first, len - first);
+  }
+
+  /** Copies len bytes from src into the ring at position pos, split at the wrap. */
+  copyIn(pos: number, src: Uint8Array, srcOff: number, len: number): void {
+    const first = Math.min(len, this.size - pos);
+    this.copyBytes(src, srcOff, this.u8, this.dataOff + pos, first);
+    if (len > first) this.copyBytes(src, srcOff + first, this.u8, this.dataOff, len - first);
+  }
+
+  private copyBytes(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, len: number): void {
+    if (len <= SMALL_COPY) {
+      for (let i = 0; i < len; i++) dst[dstOff + i] = src[srcOff + i]!;
+    } else {
+      dst.set(src.subarray(srcOff, srcOff + len), dstOff);
+    }
+  }
+}

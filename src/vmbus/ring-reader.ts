@@ -1,0 +1,144 @@
+import { ResourceError, type ErrorCode } from '../core/index.js';
+import type { VmbusCounters } from './counters.js';
+import {
+  FEAT_PENDING_SEND_SZ,
+  RING_FEATURE_BITS,
+  RING_INTERRUPT_MASK,
+  RING_PENDING_SEND_SZ,
+  RING_READ_INDEX,
+  RING_TRAILER_SIZE,
+  RING_WRITE_INDEX,
+  VMPACKET_DESCRIPTOR_SIZE,
+  type RingMemory,
+} from './ring-memory.js';
+import { VmbusPacket } from './vmbus-packet.js';
+
+/**
+ * The consumer of one ring (§2.4). next() copies each packet into a private buffer and advances a
+ * private read index; commitRead() publishes it once per batch and decides whether a blocked
+ * writer must be woken. Where Linux only clamps, corrupt descriptors and indexes are errors here:
+ * ResourceError RING_CORRUPT, the ring_corrupt counter, and the reader refuses further reads.
+ */
+export class RingReader {
+  readonly packet: VmbusPacket;
+  private priv: number;
+  private pub: number;
+  private cachedWrite: number;
+  private failed: ErrorCode | null = null;
+  private readonly sRead: number;
+  private readonly sBatches: number;
+
+  constructor(
+    readonly ring: RingMemory,
+    readonly maxPktSize: number,
+    private readonly counters: VmbusCounters,
+  ) {
+    if (maxPktSize < VMPACKET_DESCRIPTOR_SIZE || (maxPktSize & 7) !== 0) {
+      throw new ResourceError('LIMIT', `max_pkt_size ${maxPktSize} must be a multiple of 8 of at least 16`);
+    }
+    this.packet = new VmbusPacket(maxPktSize);
+    const r = ring.load(RING_READ_INDEX);
+    const w = ring.load(RING_WRITE_INDEX);
+    if (!ring.validIndex(r) || !ring.validIndex(w)) this.corrupt(`indexes r=${r} w=${w} outside a ${ring.size} B data area`);
+    this.priv = this.pub = r;
+    this.cachedWrite = w;
+    this.sRead = counters.slot('pkts_read');
+    this.sBatches = counters.slot('batches_read');
+  }
+
+  /**
+   * Copies the next packet into `packet` and steps past it (descriptor + len8×8 + trailer).
+   * Returns false when the ring is empty. Throws RING_CORRUPT on an index outside the data area,
+   * a descriptor shorter than 16 bytes, offset8 outside [2, len8], or a packet running past the
+   * bytes the writer published.
+   */
+  next(): boolean {
+    if (this.failed !== null) throw new ResourceError(this.failed, 'read from a closed or failed ring');
+    const ring = this.ring;
+    let avail = ring.bytesToRead(this.priv, this.cachedWrite);
+    if (avail === 0) {
+      const w = ring.load(RING_WRITE_INDEX);
+      if (!ring.validIndex(w)) this.corrupt(`write_index ${w} outside a ${ring.size} B data area`);
+      this.cachedWrite = w;
+      avail = ring.bytesToRead(this.priv, w);
+      if (avail === 0) return false;
+    }
+    const at = ring.dataOff + this.priv;
+    const offset8 = ring.dv.getUint16(at + 2, true);
+    const len8 = ring.dv.getUint16(at + 4, true);
+    const pktLen = len8 * 8;
+    if (pktLen < VMPACKET_DESCRIPTOR_SIZE || pktLen + RING_TRAILER_SIZE > avail) {
+      this.corrupt(`descriptor len8=${len8} at ${this.priv} runs outside the ${avail} readable bytes`);
+    }
+    if (offset8 < 2 || offset8 > len8) this.corrupt(`descriptor offset8=${offset8} outside [2, len8=${len8}]`);
+    let copyLen = pktLen;
+    if (copyLen > this.maxPktSize) {
+      // §2.4 step 3: copy at most max_pkt_size and write the clamped len8 into the private copy.
+      copyLen = this.maxPktSize;
+      this.counters.inc('pkt_truncated');
+    }
+    ring.copyOut(this.priv, this.packet.buf, 0, copyLen);
+    if (copyLen !== pktLen) {
+      this.packet.dv.setUint16(4, copyLen >>> 3, true);
+      if (offset8 * 8 > copyLen) this.packet.dv.setUint16(2, copyLen >>> 3, true);
+    }
+    this.packet.decode();
+    const next = this.priv + pktLen + RING_TRAILER_SIZE;
+    this.priv = next >= ring.size ? next - ring.size : next;
+    this.counters.add(this.sRead);
+    return true;
+  }
+
+  /**
+   * Ends a batch (§2.4 hv_pkt_iter_close): publishes read_index once, then returns true only when
+   * a writer waiting on pending_send_sz now has the room it asked for and did not have before.
+   */
+  commitRead(): boolean {
+    if (this.priv === this.pub) return false;
+    const ring = this.ring;
+    const old = this.pub;
+    ring.store(RING_READ_INDEX, this.priv);
+    this.pub = this.priv;
+    this.counters.add(this.sBatches);
+    if ((ring.load(RING_FEATURE_BITS) & FEAT_PENDING_SEND_SZ) === 0) return false;
+    const pending = ring.load(RING_PENDING_SEND_SZ);
+    if (pending === 0) return false;
+    const w = ring.load(RING_WRITE_INDEX);
+    if (!ring.validIndex(w)) this.corrupt(`write_index ${w} outside a ${ring.size} B data area`);
+    const curr = ring.bytesToWrite(this.priv, w);
+    const read = ring.bytesToRead(old, this.priv);
+    if (curr - read > pending) return false; // there was room already: the writer was told before
+    return curr > pending; // filling exactly counts as not enough (§2.4 step 7)
+  }
+
+  /** hv_begin_read: "don't interrupt me", set while the consumer is actively draining. */
+  beginRead(): void {
+    this.ring.store(RING_INTERRUPT_MASK, 1);
+  }
+
+  /** hv_end_read: clears the mask and returns bytes_to_read; non-zero means data raced in, keep polling. */
+  endRead(): number {
+    this.ring.store(RING_INTERRUPT_MASK, 0);
+    return this.pending();
+  }
+
+  /** Bytes published by the writer and not yet consumed by next(). */
+  pending(): number {
+    if (this.failed !== null) return 0;
+    const w = this.ring.load(RING_WRITE_INDEX);
+    if (!this.ring.validIndex(w)) this.corrupt(`write_index ${w} outside a ${this.ring.size} B data area`);
+    this.cachedWrite = w;
+    return this.ring.bytesToRead(this.priv, w);
+  }
+
+  /** Stops all further reads (rescind, close or a failure elsewhere on the channel). */
+  close(code: ErrorCode = 'CHANNEL_CLOSED'): void {
+    this.failed ??= code;
+  }
+
+  private corrupt(why: string): never {
+    this.failed = 'RING_CORRUPT';
+    this.counters.inc('ring_corrupt');
+    throw new ResourceError('RING_CORRUPT', why);
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * One packet as the reader sees it: the private copy (§2.4 step 3-5), with the descriptor
+ * fields (§2.6) decoded once per packet into plain numbers. Valid until the next RingReader.next().
+ */
+export class VmbusPacket {
+  /** The private per-channel copy; the packet starts at 0. */
+  readonly buf: Uint8Array;
+  readonly dv: DataView;
+  type = 0;
+  offset8 = 0;
+  len8 = 0;
+  flags = 0;
+  /** trans_id as two u32 halves: it is only echoed or looked up, never computed on (STYLE §2). */
+  transIdLo = 0;
+  transIdHi = 0;
+
+  constructor(maxPktSize: number) {
+    this.buf = new Uint8Array(maxPktSize);
+    this.dv = new DataView(this.buf.buffer);
+  }
+
+  /** Byte offset of the payload (the "data") in buf. */
+  get payloadOffset(): number {
+    return this.offset8 * 8;
+  }
+
+  /** Payload bytes including tail padding (§2.6). */
+  get payloadLen(): number {
+    return (this.len8 - this.offset8) * 8;
+  }
+
+  /** Packet bytes in buf (len8 × 8, after clamping to max_pkt_size). */
+  get len(): number {
+    return this.len8 * 8;
+  }
+
+  /** @internal the reader decodes the descriptor it just copied. */
+  decode(): void {
+    const dv = this.dv;
+    this.type = dv.getUint16(0, true);
+    this.offset8 = dv.getUint16(2, true);
+    this.len8 = dv.getUint16(4, true);
+    this.flags = dv.getUint16(6, true);
+    this.transIdLo = dv.getUint32(8, true);
+    this.transIdHi = dv.getUint32(12, true);
+  }
+}
