@@ -8,3 +8,7 @@ export * from './ring-memory.js';
 export * from './ring-writer.js';
 export * from './ring-reader.js';
 export * from './vmbus-packet.js';
+export * from './signal.js';
+export * from './requestor.js';
+export * from './event-loop.js';
+export * from './channel.js';
