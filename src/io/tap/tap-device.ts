@@ -1,0 +1,131 @@
+/**
+ * A TAP interface owned by this process: opens it through the addon, starts one worker per
+ * direction, and hands out TapShared/TapPort for the thread that runs the NIC. Control path.
+ */
+import { Worker } from 'node:worker_threads';
+import { compiledWorkerUrl, ConfigError, ResourceError } from '../../core/index.js';
+import { runCommand } from '../run-command.js';
+import { tapAvailability } from './addon.js';
+import { createFrameRingBuffer, FrameRing, RingStat } from './frame-ring.js';
+import { TapPort, type TapShared } from './tap-port.js';
+import type { TapWorkerData } from './tap.worker.js';
+import { VNET_HDR_LEN } from './vnet-header.js';
+
+/** TUNSETOFFLOAD bits: which offloaded frames the kernel may hand us (linux/if_tun.h values). */
+export const TUN_F_CSUM = 0x01;
+export const TUN_F_TSO4 = 0x02;
+export const TUN_F_TSO6 = 0x04;
+export const TUN_F_TSO_ECN = 0x08;
+export const TUN_F_UFO = 0x10;
+
+export interface TapOptions {
+  /** Interface name, 1..15 bytes; use Netns.name() so teardown finds it. */
+  readonly name: string;
+  /** TUN_F_* bits; 0 (default) makes the kernel checksum and segment before handing frames over. */
+  readonly offloads?: number;
+  /** Bytes per ring, a power of two (default 4 MiB each way). */
+  readonly ringBytes?: number;
+  /** How long close() waits for the workers (default 5000 ms). */
+  readonly closeTimeoutMs?: number;
+}
+
+export interface TapStats {
+  readonly rxFrames: number;
+  readonly rxBytes: number;
+  readonly rxErrors: number;
+  /** Times the RX worker found the ring full and waited (the NIC side fell behind). */
+  readonly rxRingFull: number;
+  readonly txFrames: number;
+  readonly txBytes: number;
+  readonly txErrors: number;
+}
+
+const DEFAULT_RING_BYTES = 4 << 20;
+
+export class TapDevice {
+  readonly shared: TapShared;
+  private readonly rx: FrameRing;
+  private readonly tx: FrameRing;
+  private readonly exits: Promise<string>[];
+  private closed = false;
+
+  private constructor(
+    readonly name: string,
+    readonly fd: number,
+    private readonly close_: (fd: number) => void,
+    private readonly closeTimeoutMs: number,
+    ringBytes: number,
+  ) {
+    this.shared = { name, rx: createFrameRingBuffer(ringBytes), tx: createFrameRingBuffer(ringBytes), vnetHdrLen: VNET_HDR_LEN };
+    this.rx = new FrameRing(this.shared.rx);
+    this.tx = new FrameRing(this.shared.tx);
+    const url = compiledWorkerUrl(new URL('./tap.worker.js', import.meta.url));
+    this.exits = (['rx', 'tx'] as const).map((role) => {
+      const data: TapWorkerData = { role, fd, ring: role === 'rx' ? this.shared.rx : this.shared.tx };
+      const w = new Worker(url, { workerData: data, name: `tap-${role}-${name}` });
+      w.unref(); // a TAP must never keep the process alive by itself
+      return new Promise<string>((resolve, reject) => {
+        let why = 'exited';
+        w.on('message', (m: string) => (why = m));
+        w.on('error', reject);
+        w.on('exit', () => resolve(why));
+      });
+    });
+  }
+
+  /**
+   * Opens (creates) the TAP interface in the root namespace and starts its workers. Throws
+   * ConfigError with the reason when TAP is unavailable here, ResourceError when the kernel refuses.
+   */
+  static open(opts: TapOptions): TapDevice {
+    const a = tapAvailability();
+    if (!a.ok) throw new ConfigError('UNSUPPORTED', a.reason);
+    let r: { fd: number; name: string };
+    try {
+      r = a.addon.open(opts.name, VNET_HDR_LEN, opts.offloads ?? 0);
+    } catch (e) {
+      throw new ResourceError('BAD_CONFIG', `cannot open TAP ${opts.name}: ${(e as Error).message}`, { cause: e });
+    }
+    return new TapDevice(r.name, r.fd, (fd) => a.addon.close(fd), opts.closeTimeoutMs ?? 5000, opts.ringBytes ?? DEFAULT_RING_BYTES);
+  }
+
+  /** A FramePort for this thread; other threads build one from `shared` with `new TapPort(shared)`. */
+  port(): TapPort {
+    return new TapPort(this.shared);
+  }
+
+  stats(): TapStats {
+    return {
+      rxFrames: this.rx.stat(RingStat.Frames),
+      rxBytes: this.rx.stat(RingStat.Bytes),
+      rxErrors: this.rx.stat(RingStat.ProducerErrors) + this.rx.stat(RingStat.ConsumerErrors),
+      rxRingFull: this.rx.stat(RingStat.FullWaits),
+      txFrames: this.tx.stat(RingStat.Frames),
+      txBytes: this.tx.stat(RingStat.Bytes),
+      txErrors: this.tx.stat(RingStat.ConsumerErrors),
+    };
+  }
+
+  /**
+   * Stops the workers, deletes the interface and closes the fd. The blocked read() only returns
+   * when the interface goes away, so close() deletes it: pass the namespace it was moved to
+   * (null: root). Idempotent; also fine after Netns.down() already deleted the namespace.
+   */
+  async close(netns: string | null = null): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.rx.stop();
+    this.tx.stop();
+    await runCommand(netns === null ? ['ip', 'link', 'del', 'dev', this.name] : ['ip', '-n', netns, 'link', 'del', 'dev', this.name]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ResourceError('TIMEOUT', `TAP ${this.name} workers did not stop within ${this.closeTimeoutMs} ms (is it in namespace ${netns ?? 'root'}?)`)), this.closeTimeoutMs);
+    });
+    try {
+      await Promise.race([Promise.all(this.exits), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    this.close_(this.fd);
+  }
+}

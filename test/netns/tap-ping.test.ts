@@ -1,0 +1,78 @@
+// A TAP opened through our addon, moved into a fresh namespace, answered from Node: the kernel's
+// ping must see 0% loss, and tshark must find every IP and ICMP checksum in our capture good.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Netns, PcapWriter, readPcap, runCommand, TapDevice } from '../../src/io/index.js';
+import { netnsCanRun, testPrefix } from '../harness/netns-guard.js';
+import { PingResponder } from '../harness/netns-responder.js';
+
+const run = netnsCanRun('TAP ping', { needsTap: true, tools: ['ping', 'tshark'] });
+const dir = mkdtempSync(join(tmpdir(), 'nvsc-tap-'));
+const netns = new Netns({ prefix: testPrefix('p'), stateFile: join(dir, 'state.json') });
+const pcapPath = join(dir, 'ping.pcap');
+const MAC = [0x02, 0x15, 0x5d, 0x00, 0x00, 0x02];
+
+describe.runIf(run)('TAP port in a namespace', () => {
+  let tap: TapDevice | undefined;
+  let responder: PingResponder | undefined;
+  let pcap: PcapWriter | undefined;
+  const ns = netns.name('ns');
+  const tapName = netns.name('tap0');
+
+  beforeAll(async () => {
+    await netns.createNamespace(ns);
+    await netns.recordLink(tapName);
+    tap = TapDevice.open({ name: tapName });
+    await netns.moveLink(tapName, ns);
+    // The TAP's kernel side is the namespace's host; our Node responder is 10.77.0.2 behind it.
+    await netns.configureLink(ns, tapName, { address: '10.77.0.1/24', mtu: 1500 });
+    pcap = new PcapWriter(pcapPath, { bufferBytes: 1 << 17 });
+    responder = new PingResponder(tap.port(), MAC, [10, 77, 0, 2], pcap);
+    responder.start();
+  });
+
+  afterAll(async () => {
+    try {
+      await responder?.stop();
+      pcap?.close();
+      await tap?.close(ns);
+    } finally {
+      await netns.down();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('ping from the namespace gets every reply from the Node responder', async () => {
+    const r = await netns.exec(ns, ['ping', '-c', '5', '-i', '0.2', '-W', '2', '10.77.0.2']);
+    expect(r.stdout).toMatch(/5 packets transmitted, 5 received, 0% packet loss/);
+    expect(responder!.counts.echoReplies).toBe(5);
+    expect(responder!.counts.arpReplies).toBeGreaterThanOrEqual(1);
+    const neigh = await netns.exec(ns, ['ip', 'neigh', 'show', '10.77.0.2']);
+    expect(neigh.stdout).toMatch(/lladdr 02:15:5d:00:00:02/);
+    const st = tap!.stats();
+    expect(st.txFrames).toBe(responder!.counts.echoReplies + responder!.counts.arpReplies);
+    expect(st.txErrors).toBe(0);
+    expect(st.rxFrames).toBeGreaterThanOrEqual(6);
+  });
+
+  test('tshark reads the capture and finds every IP and ICMP checksum good', async () => {
+    await responder!.stop();
+    pcap!.close();
+    const frames = readPcap(pcapPath).records;
+    expect(frames.length).toBe(pcap!.frames);
+    const r = await runCommand([
+      'tshark', '-o', 'ip.check_checksum:TRUE', '-r', pcapPath, '-Y', 'icmp', '-T', 'fields',
+      '-e', 'icmp.type', '-e', 'ip.checksum.status', '-e', 'icmp.checksum.status',
+    ]);
+    expect(r.code).toBe(0);
+    const rows = r.stdout.trim().split('\n').map((l) => l.split('\t'));
+    // 5 requests from the kernel, 5 replies from us; status 1 = good (0 = bad, 2 = unverified).
+    expect(rows.filter((f) => f[0] === '8')).toHaveLength(5);
+    expect(rows.filter((f) => f[0] === '0')).toHaveLength(5);
+    for (const f of rows) expect(f.slice(1)).toEqual(['1', '1']);
+    const arp = await runCommand(['tshark', '-r', pcapPath, '-Y', 'arp.opcode == 2 && arp.src.proto_ipv4 == 10.77.0.2', '-T', 'fields', '-e', 'arp.src.hw_mac']);
+    expect(arp.stdout.trim().split('\n')[0]).toBe('02:15:5d:00:00:02');
+  });
+});
