@@ -12,3 +12,4 @@ export * from './tap/tap-device.js';
 export * from './pcap/pcap-format.js';
 export * from './pcap/pcap-writer.js';
 export * from './pcap/pcap-reader.js';
+export * from './pcap/trace-writer.js';
