@@ -1,1 +1,2 @@
 export * from './net/index.js';
+export * from './vmbus/channel-messages.js';
