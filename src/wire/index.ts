@@ -23,6 +23,6 @@ export * from './rndis/packet-view.js';
 export * from './rndis/packet-writer.js';
 export * from './ppi/walker.js';
 // wire.jsonl-shaped records (vectors, CLI)
-export { decodeStruct, encodeStruct, encodePointed, codecFor, structNames, type DecodedRecord } from './records/registry.js';
+export { decodeStruct, encodeStruct, encodePointed, codecFor, structNames, nvspMessageName, rndisMessageName, type DecodedRecord } from './records/registry.js';
 export type { DecodeOptions, Layer, Pointed } from './records/codec.js';
 export * from './vmbus/channel-messages.js';

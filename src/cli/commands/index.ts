@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import * as demo from './demo.js';
+import * as wire from './wire.js';
 
 /** Every subcommand; each file exports register(program). */
-export const commands: ReadonlyArray<{ register(program: Command): void }> = [demo];
+export const commands: ReadonlyArray<{ register(program: Command): void }> = [demo, wire];

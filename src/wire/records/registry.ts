@@ -7,6 +7,8 @@ import { compositeCodecs } from '../composite/records.js';
 import type { MutableObject, ValueObject } from '../layout/value.js';
 import { ndisCodecs } from '../ndis/records.js';
 import { nvspCodecs } from '../nvsp/records.js';
+import { nvspBodyFor } from '../nvsp/layouts.js';
+import { rndisBodyFor } from '../rndis/layouts.js';
 import { ppiCodecs } from '../ppi/records.js';
 import { rndisCodecs } from '../rndis/records.js';
 import { vmbusCodecs } from '../vmbus/records.js';
@@ -52,4 +54,15 @@ export function encodeStruct(message: string, fields: ValueObject, layer?: Layer
 export function encodePointed(message: string, fields: ValueObject, layer?: Layer): Pointed {
   const c = codecFor(message, layer);
   return c.encodePointed ? c.encodePointed(fields) : {};
+}
+
+/** The record name of an NVSP message by type (composites carry only fixed-size bodies). */
+export function nvspMessageName(type: number, completion: boolean, op: number): string | undefined {
+  const b = nvspBodyFor(type, completion, op);
+  return b && b.tail.kind === 'none' ? `nvsp_message/${b.body}` : undefined;
+}
+
+export function rndisMessageName(type: number): string | undefined {
+  const b = rndisBodyFor(type);
+  return b ? `rndis_message/${b.body}` : undefined;
 }
