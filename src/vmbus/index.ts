@@ -12,3 +12,6 @@ export * from './signal.js';
 export * from './requestor.js';
 export * from './event-loop.js';
 export * from './channel.js';
+export * from './link.js';
+export * from './host-bus.js';
+export * from './guest-bus.js';

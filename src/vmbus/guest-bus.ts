@@ -1,0 +1,269 @@
+import { isNetvscError, ProtocolError, ResourceError } from '../core/index.js';
+import {
+  CHANNELMSG_ALLOFFERS_DELIVERED,
+  CHANNELMSG_CLOSECHANNEL,
+  CHANNELMSG_GPADL_CREATED,
+  CHANNELMSG_GPADL_TEARDOWN,
+  CHANNELMSG_GPADL_TORNDOWN,
+  CHANNELMSG_OFFERCHANNEL,
+  CHANNELMSG_OPENCHANNEL,
+  CHANNELMSG_OPENCHANNEL_RESULT,
+  CHANNELMSG_RELID_RELEASED,
+  CHANNELMSG_REQUESTOFFERS,
+  CHANNELMSG_RESCIND_CHANNELOFFER,
+  emitChannelMessage,
+  gpadlMessages,
+  parseChannelMessage,
+  type ChannelMessage,
+  type OfferChannel,
+} from '../wire/index.js';
+import { Channel } from './channel.js';
+import { newVmbusCounters, type VmbusCounters } from './counters.js';
+import type { EventLoop } from './event-loop.js';
+import { PAGE_SIZE, type GuestMemory, type PageAllocator } from './guest-memory.js';
+import type { MessageLink } from './link.js';
+import { RingMemory } from './ring-memory.js';
+import { CHANNEL_STATE_OPEN, ChannelSignal, type Doorbell } from './signal.js';
+
+/** Linux's first GPADL handle (`next_gpadl_handle`); handles count up from here (§2.12). */
+export const FIRST_GPADL_HANDLE = 0xe1e10;
+
+export interface VmbusGuestOptions {
+  readonly memory: GuestMemory;
+  readonly allocator: PageAllocator;
+  /** The VM's signal page (SIGNAL_SAB_BYTES). */
+  readonly signals: SharedArrayBuffer;
+  /** The host worker's doorbell, rung by vmbus_setevent (§2.5). */
+  readonly hostDoorbell: Doorbell;
+  readonly link: MessageLink;
+  /** Runs the guest ends of open channels. */
+  readonly loop: EventLoop;
+  readonly counters?: VmbusCounters;
+}
+
+export interface OpenOptions {
+  /** Pages per ring, header page included (§2.1: netvsc's default is 128, 512 KiB). */
+  readonly ringPages?: number;
+  /** Private copy size (§2.4): NETVSC_MAX_PKT_SIZE = 4624 for netvsc. */
+  readonly maxPktSize?: number;
+  /** Requestor slots (§2.11); netvsc sizes it from the ring. */
+  readonly requestorSize?: number;
+  /** Packets read per poll. */
+  readonly batch?: number;
+}
+
+const OPEN_DEFAULTS = { ringPages: 128, maxPktSize: 4096, requestorSize: 1024 } as const;
+
+interface GuestChannelRecord {
+  readonly channel: Channel;
+  readonly ringGpadl: number;
+  readonly firstPfn: number;
+  readonly pages: number;
+}
+
+interface Waiter<T> {
+  resolve: (v: T) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * The guest end of the VMBus: receives offers, allocates ring pages and opens channels with one
+ * ring GPADL split at downstream_ringbuffer_pageoffset (send ring first, like Linux, §2.1),
+ * establishes and tears down GPADLs, closes channels and handles rescinds.
+ */
+export class VmbusGuest {
+  readonly counters: VmbusCounters;
+  /** Current offers by child_relid. */
+  readonly offers = new Map<number, OfferChannel>();
+  /** A new offer arrived (at boot, or a sub-channel, or a re-offer after rescind). */
+  onOffer: (offer: OfferChannel) => void = () => {};
+  /** The host rescinded a channel; its Channel (if open) has already stopped. */
+  onRescind: (relid: number) => void = () => {};
+  private nextGpadl = FIRST_GPADL_HANDLE;
+  private readonly open_ = new Map<number, GuestChannelRecord>();
+  private readonly gpadlWaiters = new Map<number, Waiter<void>>();
+  private readonly teardownWaiters = new Map<number, Waiter<void>>();
+  private readonly openWaiters = new Map<number, Waiter<void>>();
+  private offersWaiter: Waiter<OfferChannel[]> | null = null;
+  private readonly ringGpadls = new Set<number>();
+
+  constructor(private readonly o: VmbusGuestOptions) {
+    this.counters = o.counters ?? newVmbusCounters();
+    o.link.onMessage = (m) => this.receive(m);
+  }
+
+  /** REQUESTOFFERS; resolves with every offer once ALLOFFERS_DELIVERED arrives. */
+  requestOffers(): Promise<OfferChannel[]> {
+    return new Promise((resolve, reject) => {
+      this.offersWaiter = { resolve, reject };
+      this.send({ msgtype: CHANNELMSG_REQUESTOFFERS });
+    });
+  }
+
+  /** Describes guest pages to the host; resolves with the handle once GPADL_CREATED says success. */
+  async establishGpadl(pfns: readonly number[], byteCount = pfns.length * PAGE_SIZE, childRelid = 0): Promise<number> {
+    const handle = this.nextGpadl++;
+    const done = new Promise<void>((resolve, reject) => this.gpadlWaiters.set(handle, { resolve, reject }));
+    for (const m of gpadlMessages(childRelid, handle, pfns, byteCount)) this.send(m);
+    await done;
+    return handle;
+  }
+
+  /** GPADL_TEARDOWN; resolves on GPADL_TORNDOWN (which the host defers while the GPADL is mapped). */
+  teardownGpadl(handle: number, childRelid = 0): Promise<void> {
+    if (this.ringGpadls.has(handle)) {
+      return Promise.reject(new ResourceError('BUSY', `GPADL ${handle} holds the rings of an open channel`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.teardownWaiters.set(handle, { resolve, reject });
+      this.send({ msgtype: CHANNELMSG_GPADL_TEARDOWN, childRelid, gpadl: handle });
+    });
+  }
+
+  /** Allocates and initialises both rings, establishes their GPADL, opens the channel and starts polling it. */
+  async open(offer: OfferChannel, options: OpenOptions = {}): Promise<Channel> {
+    const relid = offer.childRelid;
+    if (this.open_.has(relid)) throw new ProtocolError('UNEXPECTED_MESSAGE', `channel ${relid} is already open`);
+    const ringPages = options.ringPages ?? OPEN_DEFAULTS.ringPages;
+    const first = this.o.allocator.allocContiguous(2 * ringPages);
+    const pfns = Array.from({ length: 2 * ringPages }, (_, i) => first + i);
+    const base = this.o.memory.gpa(first);
+    const send = new RingMemory(this.o.memory.u8, base, ringPages * PAGE_SIZE);
+    const recv = new RingMemory(this.o.memory.u8, base + ringPages * PAGE_SIZE, ringPages * PAGE_SIZE);
+    send.initialize();
+    recv.initialize();
+    let gpadl = -1;
+    try {
+      gpadl = await this.establishGpadl(pfns, pfns.length * PAGE_SIZE, relid);
+      const signal = new ChannelSignal(this.o.signals, relid, 'guest', this.o.hostDoorbell);
+      signal.setState(CHANNEL_STATE_OPEN);
+      const opened = new Promise<void>((resolve, reject) => this.openWaiters.set(relid, { resolve, reject }));
+      this.send({
+        msgtype: CHANNELMSG_OPENCHANNEL,
+        childRelid: relid,
+        openId: relid,
+        ringBufferGpadlHandle: gpadl,
+        targetVp: 0,
+        downstreamRingBufferPageOffset: ringPages,
+        userData: new Uint8Array(120),
+      });
+      await opened;
+      const channel = new Channel({
+        relid,
+        subChannelIndex: offer.subChannelIndex,
+        sendRing: send,
+        recvRing: recv,
+        signal,
+        maxPktSize: options.maxPktSize ?? OPEN_DEFAULTS.maxPktSize,
+        requestorSize: options.requestorSize ?? OPEN_DEFAULTS.requestorSize,
+        ...(options.batch !== undefined ? { batch: options.batch } : {}),
+        counters: this.counters,
+      });
+      this.open_.set(relid, { channel, ringGpadl: gpadl, firstPfn: first, pages: 2 * ringPages });
+      this.ringGpadls.add(gpadl);
+      this.o.loop.add(channel);
+      return channel;
+    } catch (e) {
+      if (gpadl >= 0) await this.teardownGpadl(gpadl, relid).catch(() => {});
+      this.o.allocator.freeRun(first, 2 * ringPages);
+      throw e;
+    }
+  }
+
+  /**
+   * CLOSECHANNEL, then GPADL teardown of the rings and their pages freed (the VMBus ≥ 4.0 order,
+   * §2.12). Outstanding requests are reclaimed through channel.onReclaim.
+   */
+  async close(channel: Channel): Promise<void> {
+    const rec = this.open_.get(channel.relid);
+    if (!rec || rec.channel !== channel) return;
+    const wasOpen = channel.state === 'open';
+    this.stopLocal(rec);
+    if (wasOpen) this.send({ msgtype: CHANNELMSG_CLOSECHANNEL, childRelid: channel.relid });
+    await this.releaseRings(rec);
+  }
+
+  private stopLocal(rec: GuestChannelRecord): void {
+    this.open_.delete(rec.channel.relid);
+    rec.channel.close();
+    this.o.loop.remove(rec.channel);
+  }
+
+  private async releaseRings(rec: GuestChannelRecord): Promise<void> {
+    this.ringGpadls.delete(rec.ringGpadl);
+    await this.teardownGpadl(rec.ringGpadl, rec.channel.relid);
+    this.o.allocator.freeRun(rec.firstPfn, rec.pages);
+  }
+
+  private receive(bytes: Uint8Array): void {
+    let m: ChannelMessage;
+    try {
+      m = parseChannelMessage(bytes);
+    } catch (e) {
+      if (!isNetvscError(e)) throw e;
+      this.counters.inc('bad_message');
+      return;
+    }
+    switch (m.msgtype) {
+      case CHANNELMSG_OFFERCHANNEL:
+        this.offers.set(m.childRelid, m);
+        this.onOffer(m);
+        return;
+      case CHANNELMSG_ALLOFFERS_DELIVERED: {
+        const w = this.offersWaiter;
+        this.offersWaiter = null;
+        w?.resolve([...this.offers.values()]);
+        return;
+      }
+      case CHANNELMSG_GPADL_CREATED: {
+        const w = this.take(this.gpadlWaiters, m.gpadl);
+        if (!w) return;
+        if (m.creationStatus === 0) w.resolve();
+        else w.reject(new ResourceError('BAD_GPADL', `host refused GPADL ${m.gpadl}: status ${m.creationStatus.toString(16)}`));
+        return;
+      }
+      case CHANNELMSG_GPADL_TORNDOWN:
+        this.take(this.teardownWaiters, m.gpadl)?.resolve();
+        return;
+      case CHANNELMSG_OPENCHANNEL_RESULT: {
+        const w = this.take(this.openWaiters, m.childRelid);
+        if (!w) return;
+        if (m.status === 0) w.resolve();
+        else w.reject(new ProtocolError('UNEXPECTED_MESSAGE', `host refused to open channel ${m.childRelid}: status ${m.status.toString(16)}`));
+        return;
+      }
+      case CHANNELMSG_RESCIND_CHANNELOFFER:
+        return this.rescind(m.childRelid);
+      default:
+        this.counters.inc('bad_message');
+    }
+  }
+
+  /** The host took the channel away: stop it (writes fail CHANNEL_CLOSED), free rings, release the relid. */
+  private rescind(relid: number): void {
+    this.offers.delete(relid);
+    const opening = this.openWaiters.get(relid);
+    this.openWaiters.delete(relid);
+    opening?.reject(new ResourceError('CHANNEL_CLOSED', `channel ${relid} rescinded while opening`));
+    const rec = this.open_.get(relid);
+    const release = (): void => this.send({ msgtype: CHANNELMSG_RELID_RELEASED, childRelid: relid });
+    this.onRescind(relid);
+    if (!rec) return release();
+    this.stopLocal(rec);
+    this.releaseRings(rec).then(release, (e: unknown) => {
+      if (!isNetvscError(e)) throw e;
+      this.counters.inc('bad_gpadl');
+    });
+  }
+
+  private take<T>(map: Map<number, Waiter<T>>, key: number): Waiter<T> | undefined {
+    const w = map.get(key);
+    if (w) map.delete(key);
+    else this.counters.inc('bad_message'); // a reply nobody asked for
+    return w;
+  }
+
+  private send(m: ChannelMessage): void {
+    this.o.link.send(emitChannelMessage(m));
+  }
+}
