@@ -209,7 +209,7 @@ describe('VMBus views', () => {
 
 describe('hostile bytes', () => {
   const names = [...new Set(records.map((r) => `${r.layer}:${r.message}`))];
-  prop.prop([fc.constantFrom(...records), fc.array(fc.tuple(fc.nat(4095), fc.nat(255)), { maxLength: 8 }), fc.nat(200)])(
+  prop.prop([fc.constantFrom(...records), fc.array(fc.tuple(fc.nat(4095), fc.nat(255)), { maxLength: 8 }), fc.nat(200)], { numRuns: 1000 })(
     'mutated vectors only ever throw WireError, for every codec and view',
     (r, edits, cut) => {
       const u8 = hexToBytes(r.hex);
@@ -238,7 +238,7 @@ describe('hostile bytes', () => {
     },
   );
 
-  prop.prop([fc.constantFrom(...names), fc.uint8Array({ maxLength: 300 })])('random bytes only ever throw WireError', (name, bytes) => {
+  prop.prop([fc.constantFrom(...names), fc.uint8Array({ maxLength: 300 })], { numRuns: 2000 })('random bytes only ever throw WireError', (name, bytes) => {
     try {
       decodeStruct(name, bytes);
     } catch (e) {

@@ -80,7 +80,8 @@ export function encodeNvspBody(b: NvspBody, obj: ValueObject, dv: DataView, at: 
 
 /** `struct nvsp_6_pd_batch_msg` with its pd_buf entries. */
 export function decodePdBatch(dv: DataView, at: number, len: number, style: Style): MutableObject {
-  const out = decodeLayout(pdBatchHead, dv, at, Math.min(len, 8), style);
+  need(0, 8, len, 'nvsp_6_pd_batch_msg header');
+  const out = decodeLayout(pdBatchHead, dv, at, 8, style);
   const n = dv.getUint16(at + 4, true);
   out[key(style, 'pd_buf')] = decodeFixedList(dv, at + 8, at + len, n, pdBuf, style);
   return out;
