@@ -1,0 +1,279 @@
+/**
+ * Generic receive offload for TCP on the guest's receive path (issue 5 item 5), following the
+ * Linux rules as vectors.md §6.1–6.2 state them:
+ * - only TCP over IPv4 without options (not a fragment, valid header checksum) or IPv6 without a
+ *   fragment header, with a valid TCP checksum, and with payload, is held or merged;
+ * - a segment merges into the held packet of its flow (same Ethernet header, addresses and ports)
+ *   only if: CWR is clear; flags equal ignoring CWR, FIN and PSH; same ack; same TCP header and
+ *   option bytes; same IPv4 TTL, TOS and DF (IPv6: same first word and extension headers; hop
+ *   limit is not checked); IPv4 ids all incrementing by one or all fixed; payload ≤ the held mss
+ *   (the first segment's payload); seq contiguous; and the merged IP length ≤ 65535;
+ * - otherwise the held packet is delivered and the segment starts afresh;
+ * - after a merge the held header takes FIN and PSH from the segment, and the packet is delivered
+ *   when the segment was shorter than mss or carried URG, PSH, RST, SYN or FIN.
+ * Choices where the rules leave room (each keeps a flow's packets in order):
+ * - a segment without payload (pure ACK, the selftest's FIN terminator) is never merged; it
+ *   delivers its flow's held packet first, then itself (vectors.md §6.3 "ack": no coalescing);
+ * - a TCP packet that cannot be merged (IPv4 options, a fragment, a bad checksum) likewise
+ *   delivers its flow's held packet first.
+ * Held packets live in preallocated slots; flush() at the end of each receive batch delivers them.
+ * A merged packet is delivered with its IP lengths, IPv4 header checksum and TCP checksum redone.
+ */
+import {
+  ETH_P_IP,
+  ETH_P_IPV6,
+  EthernetView,
+  IPPROTO_TCP,
+  Ipv4View,
+  Ipv6View,
+  TCP_CWR,
+  TCP_FIN,
+  TCP_PSH,
+  TCP_RST,
+  TCP_SYN,
+  TCP_URG,
+  TcpView,
+} from '../wire/index.js';
+import { fillIpv4HeaderChecksum, fillL4Checksum, verifyIpv4HeaderChecksum, verifyL4Checksum } from './checksum.js';
+import { copyBytes } from './copy.js';
+
+/** Where GRO hands packets: held ones from its own slots, passed-through ones from the caller's bytes. */
+export interface GroSink {
+  /** One packet; `segments` is how many received segments it carries. */
+  deliver(frame: Uint8Array, off: number, len: number, segments: number): void;
+}
+
+export interface GroOptions {
+  /** Flows held at once; the oldest is delivered to make room. Default 8. */
+  readonly maxFlows?: number;
+  /** Largest IP packet (IP header + TCP header + payload) a merge may build. Default 65535. */
+  readonly maxIpLen?: number;
+}
+
+const DEFAULTS = { maxFlows: 8, maxIpLen: 65535 } as const;
+/** Flags that end a train (vectors.md §6.1 final flush). */
+const FINAL_FLAGS = TCP_URG | TCP_PSH | TCP_RST | TCP_SYN | TCP_FIN;
+const ID_UNKNOWN = 0;
+const ID_INCREMENTING = 1;
+const ID_FIXED = 2;
+
+/** One held packet: its bytes and what the merge checks need. Offsets are into `buf`. */
+class Held {
+  readonly buf: Uint8Array;
+  active = false;
+  len = 0;
+  age = 0;
+  isV6 = false;
+  ipOff = 0;
+  tcpOff = 0;
+  hdrLen = 0;
+  mss = 0;
+  nextSeq = 0;
+  segments = 0;
+  lastId = 0;
+  idMode = ID_UNKNOWN;
+
+  constructor(size: number) {
+    this.buf = new Uint8Array(size);
+  }
+}
+
+function same(a: Uint8Array, ai: number, b: Uint8Array, bi: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[ai + i] !== b[bi + i]) return false;
+  return true;
+}
+
+export class GroEngine {
+  private readonly slots: Held[];
+  private readonly maxIpLen: number;
+  private readonly eth = new EthernetView();
+  private readonly ip4 = new Ipv4View();
+  private readonly ip6 = new Ipv6View();
+  private readonly tcp = new TcpView();
+  private clock = 0;
+
+  constructor(
+    private readonly sink: GroSink,
+    options: GroOptions = {},
+  ) {
+    this.maxIpLen = options.maxIpLen ?? DEFAULTS.maxIpLen;
+    const n = options.maxFlows ?? DEFAULTS.maxFlows;
+    this.slots = [];
+    for (let i = 0; i < n; i++) this.slots.push(new Held(this.maxIpLen + 18));
+  }
+
+  /**
+   * Offers one received frame. `checksumVerified` is true when the host's checksum PPI already
+   * vouched for the TCP checksum (protocol.md §6.3); otherwise GRO verifies it.
+   */
+  receive(frame: Uint8Array, off: number, len: number, checksumVerified: boolean): void {
+    const eth = this.eth;
+    if (!eth.tryBind(frame, off, len)) return this.pass(frame, off, len);
+    const type = eth.etherType;
+    let isV6: boolean;
+    let ipAt: number;
+    let l4At: number;
+    let l4Len: number;
+    let eligible: boolean;
+    if (type === ETH_P_IP) {
+      const ip = this.ip4;
+      if (!ip.tryBind(frame, eth.payloadOffset, eth.payloadLen) || ip.protocol !== IPPROTO_TCP || ip.fragmentOffset !== 0) {
+        return this.pass(frame, off, len);
+      }
+      isV6 = false;
+      ipAt = ip.at;
+      l4At = ip.payloadOffset;
+      l4Len = ip.payloadLen;
+      eligible = ip.headerLen === 20 && !ip.moreFragments && verifyIpv4HeaderChecksum(frame, ipAt);
+    } else if (type === ETH_P_IPV6) {
+      const ip = this.ip6;
+      if (!ip.tryBind(frame, eth.payloadOffset, eth.payloadLen) || ip.upperProtocol !== IPPROTO_TCP || ip.upperOffset < 0) {
+        return this.pass(frame, off, len);
+      }
+      isV6 = true;
+      ipAt = ip.at;
+      l4At = ip.upperOffset;
+      l4Len = ip.upperLen;
+      eligible = !ip.hasFragmentHeader;
+    } else {
+      return this.pass(frame, off, len);
+    }
+    const tcp = this.tcp;
+    if (!tcp.tryBind(frame, l4At, l4Len)) return this.pass(frame, off, len);
+    const held = this.find(frame, off, eth.headerLen, isV6, ipAt, l4At);
+    const payload = tcp.payloadLen;
+    if (eligible && payload > 0 && !checksumVerified) eligible = verifyL4Checksum(frame, ipAt, isV6, IPPROTO_TCP, l4At, l4Len);
+    if (!eligible || payload === 0) {
+      if (held) this.deliver(held);
+      return this.pass(frame, off, len);
+    }
+    if (held) {
+      if (this.canMerge(held, frame, ipAt, isV6, l4At, payload)) {
+        this.merge(held, frame, isV6, tcp.payloadOffset, payload);
+        if (payload < held.mss || (tcp.flags & FINAL_FLAGS) !== 0) this.deliver(held);
+        return;
+      }
+      this.deliver(held);
+    }
+    if ((tcp.flags & FINAL_FLAGS) !== 0) return this.pass(frame, off, len);
+    this.hold(frame, off, isV6, ipAt - off, l4At - off, tcp.headerLen, payload);
+  }
+
+  /** Delivers every held packet, oldest first. Call at the end of each receive batch. */
+  flush(): void {
+    for (;;) {
+      let oldest: Held | undefined;
+      for (let i = 0; i < this.slots.length; i++) {
+        const h = this.slots[i]!;
+        if (h.active && (!oldest || h.age < oldest.age)) oldest = h;
+      }
+      if (!oldest) return;
+      this.deliver(oldest);
+    }
+  }
+
+  private pass(frame: Uint8Array, off: number, len: number): void {
+    this.sink.deliver(frame, off, len, 1);
+  }
+
+  /** The held packet of this frame's flow: same L2 header, IP version, addresses and ports. */
+  private find(frame: Uint8Array, off: number, l2Len: number, isV6: boolean, ipAt: number, l4At: number): Held | undefined {
+    const addrRel = isV6 ? 8 : 12;
+    const addrLen = isV6 ? 32 : 8;
+    for (let i = 0; i < this.slots.length; i++) {
+      const h = this.slots[i]!;
+      if (!h.active || h.isV6 !== isV6 || h.ipOff !== l2Len) continue;
+      const b = h.buf;
+      if (!same(b, 0, frame, off, l2Len)) continue;
+      if (!same(b, h.ipOff + addrRel, frame, ipAt + addrRel, addrLen)) continue;
+      if (!same(b, h.tcpOff, frame, l4At, 4)) continue;
+      return h;
+    }
+    return undefined;
+  }
+
+  private canMerge(h: Held, frame: Uint8Array, ipAt: number, isV6: boolean, l4At: number, payload: number): boolean {
+    const b = h.buf;
+    const tcp = this.tcp;
+    const flags = tcp.flags;
+    if ((flags & TCP_CWR) !== 0) return false;
+    if (((flags ^ b[h.tcpOff + 13]!) & ~(TCP_CWR | TCP_FIN | TCP_PSH) & 0xff) !== 0) return false;
+    if (!same(b, h.tcpOff + 8, frame, l4At + 8, 4)) return false; // ack
+    const tcpHl = tcp.headerLen;
+    if (h.hdrLen - h.tcpOff !== tcpHl || !same(b, h.tcpOff + 20, frame, l4At + 20, tcpHl - 20)) return false;
+    if (payload > h.mss) return false;
+    if (tcp.seq !== h.nextSeq) return false;
+    if (h.len - h.ipOff + payload > this.maxIpLen) return false;
+    if (isV6) {
+      // Version, traffic class (with ECN) and flow label, then the extension headers byte for byte.
+      if (!same(b, h.ipOff, frame, ipAt, 4) || l4At - ipAt !== h.tcpOff - h.ipOff) return false;
+      return same(b, h.ipOff + 40, frame, ipAt + 40, l4At - ipAt - 40);
+    }
+    const ip = this.ip4;
+    if (ip.tos !== b[h.ipOff + 1] || ip.ttl !== b[h.ipOff + 8] || ip.dontFragment !== ((b[h.ipOff + 6]! & 0x40) !== 0)) return false;
+    const id = ip.id;
+    const inc = id === ((h.lastId + 1) & 0xffff);
+    const fixed = id === h.lastId;
+    if (h.idMode === ID_UNKNOWN) return inc || fixed;
+    return h.idMode === ID_INCREMENTING ? inc : fixed;
+  }
+
+  private merge(h: Held, frame: Uint8Array, isV6: boolean, payloadAt: number, payload: number): void {
+    copyBytes(frame, payloadAt, h.buf, h.len, payload);
+    h.len += payload;
+    h.nextSeq = (h.nextSeq + payload) >>> 0;
+    h.segments++;
+    h.buf[h.tcpOff + 13]! |= this.tcp.flags & (TCP_FIN | TCP_PSH);
+    if (!isV6) {
+      const id = this.ip4.id;
+      if (h.idMode === ID_UNKNOWN) h.idMode = id === h.lastId ? ID_FIXED : ID_INCREMENTING;
+      h.lastId = id;
+    }
+  }
+
+  private hold(frame: Uint8Array, off: number, isV6: boolean, ipRel: number, tcpRel: number, tcpHl: number, payload: number): void {
+    // A free slot, else the oldest held packet makes room.
+    let h = this.slots[0]!;
+    for (let i = 0; i < this.slots.length; i++) {
+      const s = this.slots[i]!;
+      if (!s.active) {
+        h = s;
+        break;
+      }
+      if (s.age < h.age) h = s;
+    }
+    if (h.active) this.deliver(h);
+    const hdrLen = tcpRel + tcpHl;
+    copyBytes(frame, off, h.buf, 0, hdrLen + payload);
+    h.active = true;
+    h.age = this.clock++;
+    h.len = hdrLen + payload;
+    h.isV6 = isV6;
+    h.ipOff = ipRel;
+    h.tcpOff = tcpRel;
+    h.hdrLen = hdrLen;
+    h.mss = payload;
+    h.nextSeq = (this.tcp.seq + payload) >>> 0;
+    h.segments = 1;
+    h.lastId = isV6 ? 0 : this.ip4.id;
+    h.idMode = ID_UNKNOWN;
+  }
+
+  private deliver(h: Held): void {
+    h.active = false;
+    const b = h.buf;
+    if (h.segments > 1) {
+      const ipLen = h.len - h.ipOff;
+      if (h.isV6) {
+        b[h.ipOff + 4] = (ipLen - 40) >>> 8;
+        b[h.ipOff + 5] = (ipLen - 40) & 0xff;
+      } else {
+        b[h.ipOff + 2] = ipLen >>> 8;
+        b[h.ipOff + 3] = ipLen & 0xff;
+        fillIpv4HeaderChecksum(b, h.ipOff);
+      }
+      fillL4Checksum(b, h.ipOff, h.isV6, IPPROTO_TCP, h.tcpOff, h.len - h.tcpOff);
+    }
+    this.sink.deliver(b, 0, h.len, h.segments);
+  }
+}
