@@ -2,10 +2,7 @@
  * Packet algorithm micro-benchmarks (issue 2): Toeplitz per input, checksum throughput against a
  * same-size copy in the same run, and LSO segmentation of a 64 KB super-frame.
  */
-import { internetSum } from '../src/packet/checksum.js';
-import { buildTcp4Frame, FrameSpec } from '../src/packet/frames.js';
-import { TcpSegmenter } from '../src/packet/segment.js';
-import { toeplitzHash, toeplitzTables } from '../src/packet/toeplitz.js';
+import { buildTcp4Frame, FrameSpec, internetSum, TcpSegmenter, toeplitzHash, toeplitzTables } from '../src/packet/index.js';
 import { NETVSC_HASH_KEY_HEX } from '../src/wire/constants.js';
 import { nsPerOp, type BenchContext } from './harness.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { HV_DEFAULT_L4HASH, HV_UDP4_L4HASH, NDIS_HASH_IPV4, NDIS_HASH_IPV6, NDIS_HASH_TCP_IPV4, NDIS_HASH_TCP_IPV6, NETVSC_HASH_KEY_HEX } from '../wire/constants.js';
-import { be16, hex, ipv4Bytes, ipv6Bytes } from './_fixtures.js';
+import { be16, hex, ipv4Bytes, ipv6Bytes, RSS_V4, RSS_V6 } from './_fixtures.js';
 import { classifyFrame, FlowKey } from './flow-key.js';
 import { NDIS_HASH_UDP_IPV4, NDIS_HASH_UDP_IPV6, rssHash, RssResult } from './rss.js';
 import { toeplitzTables } from './toeplitz.js';
@@ -11,19 +11,8 @@ const T = toeplitzTables(hex(NETVSC_HASH_KEY_HEX));
 const LINUX_HASHINFO = 0x1701;
 const MACS = [...Array<number>(6).fill(0xff), 0, 0x15, 0x5d, 0, 0, 1];
 
-// vectors.md §1.3–1.4: [destination, dport, source, sport, IP only, with TCP].
-const V4: readonly [string, number, string, number, number, number][] = [
-  ['161.142.100.80', 1766, '66.9.149.187', 2794, 0x323e8fc2, 0x51ccc178],
-  ['65.69.140.83', 4739, '199.92.111.2', 14230, 0xd718262a, 0xc626b0ea],
-  ['12.22.207.184', 38024, '24.19.198.95', 12898, 0xd2d0a5de, 0x5c2b394a],
-  ['209.142.163.6', 2217, '38.27.205.30', 48228, 0x82989176, 0xafc7327f],
-  ['202.188.127.2', 1303, '153.39.163.191', 44251, 0x5d1809c5, 0x10e828a2],
-];
-const V6: readonly [string, number, string, number, number, number][] = [
-  ['3ffe:2501:200:3::1', 1766, '3ffe:2501:200:1fff::7', 2794, 0x2cc18cd5, 0x40207d3d],
-  ['ff02::1', 4739, '3ffe:501:8::260:97ff:fe40:efab', 14230, 0x0f0c461c, 0xdde51bbf],
-  ['fe80::200:f8ff:fe21:67cf', 38024, '3ffe:1900:4545:3:200:f8ff:fe21:67cf', 44251, 0x4b61e985, 0x02d1feef],
-];
+const V4 = RSS_V4;
+const V6 = RSS_V6;
 
 function l4Bytes(proto: number, sport: number, dport: number): number[] {
   return proto === 6
