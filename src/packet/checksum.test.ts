@@ -146,6 +146,10 @@ describe('Linux lib/checksum_kunit.c (vectors.md §3.5)', () => {
 });
 
 describe('the fast path', () => {
+  test('a buffer longer than one fold chunk (2^20 words) sums like the byte-pair loop', () => {
+    const big = new Uint8Array((1 << 22) + 4099).map((_, i) => (i * 2654435761) >>> 24);
+    expect(internetSum(big, 3, big.length - 3)).toBe(naiveSum(big, 3, big.length - 3));
+  });
   propTest.prop([fc.uint8Array({ maxLength: 3000 }), fc.nat(7), fc.nat(7)])(
     'internetSum() equals the byte-pair sum for any length, start offset and view offset',
     (data, viewOff, start) => {

@@ -78,8 +78,13 @@ export function internetSum(bytes: Uint8Array, off: number, len: number, seed = 
   const words = (len - head) >>> 2;
   let i = (abs + head) >>> 2;
   const end = i + words;
-  let body = 0;
-  for (; i < end; i += FOLD_WORDS) body = foldSum(body + sumWords(w, i, Math.min(end, i + FOLD_WORDS)));
+  let body: number;
+  if (words <= FOLD_WORDS) {
+    body = foldSum(sumWords(w, i, end));
+  } else {
+    body = 0;
+    for (; i < end; i += FOLD_WORDS) body = foldSum(body + sumWords(w, i, Math.min(end, i + FOLD_WORDS)));
+  }
   sum += (head & 1) === 1 ? body : swap16(body);
   const tailAt = off + head + words * 4;
   sum += byteSum(bytes, tailAt, off + len - tailAt, (head & 1) === 1);
