@@ -21,7 +21,10 @@ const be = (b: Uint8Array, at: number): number => (b[at]! << 8) | b[at + 1]!;
 /** Naive RFC 1071 sum, byte pairs, for property tests. */
 function naiveSum(b: Uint8Array, off: number, len: number): number {
   let s = 0;
-  for (let i = 0; i < len; i += 2) s += (b[off + i]! << 8) | (i + 1 < len ? b[off + i + 1]! : 0);
+  for (let i = 0; i < len; i += 2) {
+    s += (b[off + i]! << 8) | (i + 1 < len ? b[off + i + 1]! : 0);
+    if (s > 0x3fffffff) s = (s & 0xffff) + (s >>> 16); // stay inside the 32-bit operators
+  }
   while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
   return s;
 }
