@@ -3,7 +3,7 @@
  * same-size copy in the same run, and LSO segmentation of a 64 KB super-frame.
  */
 import { buildTcp4Frame, FrameSpec, internetSum, TcpSegmenter, toeplitzHash, toeplitzTables } from '../src/packet/index.js';
-import { NETVSC_HASH_KEY_HEX } from '../src/wire/constants.js';
+import { NETVSC_HASH_KEY_HEX } from '../src/wire/index.js';
 import { nsPerOp, type BenchContext } from './harness.js';
 
 let sink = 0;

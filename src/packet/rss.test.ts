@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { HV_DEFAULT_L4HASH, HV_UDP4_L4HASH, NDIS_HASH_IPV4, NDIS_HASH_IPV6, NDIS_HASH_TCP_IPV4, NDIS_HASH_TCP_IPV6, NETVSC_HASH_KEY_HEX } from '../wire/constants.js';
+import { HV_DEFAULT_L4HASH, HV_UDP4_L4HASH, NDIS_HASH_IPV4, NDIS_HASH_IPV6, NDIS_HASH_TCP_IPV4, NDIS_HASH_TCP_IPV6, NETVSC_HASH_KEY_HEX } from '../wire/index.js';
 import { be16, hex, ipv4Bytes, ipv6Bytes, RSS_V4, RSS_V6 } from './_fixtures.js';
 import { classifyFrame, FlowKey } from './flow-key.js';
 import { NDIS_HASH_UDP_IPV4, NDIS_HASH_UDP_IPV6, rssHash, RssResult } from './rss.js';

@@ -12,8 +12,7 @@
  *   issue's rule keeps all fragments of a datagram together on channel 0.
  * IPV6_EX types are not implemented (no Home Address / Routing Type 2 substitution).
  */
-import { NDIS_HASH_IPV4, NDIS_HASH_IPV6, NDIS_HASH_TCP_IPV4, NDIS_HASH_TCP_IPV6 } from '../wire/constants.js';
-import { IPPROTO_TCP, IPPROTO_UDP } from '../wire/index.js';
+import { IPPROTO_TCP, IPPROTO_UDP, NDIS_HASH_IPV4, NDIS_HASH_IPV6, NDIS_HASH_TCP_IPV4, NDIS_HASH_TCP_IPV6 } from '../wire/index.js';
 import type { FlowKey } from './flow-key.js';
 import { toeplitzHashAt, type ToeplitzTables } from './toeplitz.js';
 

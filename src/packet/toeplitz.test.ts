@@ -1,6 +1,6 @@
 import { fc, test as propTest } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
-import { NETVSC_HASH_KEY_HEX } from '../wire/constants.js';
+import { NETVSC_HASH_KEY_HEX } from '../wire/index.js';
 import { be16, hex, ipv4Bytes, ipv6Bytes, RSS_V4, RSS_V6 } from './_fixtures.js';
 import { writeHashInputIpv4, writeHashInputIpv6 } from './hash-input.js';
 import { toeplitzHash, toeplitzHashBitwise, toeplitzTables } from './toeplitz.js';

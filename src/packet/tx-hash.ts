@@ -7,8 +7,7 @@
  * MurmurHash3 x86_32 over the big-endian 32-bit words of the tuple (4-byte blocks, the public
  * constants c1 = 0xcc9e2d51, c2 = 0x1b873593 and its fmix32 finaliser).
  */
-import { HV_TCP4_L4HASH, HV_TCP6_L4HASH, HV_UDP4_L4HASH, HV_UDP6_L4HASH } from '../wire/constants.js';
-import { IPPROTO_TCP, IPPROTO_UDP } from '../wire/index.js';
+import { HV_TCP4_L4HASH, HV_TCP6_L4HASH, HV_UDP4_L4HASH, HV_UDP6_L4HASH, IPPROTO_TCP, IPPROTO_UDP } from '../wire/index.js';
 import type { FlowKey } from './flow-key.js';
 
 function mixBlock(h: number, k0: number): number {
