@@ -89,6 +89,9 @@ export class EventLoop {
   private async loop(): Promise<void> {
     let lastYield = performance.now();
     while (!this.stopped) {
+      // Read the doorbell before polling: a signal that lands during the poll moves seq away from
+      // `seen`, so we cannot go to sleep on a wakeup we have not acted on.
+      const seen = this.doorbell.seq;
       if (this.runOnce() > 0) {
         const now = performance.now();
         if (now - lastYield >= this.yieldMs) {
@@ -97,7 +100,6 @@ export class EventLoop {
         }
         continue;
       }
-      const seen = this.doorbell.seq;
       if (this.idleAll() > 0) continue;
       let spun = 0;
       while (spun < this.spin && this.doorbell.seq === seen) spun++;

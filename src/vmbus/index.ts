@@ -15,3 +15,4 @@ export * from './channel.js';
 export * from './link.js';
 export * from './host-bus.js';
 export * from './guest-bus.js';
+export * from './vm-shared.js';
