@@ -15,6 +15,8 @@ export const RING_TRAILER_SIZE = 8;
 
 /** Below this many bytes a plain loop beats creating a view for set() and allocates nothing. */
 const SMALL_COPY = 64;
+/** Up to this many bytes an aligned 32-bit word loop beats set(). */
+const WORD_COPY_MAX = 256;
 
 /**
  * One ring (header page + data area) inside a SharedArrayBuffer, with the index words read and
@@ -83,6 +85,24 @@ export class RingMemory {
     const first = Math.min(len, this.size - pos);
     this.copyBytes(this.u8, this.dataOff + pos, dst, dstOff, first);
     if (len > first) this.copyBytes(this.u8, this.dataOff, dst, dstOff + first, len - first);
+  }
+
+  /**
+   * copyOut for the reader's private copy: ring positions and packet lengths are multiples of 8,
+   * so small packets move as 32-bit words (no view to create), large ones by set().
+   */
+  copyOutAligned(pos: number, dst: Uint8Array, dst32: Int32Array, len: number): void {
+    if (len > WORD_COPY_MAX) {
+      this.copyOut(pos, dst, 0, len);
+      return;
+    }
+    const first = Math.min(len, this.size - pos) >>> 2;
+    const src = this.i32;
+    let s = (this.dataOff + pos) >>> 2;
+    for (let i = 0; i < first; i++) dst32[i] = src[s + i]!;
+    s = this.dataOff >>> 2;
+    const words = len >>> 2;
+    for (let i = first; i < words; i++) dst32[i] = src[s + i - first]!;
   }
 
   /** Copies len bytes from src into the ring at position pos, split at the wrap. */

@@ -77,7 +77,7 @@ export class RingReader {
       copyLen = this.maxPktSize;
       this.counters.inc('pkt_truncated');
     }
-    ring.copyOut(this.priv, this.packet.buf, 0, copyLen);
+    ring.copyOutAligned(this.priv, this.packet.buf, this.packet.i32, copyLen);
     if (copyLen !== pktLen) {
       this.packet.dv.setUint16(4, copyLen >>> 3, true);
       if (offset8 * 8 > copyLen) this.packet.dv.setUint16(2, copyLen >>> 3, true);

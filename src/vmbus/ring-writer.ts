@@ -102,10 +102,9 @@ export class RingWriter {
       this.setU32(pktLen - 8, 0);
       this.setU32(pktLen - 4, 0);
     }
-    this.setU16(0, type);
-    this.setU16(2, headerLen >>> 3);
-    this.setU16(4, pktLen >>> 3);
-    this.setU16(6, flags);
+    // {type, offset8} and {len8, flags} as two little-endian u32 stores (§2.6).
+    this.setU32(0, ((headerLen >>> 3) << 16) | (type & 0xffff));
+    this.setU32(4, ((flags & 0xffff) << 16) | (pktLen >>> 3));
     this.setU32(8, transIdLo);
     this.setU32(12, transIdHi);
     return true;

@@ -6,6 +6,8 @@ export class VmbusPacket {
   /** The private per-channel copy; the packet starts at 0. */
   readonly buf: Uint8Array;
   readonly dv: DataView;
+  /** The same bytes as 32-bit words, for the reader's aligned copy. */
+  readonly i32: Int32Array;
   type = 0;
   offset8 = 0;
   len8 = 0;
@@ -17,6 +19,7 @@ export class VmbusPacket {
   constructor(maxPktSize: number) {
     this.buf = new Uint8Array(maxPktSize);
     this.dv = new DataView(this.buf.buffer);
+    this.i32 = new Int32Array(this.buf.buffer);
   }
 
   /** Byte offset of the payload (the "data") in buf. */
