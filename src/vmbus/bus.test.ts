@@ -1,9 +1,14 @@
 import { describe, expect, test } from 'vitest';
-import { HV_NIC_GUID, VM_PKT_COMP, VM_PKT_DATA_INBAND, VM_PKT_DATA_USING_GPA_DIRECT, VM_PKT_DATA_USING_XFER_PAGES } from '../wire/index.js';
+import { ManualClock } from '../core/index.js';
+import { emitChannelMessage, gpadlMessages, HV_NIC_GUID, VM_PKT_COMP, VM_PKT_DATA_INBAND, VM_PKT_DATA_USING_GPA_DIRECT, VM_PKT_DATA_USING_XFER_PAGES } from '../wire/index.js';
 import { singleThreadBus } from '../../test/harness/ring-bus.js';
 import type { Channel } from './channel.js';
+import { EventLoop } from './event-loop.js';
 import { checkRange } from './gpadl.js';
-import { PAGE_SIZE } from './guest-memory.js';
+import { GuestMemory, PageAllocator, PAGE_SIZE } from './guest-memory.js';
+import { VmbusGuest } from './guest-bus.js';
+import { inMemoryLinkPair } from './link.js';
+import { Doorbell, newHostDoorbellSab, SIGNAL_SAB_BYTES } from './signal.js';
 import type { VmbusPacket } from './vmbus-packet.js';
 
 const INSTANCE = '12345678-9abc-def0-1234-56789abcdef0';
@@ -192,5 +197,41 @@ describe('VmbusHost / VmbusGuest in single-thread mode', () => {
     expect(b.host.counters.get('bad_message')).toBe(2);
     // a GPADL naming a page outside guest memory is refused with a status, and the guest's promise rejects
     await expect(b.guest.establishGpadl([b.memory.pageCount + 5])).rejects.toMatchObject({ code: 'BAD_GPADL' });
+  });
+
+  test('the host refuses to open on an unknown or non-contiguous ring GPADL, with a status and counters', async () => {
+    const b = await openedBus();
+    const open = (gpadl: number): Uint8Array =>
+      emitChannelMessage({ msgtype: 5, childRelid: 1, openId: 1, ringBufferGpadlHandle: gpadl, targetVp: 0, downstreamRingBufferPageOffset: 1, userData: new Uint8Array(120) });
+    await b.guest.close(b.primary);
+    b.hostLink.onMessage(open(0x4242)); // no such GPADL
+    for (const m of gpadlMessages(1, 0x77, [40, 60])) b.hostLink.onMessage(emitChannelMessage(m));
+    b.hostLink.onMessage(open(0x77)); // pages 40 and 60: not one contiguous block
+    await b.settle();
+    expect(b.host.counters.get('bad_gpadl')).toBe(2);
+    expect(b.hostChannels).toHaveLength(1);
+    expect(b.guest.counters.get('bad_message')).toBeGreaterThanOrEqual(2); // results nobody asked for
+  });
+
+  test('a host that never answers cannot leave the guest waiting: replies time out', async () => {
+    const clock = new ManualClock();
+    const memory = GuestMemory.create(64);
+    const [, guestLink] = inMemoryLinkPair();
+    const hostDoorbell = Doorbell.host(newHostDoorbellSab());
+    const guest = new VmbusGuest({
+      memory,
+      allocator: new PageAllocator(64),
+      signals: new SharedArrayBuffer(SIGNAL_SAB_BYTES),
+      hostDoorbell,
+      link: guestLink,
+      loop: new EventLoop(hostDoorbell),
+      clock,
+      replyTimeoutMs: 100,
+    });
+    const offers = guest.requestOffers();
+    const gpadl = guest.establishGpadl([3, 4]);
+    clock.advance(101);
+    await expect(offers).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await expect(gpadl).rejects.toMatchObject({ code: 'TIMEOUT' });
   });
 });

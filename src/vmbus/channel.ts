@@ -55,6 +55,8 @@ export class Channel implements Pollable {
   private masked = false;
   private readonly batch: number;
   private readonly signal: ChannelSignal;
+  private readonly sSigSent: number;
+  private readonly sSigRecv: number;
 
   constructor(o: ChannelOptions) {
     this.relid = o.relid;
@@ -64,6 +66,8 @@ export class Channel implements Pollable {
     this.batch = o.batch ?? DEFAULTS.batch;
     this.tx = new RingWriter(o.sendRing, this.counters);
     this.rx = new RingReader(o.recvRing, o.maxPktSize ?? DEFAULTS.maxPktSize, this.counters);
+    this.sSigSent = this.counters.slot('signals_sent');
+    this.sSigRecv = this.counters.slot('signals_received');
     this.requestor = o.requestorSize ? new Requestor(o.requestorSize, this.counters) : null;
   }
 
@@ -101,7 +105,7 @@ export class Channel implements Pollable {
 
   /** Publishes what was written and signals the peer if it needs it. */
   flush(): void {
-    if (this.tx.flush()) this.signal.signalPeer();
+    if (this.tx.flush()) this.signalPeer();
   }
 
   /** Asks the reader of our send ring to signal when `bytes` are free; false = wait for the signal. */
@@ -111,7 +115,7 @@ export class Channel implements Pollable {
 
   poll(): number {
     if (this.state_ !== 'open') return 0;
-    this.signal.take();
+    if (this.signal.take()) this.counters.add(this.sSigRecv);
     if (this.signal.state !== CHANNEL_STATE_OPEN) {
       this.stop(this.signal.state === CHANNEL_STATE_FAILED ? 'RING_CORRUPT' : 'CHANNEL_CLOSED', 'peer stopped the channel', false);
       return 1;
@@ -127,7 +131,7 @@ export class Channel implements Pollable {
         this.deliver(rx.packet);
         n++;
       }
-      if (rx.commitRead()) this.signal.signalPeer();
+      if (rx.commitRead()) this.signalPeer();
       this.flush();
     } catch (e) {
       this.fail(e);
@@ -181,11 +185,18 @@ export class Channel implements Pollable {
       this.onPacket(pkt, this);
     } catch (e) {
       if (isNetvscError(e) && PACKET_ERRORS.has(e.code)) {
-        this.counters.inc('bad_message');
+        // The requestor counts bad ids itself; a range outside a GPADL has its own counter.
+        if (e.code === 'BAD_GPADL') this.counters.inc('bad_gpadl');
+        else if (e.code !== 'BAD_TRANSACTION') this.counters.inc('bad_message');
         return;
       }
       throw e;
     }
+  }
+
+  private signalPeer(): void {
+    this.signal.signalPeer();
+    this.counters.add(this.sSigSent);
   }
 
   private requireRequestor(): Requestor {

@@ -19,7 +19,6 @@ export const VMBUS_COUNTER_NAMES = [
   'reclaimed_ids', // outstanding requests dropped by rescind/close
   'signals_sent',
   'signals_received',
-  'doorbell_waits', // times the loop went to sleep in Atomics.waitAsync
   'pending_send_set', // a blocked writer set pending_send_sz
 ] as const;
 

@@ -1,4 +1,4 @@
-import { isNetvscError, ProtocolError, ResourceError } from '../core/index.js';
+import { isNetvscError, ProtocolError, ResourceError, systemClock, type Clock } from '../core/index.js';
 import {
   CHANNELMSG_ALLOFFERS_DELIVERED,
   CHANNELMSG_CLOSECHANNEL,
@@ -22,6 +22,7 @@ import { newVmbusCounters, type VmbusCounters } from './counters.js';
 import type { EventLoop } from './event-loop.js';
 import { PAGE_SIZE, type GuestMemory, type PageAllocator } from './guest-memory.js';
 import type { MessageLink } from './link.js';
+import { PendingReplies } from './pending-replies.js';
 import { RingMemory } from './ring-memory.js';
 import { CHANNEL_STATE_OPEN, ChannelSignal, type Doorbell } from './signal.js';
 
@@ -39,7 +40,12 @@ export interface VmbusGuestOptions {
   /** Runs the guest ends of open channels. */
   readonly loop: EventLoop;
   readonly counters?: VmbusCounters;
+  /** How long the guest waits for each reply from the host before failing with TIMEOUT. */
+  readonly replyTimeoutMs?: number;
+  readonly clock?: Clock;
 }
+
+const GUEST_DEFAULTS = { replyTimeoutMs: 5_000 } as const;
 
 export interface OpenOptions {
   /** Pages per ring, header page included (§2.1: netvsc's default is 128, 512 KiB). */
@@ -61,11 +67,6 @@ interface GuestChannelRecord {
   readonly pages: number;
 }
 
-interface Waiter<T> {
-  resolve: (v: T) => void;
-  reject: (e: Error) => void;
-}
-
 /**
  * The guest end of the VMBus: receives offers, allocates ring pages and opens channels with one
  * ring GPADL split at downstream_ringbuffer_pageoffset (send ring first, like Linux, §2.1),
@@ -81,31 +82,38 @@ export class VmbusGuest {
   onRescind: (relid: number) => void = () => {};
   private nextGpadl = FIRST_GPADL_HANDLE;
   private readonly open_ = new Map<number, GuestChannelRecord>();
-  private readonly gpadlWaiters = new Map<number, Waiter<void>>();
-  private readonly teardownWaiters = new Map<number, Waiter<void>>();
-  private readonly openWaiters = new Map<number, Waiter<void>>();
-  private offersWaiter: Waiter<OfferChannel[]> | null = null;
+  private readonly gpadlReplies: PendingReplies<number>;
+  private readonly teardownReplies: PendingReplies<void>;
+  private readonly openReplies: PendingReplies<number>;
+  private readonly offerReplies: PendingReplies<void>;
   private readonly ringGpadls = new Set<number>();
 
   constructor(private readonly o: VmbusGuestOptions) {
     this.counters = o.counters ?? newVmbusCounters();
+    const clock = o.clock ?? systemClock;
+    const ms = o.replyTimeoutMs ?? GUEST_DEFAULTS.replyTimeoutMs;
+    this.gpadlReplies = new PendingReplies(clock, ms, 'GPADL_CREATED');
+    this.teardownReplies = new PendingReplies(clock, ms, 'GPADL_TORNDOWN');
+    this.openReplies = new PendingReplies(clock, ms, 'OPENCHANNEL_RESULT');
+    this.offerReplies = new PendingReplies(clock, ms, 'ALLOFFERS_DELIVERED');
     o.link.onMessage = (m) => this.receive(m);
   }
 
   /** REQUESTOFFERS; resolves with every offer once ALLOFFERS_DELIVERED arrives. */
-  requestOffers(): Promise<OfferChannel[]> {
-    return new Promise((resolve, reject) => {
-      this.offersWaiter = { resolve, reject };
-      this.send({ msgtype: CHANNELMSG_REQUESTOFFERS });
-    });
+  async requestOffers(): Promise<OfferChannel[]> {
+    const delivered = this.offerReplies.wait(0);
+    this.send({ msgtype: CHANNELMSG_REQUESTOFFERS });
+    await delivered;
+    return [...this.offers.values()];
   }
 
   /** Describes guest pages to the host; resolves with the handle once GPADL_CREATED says success. */
   async establishGpadl(pfns: readonly number[], byteCount = pfns.length * PAGE_SIZE, childRelid = 0): Promise<number> {
     const handle = this.nextGpadl++;
-    const done = new Promise<void>((resolve, reject) => this.gpadlWaiters.set(handle, { resolve, reject }));
+    const created = this.gpadlReplies.wait(handle);
     for (const m of gpadlMessages(childRelid, handle, pfns, byteCount)) this.send(m);
-    await done;
+    const status = await created;
+    if (status !== 0) throw new ResourceError('BAD_GPADL', `host refused GPADL ${handle}: status ${status.toString(16)}`);
     return handle;
   }
 
@@ -114,10 +122,9 @@ export class VmbusGuest {
     if (this.ringGpadls.has(handle)) {
       return Promise.reject(new ResourceError('BUSY', `GPADL ${handle} holds the rings of an open channel`));
     }
-    return new Promise<void>((resolve, reject) => {
-      this.teardownWaiters.set(handle, { resolve, reject });
-      this.send({ msgtype: CHANNELMSG_GPADL_TEARDOWN, childRelid, gpadl: handle });
-    });
+    const torndown = this.teardownReplies.wait(handle);
+    this.send({ msgtype: CHANNELMSG_GPADL_TEARDOWN, childRelid, gpadl: handle });
+    return torndown;
   }
 
   /** Allocates and initialises both rings, establishes their GPADL, opens the channel and starts polling it. */
@@ -137,7 +144,7 @@ export class VmbusGuest {
       gpadl = await this.establishGpadl(pfns, pfns.length * PAGE_SIZE, relid);
       const signal = new ChannelSignal(this.o.signals, relid, 'guest', this.o.hostDoorbell);
       signal.setState(CHANNEL_STATE_OPEN);
-      const opened = new Promise<void>((resolve, reject) => this.openWaiters.set(relid, { resolve, reject }));
+      const opened = this.openReplies.wait(relid);
       this.send({
         msgtype: CHANNELMSG_OPENCHANNEL,
         childRelid: relid,
@@ -147,7 +154,8 @@ export class VmbusGuest {
         downstreamRingBufferPageOffset: ringPages,
         userData: new Uint8Array(120),
       });
-      await opened;
+      const status = await opened;
+      if (status !== 0) throw new ProtocolError('UNEXPECTED_MESSAGE', `host refused to open channel ${relid}: status ${status.toString(16)}`);
       const channel = new Channel({
         relid,
         subChannelIndex: offer.subChannelIndex,
@@ -209,29 +217,14 @@ export class VmbusGuest {
         this.offers.set(m.childRelid, m);
         this.onOffer(m);
         return;
-      case CHANNELMSG_ALLOFFERS_DELIVERED: {
-        const w = this.offersWaiter;
-        this.offersWaiter = null;
-        w?.resolve([...this.offers.values()]);
-        return;
-      }
-      case CHANNELMSG_GPADL_CREATED: {
-        const w = this.take(this.gpadlWaiters, m.gpadl);
-        if (!w) return;
-        if (m.creationStatus === 0) w.resolve();
-        else w.reject(new ResourceError('BAD_GPADL', `host refused GPADL ${m.gpadl}: status ${m.creationStatus.toString(16)}`));
-        return;
-      }
+      case CHANNELMSG_ALLOFFERS_DELIVERED:
+        return this.expected(this.offerReplies.resolve(0, undefined));
+      case CHANNELMSG_GPADL_CREATED:
+        return this.expected(this.gpadlReplies.resolve(m.gpadl, m.creationStatus));
       case CHANNELMSG_GPADL_TORNDOWN:
-        this.take(this.teardownWaiters, m.gpadl)?.resolve();
-        return;
-      case CHANNELMSG_OPENCHANNEL_RESULT: {
-        const w = this.take(this.openWaiters, m.childRelid);
-        if (!w) return;
-        if (m.status === 0) w.resolve();
-        else w.reject(new ProtocolError('UNEXPECTED_MESSAGE', `host refused to open channel ${m.childRelid}: status ${m.status.toString(16)}`));
-        return;
-      }
+        return this.expected(this.teardownReplies.resolve(m.gpadl, undefined));
+      case CHANNELMSG_OPENCHANNEL_RESULT:
+        return this.expected(this.openReplies.resolve(m.childRelid, m.status));
       case CHANNELMSG_RESCIND_CHANNELOFFER:
         return this.rescind(m.childRelid);
       default:
@@ -242,9 +235,7 @@ export class VmbusGuest {
   /** The host took the channel away: stop it (writes fail CHANNEL_CLOSED), free rings, release the relid. */
   private rescind(relid: number): void {
     this.offers.delete(relid);
-    const opening = this.openWaiters.get(relid);
-    this.openWaiters.delete(relid);
-    opening?.reject(new ResourceError('CHANNEL_CLOSED', `channel ${relid} rescinded while opening`));
+    this.openReplies.reject(relid, new ResourceError('CHANNEL_CLOSED', `channel ${relid} rescinded while opening`));
     const rec = this.open_.get(relid);
     const release = (): void => this.send({ msgtype: CHANNELMSG_RELID_RELEASED, childRelid: relid });
     this.onRescind(relid);
@@ -256,11 +247,9 @@ export class VmbusGuest {
     });
   }
 
-  private take<T>(map: Map<number, Waiter<T>>, key: number): Waiter<T> | undefined {
-    const w = map.get(key);
-    if (w) map.delete(key);
-    else this.counters.inc('bad_message'); // a reply nobody asked for
-    return w;
+  /** A reply nobody asked for is counted and dropped. */
+  private expected(wasAwaited: boolean): void {
+    if (!wasAwaited) this.counters.inc('bad_message');
   }
 
   private send(m: ChannelMessage): void {

@@ -16,3 +16,4 @@ export * from './link.js';
 export * from './host-bus.js';
 export * from './guest-bus.js';
 export * from './vm-shared.js';
+export * from './pending-replies.js';
