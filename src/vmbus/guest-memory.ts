@@ -1,7 +1,8 @@
 import { ResourceError } from '../core/index.js';
+import { HV_PAGE_SIZE } from '../wire/index.js';
 
 /** Hyper-V pages are 4 KiB whatever the guest page size (protocol.md §2.1). */
-export const PAGE_SIZE = 4096;
+export const PAGE_SIZE = HV_PAGE_SIZE;
 export const PAGE_SHIFT = 12;
 
 /**

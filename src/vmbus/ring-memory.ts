@@ -9,8 +9,7 @@ export const RING_FEATURE_BITS = 64;
 export const RING_HEADER_SIZE = 4096;
 /** feature_bits bit 0: the consumer honours pending_send_sz (§2.2). */
 export const FEAT_PENDING_SEND_SZ = 1;
-/** `struct vmpacket_descriptor` (§2.6) and the trailing previous-index u64 (§2.3 step 5). */
-export const VMPACKET_DESCRIPTOR_SIZE = 16;
+/** The trailing previous-index u64 after each packet (§2.3 step 5). */
 export const RING_TRAILER_SIZE = 8;
 
 /** Below this many bytes a plain loop beats creating a view for set() and allocates nothing. */

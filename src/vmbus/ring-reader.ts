@@ -1,4 +1,5 @@
 import { ResourceError, type ErrorCode } from '../core/index.js';
+import { VMPACKET_DESCRIPTOR_SIZE } from '../wire/index.js';
 import type { VmbusCounters } from './counters.js';
 import {
   FEAT_PENDING_SEND_SZ,
@@ -8,7 +9,6 @@ import {
   RING_READ_INDEX,
   RING_TRAILER_SIZE,
   RING_WRITE_INDEX,
-  VMPACKET_DESCRIPTOR_SIZE,
   type RingMemory,
 } from './ring-memory.js';
 import { VmbusPacket } from './vmbus-packet.js';
