@@ -1,0 +1,126 @@
+/**
+ * The guest's receive buffer as the host owns it (protocol.md §4.2): one GPADL cut into
+ * `sectionCount` sub-allocations of `sectionSize` bytes, announced as ONE section {offset 0} in
+ * SEND_RECV_BUF_COMPLETE. Sections are handed out from a preallocated free stack, chained to the
+ * transfer-page packet that uses them, and returned only when the guest completes that packet
+ * (§4.2 "the host must not reuse a range until the guest's completion").
+ */
+import type { GpadlMapping } from '../../vmbus/index.js';
+
+/** Receive sections for frames may not take the last few: control replies keep a reserve (peers.md §1.6: 16). */
+export const CONTROL_RESERVE_SECTIONS = 16;
+
+/**
+ * Sub-allocation size for an NDIS-config MTU (Ethernet frame bytes, MTU + 14, §3.5): the frame,
+ * the 44-byte RNDIS PACKET header, up to four 16-byte PPIs, rounded up to 8. This is openvmm's
+ * "256 + MTU + 36" idea made explicit: 44 + 64 = 108 bytes of header room, plus slack to a
+ * multiple of 8 so packed messages stay aligned. Linux accepts any size ≥ 68 (§8 item 13).
+ */
+export function recvSectionSize(ndisMtu: number): number {
+  return (ndisMtu + 108 + 7) & ~7;
+}
+
+export class RecvBuffer {
+  readonly sectionCount: number;
+  private readonly freeStack: Int32Array;
+  private freeTop: number;
+  /** 1 while a section belongs to a packet (catches double frees). */
+  private readonly inUse: Uint8Array;
+  /** Next section in the chain of the same packet, -1 at the end. */
+  private readonly nextInChain: Int32Array;
+  private readonly slotHead: Int32Array;
+  private readonly slotGen: Uint32Array;
+  private readonly slotFree: Int32Array;
+  private slotFreeTop: number;
+
+  constructor(
+    readonly mapping: GpadlMapping,
+    readonly sectionSize: number,
+    readonly reserve = CONTROL_RESERVE_SECTIONS,
+  ) {
+    const n = Math.floor(mapping.len / sectionSize);
+    this.sectionCount = n;
+    this.freeStack = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.freeStack[i] = n - 1 - i; // section 0 is handed out first
+    this.freeTop = n;
+    this.inUse = new Uint8Array(n);
+    this.nextInChain = new Int32Array(n).fill(-1);
+    // A packet holds at least one section, so there are never more packets than sections.
+    this.slotHead = new Int32Array(n).fill(-2);
+    this.slotGen = new Uint32Array(n);
+    this.slotFree = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.slotFree[i] = n - 1 - i;
+    this.slotFreeTop = n;
+  }
+
+  get sectionsInUse(): number {
+    return this.sectionCount - this.freeTop;
+  }
+
+  get packetsInFlight(): number {
+    return this.sectionCount - this.slotFreeTop;
+  }
+
+  /** A free section index, or -1. Frames leave `reserve` sections for control replies. */
+  allocSection(control: boolean): number {
+    if (this.freeTop <= (control ? 0 : Math.min(this.reserve, this.sectionCount - 1))) return -1;
+    const s = this.freeStack[--this.freeTop]!;
+    this.inUse[s] = 1;
+    this.nextInChain[s] = -1;
+    return s;
+  }
+
+  /** A packet slot, or -1; its trans_id is (slot + 1, generation). */
+  openPacket(): number {
+    if (this.slotFreeTop === 0) return -1;
+    const slot = this.slotFree[--this.slotFreeTop]!;
+    this.slotHead[slot] = -1;
+    this.slotGen[slot] = (this.slotGen[slot]! + 1) >>> 0;
+    return slot;
+  }
+
+  transIdHi(slot: number): number {
+    return this.slotGen[slot]!;
+  }
+
+  /** Puts section `s` on the chain of packet `slot`. */
+  chain(slot: number, s: number): void {
+    this.nextInChain[s] = this.slotHead[slot]!;
+    this.slotHead[slot] = s;
+  }
+
+  /** A packet that was never sent (no ranges) gives its slot back, and any sections. */
+  abandon(slot: number): void {
+    this.release(slot);
+  }
+
+  /**
+   * The guest completed trans_id (lo, hi): frees the packet's sections. False for an id we did
+   * not send or already saw completed (unknown / duplicate, §8 item 4 from the host side).
+   */
+  complete(lo: number, hi: number): boolean {
+    const slot = lo - 1;
+    if (!(slot >= 0 && slot < this.sectionCount) || this.slotGen[slot] !== hi || this.isFreeSlot(slot)) return false;
+    this.release(slot);
+    return true;
+  }
+
+  private isFreeSlot(slot: number): boolean {
+    // slotHead is -2 for a free slot (set by release); an open slot has -1 or a section.
+    return this.slotHead[slot] === -2;
+  }
+
+  private release(slot: number): void {
+    let s = this.slotHead[slot]!;
+    while (s >= 0) {
+      const next = this.nextInChain[s]!;
+      if (this.inUse[s] === 1) {
+        this.inUse[s] = 0;
+        this.freeStack[this.freeTop++] = s;
+      }
+      s = next;
+    }
+    this.slotHead[slot] = -2;
+    this.slotFree[this.slotFreeTop++] = slot;
+  }
+}

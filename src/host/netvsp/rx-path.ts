@@ -1,0 +1,204 @@
+/**
+ * Receive path of one queue (protocol.md §2.9, §3.8, §4.2): RNDIS messages are written straight
+ * into receive sections through the GPADL and collected into a burst; flush() sends the burst as
+ * ONE transfer-page packet (type 7, xfer_pageset_id 0xCAFE) with one range per RNDIS message.
+ * Several small messages share a section; a section returns to the pool only when the guest
+ * completes the packet. Nothing here allocates per frame.
+ */
+import {
+  emitNvsp,
+  NETVSC_INVALID_INDEX,
+  NETVSC_RECEIVE_BUFFER_ID,
+  NVSP_MSG1_TYPE_SEND_RNDIS_PKT,
+  nvspSize,
+  RNDIS_PACKET_HEADER_SIZE,
+  PPI_SIZE,
+  VM_PKT_DATA_USING_XFER_PAGES,
+  VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED,
+  writePpi,
+  writeRndisPacketHeader,
+  TCPIP_CHKSUM_PKTINFO,
+  NBL_HASH_VALUE,
+  IEEE_8021Q_INFO,
+} from '../../wire/index.js';
+import { newContiguousRun, RingWriter, type Channel } from '../../vmbus/index.js';
+import type { QueueCounters } from '../counters.js';
+import type { PortFrameMeta } from '../vswitch/port.js';
+import { copyToGpadl } from './guest-bytes.js';
+import type { RecvBuffer } from './recv-buffer.js';
+
+/** `vmtransfer_page_packet_header` (§2.9): pageset id @16, sender_owns_set @18, range_cnt @20, ranges @24 {byte_count, byte_offset}. */
+const XFER_PAGESET_ID_AT = 16;
+const XFER_RANGE_COUNT_AT = 20;
+const XFER_RANGES_AT = 24;
+const XFER_RANGE_SIZE = 8;
+
+export interface RxPathOptions {
+  /** Ranges per transfer-page packet; the guest's 4624-byte private copy allows up to 572. */
+  readonly maxRanges?: number;
+}
+const DEFAULTS = { maxRanges: 64 } as const;
+
+/** The NVSP 107 payload every transfer-page packet carries (§3.8: the guest ignores its fields). */
+const NVSP_RNDIS_PKT = { type: NVSP_MSG1_TYPE_SEND_RNDIS_PKT, channelType: 0, sendBufSectionIndex: NETVSC_INVALID_INDEX >>> 0, sendBufSectionSize: 0 } as const;
+
+export class RxPath {
+  private recv: RecvBuffer | null = null;
+  private readonly maxRanges: number;
+  private readonly rangeOff: Uint32Array;
+  private readonly rangeLen: Uint32Array;
+  private rangeCount = 0;
+  private slot = -1;
+  private section = -1;
+  private fill = 0;
+  private readonly nvsp: Uint8Array;
+  private readonly nvspLen: number;
+  private readonly hdr = new Uint8Array(RNDIS_PACKET_HEADER_SIZE + 4 * PPI_SIZE);
+  private readonly hdrDv = new DataView(this.hdr.buffer);
+  private readonly run = newContiguousRun();
+  private readonly sPackets: number;
+  private readonly sBytes: number;
+  private readonly sNoSection: number;
+  private readonly sRingFull: number;
+
+  constructor(
+    private readonly ch: Channel,
+    private readonly counters: QueueCounters,
+    o: RxPathOptions = {},
+  ) {
+    this.maxRanges = o.maxRanges ?? DEFAULTS.maxRanges;
+    this.rangeOff = new Uint32Array(this.maxRanges);
+    this.rangeLen = new Uint32Array(this.maxRanges);
+    this.nvspLen = nvspSize(NVSP_RNDIS_PKT);
+    this.nvsp = new Uint8Array(this.nvspLen);
+    emitNvsp(NVSP_RNDIS_PKT, new DataView(this.nvsp.buffer), 0);
+    this.sPackets = counters.slot('rx_packets');
+    this.sBytes = counters.slot('rx_bytes');
+    this.sNoSection = counters.slot('rx_dropped_no_section');
+    this.sRingFull = counters.slot('rx_dropped_ring_full');
+  }
+
+  /** Attaches (or with null detaches) the receive buffer; an unsent burst is abandoned. */
+  attach(recv: RecvBuffer | null): void {
+    if (this.recv && this.slot >= 0) this.recv.abandon(this.slot);
+    this.recv = recv;
+    this.resetBurst();
+  }
+
+  get pending(): number {
+    return this.rangeCount;
+  }
+
+  /**
+   * Writes one frame as an RNDIS PACKET with the PPIs `meta` asks for (§5.5, §6.3: checksum
+   * result, hash value when RSS is on, VLAN). Returns false when it was dropped (counted).
+   */
+  deliverFrame(frame: Uint8Array, off: number, len: number, meta: PortFrameMeta): boolean {
+    const ppis = (meta.csumRx !== 0 ? 1 : 0) + (meta.hashValid ? 1 : 0) + (meta.hasVlan ? 1 : 0);
+    const hdrLen = RNDIS_PACKET_HEADER_SIZE + ppis * PPI_SIZE;
+    const at = this.reserve(hdrLen + len, false);
+    if (at < 0) return false;
+    let p = writeRndisPacketHeader(this.hdrDv, 0, ppis, len);
+    if (meta.hashValid) p = writePpi(this.hdrDv, p, NBL_HASH_VALUE, 0, meta.hash);
+    if (meta.hasVlan) p = writePpi(this.hdrDv, p, IEEE_8021Q_INFO, 0, meta.vlanTci);
+    if (meta.csumRx !== 0) writePpi(this.hdrDv, p, TCPIP_CHKSUM_PKTINFO, 0, meta.csumRx);
+    const m = this.recv!.mapping;
+    copyToGpadl(m, at, this.hdr, 0, hdrLen, this.run);
+    copyToGpadl(m, at + hdrLen, frame, off, len, this.run);
+    this.counters.add(this.sPackets);
+    this.counters.add(this.sBytes, len);
+    return true;
+  }
+
+  /** Writes a whole RNDIS control message (reply or indication); false if there is no room now. */
+  deliverControl(msg: Uint8Array, len: number): boolean {
+    const at = this.reserve(len, true);
+    if (at < 0) return false;
+    copyToGpadl(this.recv!.mapping, at, msg, 0, len, this.run);
+    this.counters.inc('rx_control');
+    return true;
+  }
+
+  /**
+   * Sends the burst as one transfer-page packet. Returns false, keeping the burst, when the ring
+   * is full; the peer is then asked (pending_send_sz) to signal once there is room.
+   */
+  flush(): boolean {
+    if (this.rangeCount === 0 || !this.recv) return true;
+    const n = this.rangeCount;
+    const headerLen = XFER_RANGES_AT + n * XFER_RANGE_SIZE;
+    const tx = this.ch.tx;
+    if (!tx.beginWrite(VM_PKT_DATA_USING_XFER_PAGES, VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED, this.slot + 1, this.recv.transIdHi(this.slot), headerLen, this.nvspLen)) {
+      this.ch.waitForSpace(RingWriter.packetBytes(headerLen, this.nvspLen));
+      return false;
+    }
+    tx.setU16(XFER_PAGESET_ID_AT, NETVSC_RECEIVE_BUFFER_ID);
+    tx.setU16(XFER_PAGESET_ID_AT + 2, 0); // sender_owns_set, reserved
+    tx.setU32(XFER_RANGE_COUNT_AT, n);
+    for (let i = 0; i < n; i++) {
+      tx.setU32(XFER_RANGES_AT + i * XFER_RANGE_SIZE, this.rangeLen[i]!);
+      tx.setU32(XFER_RANGES_AT + i * XFER_RANGE_SIZE + 4, this.rangeOff[i]!);
+    }
+    tx.setBytes(headerLen, this.nvsp, 0, this.nvspLen);
+    tx.commitWrite();
+    this.counters.inc('rx_xfer_packets');
+    this.resetBurst();
+    return true;
+  }
+
+  /**
+   * Room for a message of `len` bytes: in the current section if it fits (8-byte aligned), else a
+   * new section chained to the burst's packet. -1 (counted) when there is none.
+   */
+  private reserve(len: number, control: boolean): number {
+    const recv = this.recv;
+    if (!recv) {
+      this.counters.inc('rx_dropped_no_buffer');
+      return -1;
+    }
+    if (len > recv.sectionSize) {
+      this.counters.inc('rx_dropped_too_big');
+      return -1;
+    }
+    if (this.rangeCount === this.maxRanges && !this.flush()) {
+      this.counters.add(this.sRingFull);
+      return -1;
+    }
+    if (this.slot < 0) {
+      this.slot = recv.openPacket();
+      if (this.slot < 0) {
+        this.counters.add(this.sNoSection);
+        return -1;
+      }
+    }
+    if (this.section < 0 || this.fill + len > recv.sectionSize) {
+      const s = recv.allocSection(control);
+      if (s < 0) {
+        this.counters.add(this.sNoSection);
+        if (this.rangeCount === 0) this.abandonSlot();
+        return -1;
+      }
+      recv.chain(this.slot, s);
+      this.section = s;
+      this.fill = 0;
+    }
+    const at = this.section * recv.sectionSize + this.fill;
+    this.fill += (len + 7) & ~7;
+    this.rangeOff[this.rangeCount] = at;
+    this.rangeLen[this.rangeCount] = len;
+    this.rangeCount++;
+    return at;
+  }
+
+  private abandonSlot(): void {
+    this.recv!.abandon(this.slot);
+    this.resetBurst();
+  }
+
+  private resetBurst(): void {
+    this.rangeCount = 0;
+    this.slot = -1;
+    this.section = -1;
+    this.fill = 0;
+  }
+}

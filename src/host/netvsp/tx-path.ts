@@ -1,0 +1,185 @@
+/**
+ * Send path of one queue (protocol.md §3.8, §4.4): the bytes of one NVSP 107 message are the
+ * send-buffer section prefix [0, section_size) followed by the GPA-direct ranges in order; they
+ * are parsed as RNDIS messages back to back, advancing by msg_len (which includes the batch
+ * padding). Data frames go to the switch with their PPIs; control messages go to the
+ * coordinator. Every guest field is range-checked; a bad packet gets a failure completion
+ * (NVSP 108) and a counter, and the channel carries on.
+ */
+import { isNetvscError, ResourceError, WireError } from '../../core/index.js';
+import {
+  CSUM_RX,
+  GpaRangeIterator,
+  HV_PAGE_SIZE,
+  NETVSC_INVALID_INDEX,
+  PPI_CSUM,
+  PPI_LSO,
+  PPI_VLAN,
+  PpiSlots,
+  RndisPacketView,
+  VM_PKT_DATA_USING_GPA_DIRECT,
+} from '../../wire/index.js';
+import { newContiguousRun, type GpadlTable, type VmbusPacket } from '../../vmbus/index.js';
+import type { QueueCounters } from '../counters.js';
+import { PortFrameMeta } from '../vswitch/port.js';
+import { copyFromGpadl } from './guest-bytes.js';
+import type { SendBuffer } from './send-buffer.js';
+
+/** NVSP 107 body (§3.4): channel_type @4, send_buf_section_index @8, send_buf_section_size @12. */
+const RNDIS_PKT_CHANNEL_TYPE = 4;
+const RNDIS_PKT_SECTION_INDEX = 8;
+const RNDIS_PKT_SECTION_SIZE = 12;
+const RNDIS_PKT_MIN_LEN = 16;
+/** channel_type 1 = RMC_CONTROL (§3.8). */
+const RMC_CONTROL = 1;
+/** An LSOv2 super-frame (≤ 64 KiB) plus its RNDIS header and PPIs. */
+export const TX_SCRATCH_BYTES = 65536 + 4096;
+
+/** How a packet ended: the NVSP 108 status to complete it with. */
+export const TX_OK = 0;
+export const TX_BAD_PACKET = 1;
+export const TX_BAD_RNDIS = 2;
+
+export interface TxSink {
+  /** A frame from the guest: bytes[off, +len) and meta valid during the call. */
+  frame(bytes: Uint8Array, off: number, len: number, meta: PortFrameMeta): void;
+  /** An RNDIS control message (channel_type 1). */
+  control(dv: DataView, at: number, len: number): void;
+}
+
+export class TxPath {
+  send: SendBuffer | null = null;
+  /** Most RNDIS messages seen in one NVSP 107 packet (aggregation evidence). */
+  maxPerPacket = 0;
+  private readonly scratch = new Uint8Array(TX_SCRATCH_BYTES);
+  private readonly scratchDv = new DataView(this.scratch.buffer);
+  private readonly view = new RndisPacketView();
+  private readonly slots = new PpiSlots();
+  private readonly gpa = new GpaRangeIterator();
+  private readonly meta = new PortFrameMeta();
+  private readonly run = newContiguousRun();
+  private readonly sPackets: number;
+  private readonly sBytes: number;
+
+  constructor(
+    private readonly counters: QueueCounters,
+    private readonly gpadls: GpadlTable,
+    private readonly sink: TxSink,
+  ) {
+    this.sPackets = counters.slot('tx_packets');
+    this.sBytes = counters.slot('tx_bytes');
+  }
+
+  /** Handles one NVSP 107 packet (in-band or GPA-direct); returns TX_OK / TX_BAD_*. Never throws for guest input. */
+  handle(pkt: VmbusPacket): number {
+    try {
+      return this.process(pkt);
+    } catch (e) {
+      if (!isNetvscError(e)) throw e;
+      if (e.code === 'BAD_GPADL') {
+        this.counters.inc('tx_bad_range');
+        return TX_BAD_PACKET;
+      }
+      if (e.code === 'LIMIT') {
+        this.counters.inc('tx_bad_section');
+        return TX_BAD_PACKET;
+      }
+      this.counters.inc('tx_bad_rndis');
+      return TX_BAD_RNDIS;
+    }
+  }
+
+  private process(pkt: VmbusPacket): number {
+    const p = pkt.payloadOffset;
+    if (pkt.payloadLen < RNDIS_PKT_MIN_LEN) throw new WireError('TRUNCATED', `NVSP 107 of ${pkt.payloadLen} bytes`);
+    const control = pkt.dv.getUint32(p + RNDIS_PKT_CHANNEL_TYPE, true) === RMC_CONTROL;
+    const index = pkt.dv.getUint32(p + RNDIS_PKT_SECTION_INDEX, true);
+    const used = index === NETVSC_INVALID_INDEX >>> 0 ? 0 : pkt.dv.getUint32(p + RNDIS_PKT_SECTION_SIZE, true);
+    let secOff = 0;
+    if (index !== NETVSC_INVALID_INDEX >>> 0) {
+      const s = this.send;
+      if (!s) throw new ResourceError('LIMIT', `section ${index} named but no send buffer is registered`);
+      if (index >= s.sectionCount || used > s.sectionSize || used === 0) {
+        throw new ResourceError('LIMIT', `section ${index} size ${used} outside ${s.sectionCount} × ${s.sectionSize}`);
+      }
+      secOff = index * s.sectionSize;
+    }
+    if (pkt.type === VM_PKT_DATA_USING_GPA_DIRECT) {
+      // Section prefix, then every range: gather into scratch (§4.4 host-side interpretation).
+      this.gpa.bind(pkt.dv, 0, pkt.len);
+      let n = 0;
+      if (used > 0) {
+        copyFromGpadl(this.send!.mapping, secOff, this.scratch, 0, used, this.run);
+        n = used;
+      }
+      while (this.gpa.next()) n = this.gatherRange(n);
+      return this.walk(this.scratchDv, this.scratch, 0, n, control);
+    }
+    if (used === 0) throw new ResourceError('LIMIT', 'in-band NVSP 107 without a section');
+    const s = this.send!;
+    if (s.mapping.contiguous(secOff, used, this.run) === used) return this.walk(s.memDv, s.mem, this.run.offset, this.run.offset + used, control);
+    copyFromGpadl(s.mapping, secOff, this.scratch, 0, used, this.run);
+    return this.walk(this.scratchDv, this.scratch, 0, used, control);
+  }
+
+  /** Copies the current GPA range into scratch at n, page by page; every page must lie in a GPADL (§2.10). */
+  private gatherRange(n: number): number {
+    const g = this.gpa;
+    let left = g.byteCount;
+    if (n + left > this.scratch.length) throw new ResourceError('BAD_GPADL', `GPA ranges exceed ${this.scratch.length} bytes`);
+    let pageOff = g.byteOffset;
+    for (let j = 0; j < g.pfnCount && left > 0; j++) {
+      if (g.pfnHi(j) !== 0) throw new ResourceError('BAD_GPADL', `PFN above 2^32 pages`);
+      const k = Math.min(left, HV_PAGE_SIZE - pageOff);
+      this.gpadls.readGpa(g.pfnLo(j), 1, pageOff, k, this.scratch, n);
+      n += k;
+      left -= k;
+      pageOff = 0;
+    }
+    return n;
+  }
+
+  /** Parses RNDIS messages in [start, end) one after another (§4.4). */
+  private walk(dv: DataView, u8: Uint8Array, start: number, end: number, control: boolean): number {
+    let count = 0;
+    while (start < end) {
+      if (end - start < 8) throw new WireError('TRUNCATED', `${end - start} bytes left after the last RNDIS message`);
+      if (control) {
+        const msgLen = dv.getUint32(start + 4, true);
+        if (msgLen < 8 || msgLen > end - start) throw new WireError('MALFORMED', `control msg_len ${msgLen} outside 8..${end - start}`);
+        this.sink.control(dv, start, msgLen);
+        start += msgLen;
+        continue;
+      }
+      const v = this.view.bind(dv, start, end - start);
+      v.readPpis(this.slots);
+      this.fillMeta();
+      this.counters.add(this.sPackets);
+      this.counters.add(this.sBytes, v.dataLength);
+      this.sink.frame(u8, v.dataStart, v.dataLength, this.meta);
+      start += v.msgLen;
+      count++;
+    }
+    if (count > this.maxPerPacket) this.maxPerPacket = count;
+    return TX_OK;
+  }
+
+  private fillMeta(): void {
+    const m = this.meta;
+    const s = this.slots;
+    m.clear();
+    if ((s.present & PPI_CSUM) !== 0) {
+      m.csumTx = s.csum;
+      // §6.2 transmit form: bit 0 is_ipv4, 2 tcp, 3 udp. The receiving guest is told the
+      // checksum is good, as a Hyper-V switch does between VMs (the bytes are never on a wire).
+      const tcp = (s.csum & 4) !== 0;
+      const udp = (s.csum & 8) !== 0;
+      if (tcp || udp) m.csumRx = (tcp ? CSUM_RX.tcpChecksumSucceeded : CSUM_RX.udpChecksumSucceeded) | ((s.csum & 1) !== 0 ? CSUM_RX.ipChecksumSucceeded : 0);
+    }
+    if ((s.present & PPI_LSO) !== 0) m.lso = s.lso;
+    if ((s.present & PPI_VLAN) !== 0) {
+      m.vlanTci = s.vlan;
+      m.hasVlan = true;
+    }
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * What the virtual switch knows of a port: a name, a MAC filter and a deliver() that takes one
+ * frame. Synthetic NICs implement it now; VF and external (TAP) ports implement it later.
+ */
+
+/**
+ * Per-frame metadata crossing the switch. One instance per sender, reused for every frame: a
+ * port that keeps values must copy them. Values are the RNDIS PPI u32s (§5.5) so no re-encoding
+ * happens between a guest's send and another guest's receive.
+ */
+export class PortFrameMeta {
+  /** TX checksum PPI value the sender asked for (0 = none, §5.5 transmit form). */
+  csumTx = 0;
+  /** LSOv2 TX PPI value (0 = none). */
+  lso = 0;
+  /** 802.1Q PPI value (pri/cfi/vlan id, §5.5), valid when hasVlan. */
+  vlanTci = 0;
+  hasVlan = false;
+  /** Receive checksum result bits to report (CSUM_RX), 0 = report nothing. */
+  csumRx = 0;
+  /** RSS hash for the hash-value PPI, valid when hashValid. */
+  hash = 0;
+  hashValid = false;
+
+  clear(): void {
+    this.csumTx = 0;
+    this.lso = 0;
+    this.vlanTci = 0;
+    this.hasVlan = false;
+    this.csumRx = 0;
+    this.hash = 0;
+    this.hashValid = false;
+  }
+}
+
+/** A port on the switch. */
+export interface SwitchPort {
+  readonly name: string;
+  /**
+   * Takes one frame; bytes[off, off+len) and meta are valid only during the call. Returns false
+   * when the port dropped it (counted by the port and by the switch).
+   */
+  deliver(bytes: Uint8Array, off: number, len: number, meta: PortFrameMeta): boolean;
+  /** The port's unicast MAC as a 48-bit number (macToNumber), for the DIRECTED filter. */
+  readonly macNumber: number;
+  /** NDIS_PACKET_TYPE_* bits (§5.11); 0 = receive nothing. External ports report PROMISCUOUS. */
+  readonly packetFilter: number;
+}
+
+export interface PortConfig {
+  /** 802.1Q access VLAN or trunk set (issue 5); recorded, not enforced yet. */
+  readonly vlan?: number | { readonly trunk: readonly number[] };
+}
+
+/** MAC bytes at bytes[off..off+6) as one exact number (48 bits fit a double). */
+export function macAt(bytes: Uint8Array, off: number): number {
+  return (bytes[off]! * 0x10000 + (bytes[off + 1]! << 8) + bytes[off + 2]!) * 0x1000000 + ((bytes[off + 3]! << 16) | (bytes[off + 4]! << 8) | bytes[off + 5]!);
+}
+
+/** "00:15:5d:01:02:03" (or dash/none separated) → 6 bytes. */
+export function parseMac(s: string): Uint8Array {
+  const hex = s.replace(/[:-]/g, '');
+  if (!/^[0-9a-fA-F]{12}$/.test(hex)) throw new RangeError(`not a MAC address: '${s}'`);
+  const out = new Uint8Array(6);
+  for (let i = 0; i < 6; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+export function formatMac(b: Uint8Array): string {
+  return Array.from(b.subarray(0, 6), (x) => x.toString(16).padStart(2, '0')).join(':');
+}
