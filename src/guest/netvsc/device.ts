@@ -1,0 +1,268 @@
+import { ConfigError, ProtocolError, ResourceError, systemClock, type Clock } from '../../core/index.js';
+import {
+  NDIS_PACKET_TYPE_ALL_MULTICAST,
+  NDIS_PACKET_TYPE_BROADCAST,
+  NDIS_PACKET_TYPE_DIRECTED,
+  NETVSC_DEFAULT_RX,
+  NETVSC_DEFAULT_TX,
+  NVSP_PROTOCOL_VERSION_5,
+  RNDIS_MSG_INDICATE,
+  RNDIS_OID_GEN_CURRENT_PACKET_FILTER,
+  VRSS_SEND_TAB_SIZE,
+  HV_NIC_GUID,
+  type OfferChannel,
+} from '../../wire/index.js';
+import type { Channel, EventLoop, GuestMemory, PageAllocator, Pollable, VmbusGuest, VmbusPacket } from '../../vmbus/index.js';
+import { attachNvsp, DEFAULT_SECTION_SIZES, NVSP_VERSIONS, type AttachConfig } from './attach.js';
+import { newGuestCounters, type GuestCounters } from './counters.js';
+import { handleInband, type VfAssociation } from './inband.js';
+import type { ReceiveHandler, TxMeta } from './meta.js';
+import { TX_F_HASH } from './meta.js';
+import { buildAttachment, teardown, type Attachment } from './lifecycle.js';
+import { LinkState } from './status.js';
+import { deviceStats, type EthtoolView, ethtoolView } from './ethtool.js';
+
+export interface NetvscOptions {
+  readonly bus: VmbusGuest;
+  readonly memory: GuestMemory;
+  readonly allocator: PageAllocator;
+  /** The primary channel's offer; by default the first synthetic-NIC offer with sub_channel_index 0. */
+  readonly offer?: OfferChannel;
+  /** Where the queues' retry pollables go (the loop that runs the bus's channels). */
+  readonly loop?: EventLoop;
+  readonly clock?: Clock;
+  /** Longest wait for any NVSP completion or RNDIS response (Linux waits forever). Default 5000 ms. */
+  readonly timeoutMs?: number;
+  readonly mtu?: number;
+  /** Receive and send sections (ethtool -G rx / tx). */
+  readonly rxSections?: number;
+  readonly txSections?: number;
+  /** Queues wanted (ethtool -L combined); granted per §3.6 steps 9–10. */
+  readonly channels?: number;
+  /** Pages per ring (Linux ring_size, 128). */
+  readonly ringPages?: number;
+  /** GPA-direct page-buffer slots per queue and pages per slot. */
+  readonly poolSlots?: number;
+  readonly poolSlotPages?: number;
+  /** NVSP versions to try, newest first. */
+  readonly versions?: readonly number[];
+}
+
+/** The device's lifecycle as data (STYLE §2: states carry their own data). */
+export type DeviceState =
+  | { readonly kind: 'attached'; readonly att: Attachment; readonly open: boolean }
+  | { readonly kind: 'reconfiguring'; readonly why: string }
+  | { readonly kind: 'detached' };
+
+/**
+ * The netvsc guest device: control plane (bring-up, RNDIS, link, reconfiguration) over one Queue
+ * per VMBus channel (the data planes). See docs/guest.md for the sequence and the API.
+ */
+export class NetvscDevice {
+  readonly counters: GuestCounters;
+  readonly link: LinkState;
+  /** Frames from every queue; `meta.queue` says which. */
+  onReceive: ReceiveHandler = () => {};
+  onLinkChange: (up: boolean) => void = () => {};
+  /** A stopped TX queue woke up: send() will take frames again. */
+  onWritable: (queue: number) => void = () => {};
+  vf: VfAssociation = { allocated: false, serial: 0 };
+  onVfAssociation: (vf: VfAssociation) => void = () => {};
+  /** Host send indirection table (§3.9), reduced modulo the queue count at use. */
+  readonly txTable = new Uint32Array(VRSS_SEND_TAB_SIZE);
+  private state_: DeviceState = { kind: 'detached' };
+  private cfg: AttachConfig & { channels: number; poolSlots: number; poolSlotPages: number };
+  private readonly loop: EventLoop | null;
+
+  private constructor(o: NetvscOptions, offer: OfferChannel) {
+    this.counters = newGuestCounters();
+    const clock = o.clock ?? systemClock;
+    this.link = new LinkState(clock, this.counters);
+    this.link.onChange = (up) => this.onLinkChange(up);
+    this.loop = o.loop ?? null;
+    this.cfg = {
+      bus: o.bus,
+      offer,
+      memory: o.memory,
+      allocator: o.allocator,
+      clock,
+      counters: this.counters,
+      timeoutMs: o.timeoutMs ?? 5000,
+      ringPages: o.ringPages ?? 128,
+      mtu: o.mtu ?? 1500,
+      rxSections: o.rxSections ?? NETVSC_DEFAULT_RX,
+      txSections: o.txSections ?? NETVSC_DEFAULT_TX,
+      recvSectionSize: DEFAULT_SECTION_SIZES.recv,
+      sendSectionSize: DEFAULT_SECTION_SIZES.send,
+      versions: o.versions ?? NVSP_VERSIONS,
+      channels: o.channels ?? 1,
+      poolSlots: o.poolSlots ?? 8,
+      poolSlotPages: o.poolSlotPages ?? 17,
+    };
+  }
+
+  /** Opens the primary channel and runs the whole bring-up of §3.6; rejects (typed) on any failure. */
+  static async probe(o: NetvscOptions): Promise<NetvscDevice> {
+    const offer = o.offer ?? [...o.bus.offers.values()].find((x) => x.ifType === HV_NIC_GUID && x.subChannelIndex === 0);
+    if (!offer) throw new ConfigError('BAD_CONFIG', 'no synthetic NIC offer on the bus');
+    const dev = new NetvscDevice(o, offer);
+    await dev.attach();
+    return dev;
+  }
+
+  get state(): DeviceState {
+    return this.state_;
+  }
+
+  /** The current attachment; throws when detached or reconfiguring. */
+  get att(): Attachment {
+    if (this.state_.kind !== 'attached') throw new ResourceError('CHANNEL_CLOSED', `device is ${this.state_.kind}`);
+    return this.state_.att;
+  }
+
+  get version(): number {
+    return this.att.nv.version;
+  }
+  get ndisVersion(): { major: number; minor: number } {
+    return { major: this.att.nv.ndisMajor, minor: this.att.nv.ndisMinor };
+  }
+  get mac(): Uint8Array {
+    return this.att.info.mac;
+  }
+  get mtu(): number {
+    return this.cfg.mtu;
+  }
+  get queueCount(): number {
+    return this.state_.kind === 'attached' ? this.state_.att.queues.length : 0;
+  }
+
+  /** Packet filter DIRECTED | ALL_MULTICAST | BROADCAST (§3.6 step 11). */
+  async open(): Promise<void> {
+    const att = this.att;
+    const st = await att.rndis.set(RNDIS_OID_GEN_CURRENT_PACKET_FILTER, 4, { newFilter: NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_ALL_MULTICAST | NDIS_PACKET_TYPE_BROADCAST });
+    if (st !== 0) throw new ProtocolError('UNEXPECTED_MESSAGE', `packet filter refused: 0x${st.toString(16)}`);
+    att.rndis.state = 'data-initialized';
+    this.state_ = { kind: 'attached', att, open: true };
+  }
+
+  /** Filter 0 and flush (§1.5 close); the channels stay open. */
+  async close(): Promise<void> {
+    const att = this.att;
+    this.flush();
+    await att.rndis.set(RNDIS_OID_GEN_CURRENT_PACKET_FILTER, 4, { newFilter: 0 });
+    att.rndis.state = 'initialized';
+    this.state_ = { kind: 'attached', att, open: false };
+  }
+
+  /**
+   * Transmits one frame; `more` = another follows at once (batch it, like xmit_more). Returns false
+   * when the queue is stopped or out of room (or the device is reconfiguring): nothing was taken;
+   * retry after onWritable. Throws LIMIT (tx_too_big) for a frame no path can carry.
+   */
+  send(frame: Uint8Array, off: number, len: number, meta: TxMeta | null = null, more = false): boolean {
+    if (this.state_.kind !== 'attached') {
+      this.counters.inc('tx_busy');
+      return false;
+    }
+    const qs = this.state_.att.queues;
+    let q = 0;
+    if (meta !== null && (meta.flags & TX_F_HASH) !== 0 && qs.length > 1) q = this.txTable[meta.hash & (VRSS_SEND_TAB_SIZE - 1)]! % qs.length;
+    return qs[q]!.tx.send(frame, off, len, meta, more);
+  }
+
+  /** Sends every open batch (the end of a burst). */
+  flush(): void {
+    if (this.state_.kind !== 'attached') return;
+    for (const q of this.state_.att.queues) q.tx.flush();
+  }
+
+  /** The per-queue pollables (receive-completion and TX retries); also added to options.loop. */
+  pollables(): Pollable[] {
+    return this.state_.kind === 'attached' ? [...this.state_.att.queues] : [];
+  }
+
+  stats(): Record<string, number> {
+    return deviceStats(this.counters, this.state_.kind === 'attached' ? this.state_.att.queues : []);
+  }
+
+  ethtool(): EthtoolView {
+    return ethtoolView(this.att, this.cfg, this.txTable, this.link);
+  }
+
+  /** ethtool -G (§4.7): clamp to [10, max]; detach and re-attach with the new section counts. */
+  async setRingParams(p: { rx?: number; tx?: number }): Promise<void> {
+    const v = this.ethtool().ringparam;
+    const clamp = (x: number | undefined, cur: number, max: number): number => (x === undefined ? cur : Math.max(10, Math.min(max, Math.floor(x))));
+    const rx = clamp(p.rx, v.rxPending, v.rxMaxPending);
+    const tx = clamp(p.tx, v.txPending, v.txMaxPending);
+    if (rx === v.rxPending && tx === v.txPending) return;
+    await this.reconfigure('ringparam', { rxSections: rx, txSections: tx, recvSectionSize: this.att.nv.recv.sectionSize, sendSectionSize: this.att.nv.send.sectionSize });
+  }
+
+  /** ethtool -L combined n (§6.4): NVSP ≥ 5, 1 ≤ n ≤ max_chn. */
+  async setChannels(n: number): Promise<void> {
+    const e = this.ethtool().channels;
+    if (this.version < NVSP_PROTOCOL_VERSION_5 || !(Number.isInteger(n) && n >= 1 && n <= e.maxCombined)) {
+      throw new ConfigError('BAD_CONFIG', `channels ${n}: 1..${e.maxCombined} on NVSP ≥ 5`);
+    }
+    if (n === e.combined) return;
+    await this.reconfigure('channels', { channels: n });
+  }
+
+  /** MTU change (§6.9): 68…65521, 1500 on NVSP 1. */
+  async setMtu(mtu: number): Promise<void> {
+    const max = this.version >= 0x30002 ? 65521 : 1500;
+    if (!(Number.isInteger(mtu) && mtu >= 68 && mtu <= max)) throw new ConfigError('BAD_CONFIG', `MTU ${mtu} outside 68..${max}`);
+    if (mtu === this.cfg.mtu) return;
+    await this.reconfigure('mtu', { mtu });
+  }
+
+  /** Tears the device down (§3.7). */
+  async remove(): Promise<void> {
+    if (this.state_.kind !== 'attached') return;
+    const att = this.state_.att;
+    this.state_ = { kind: 'detached' };
+    this.link.stop();
+    await teardown(att, this.cfg, this.loop);
+  }
+
+  /**
+   * Detach then attach (§1.5) with a changed configuration; on failure the old one is restored.
+   * send() returns false meanwhile, so the caller keeps its frames; frames already accepted are
+   * flushed and completed before the detach.
+   */
+  private async reconfigure(why: string, change: Partial<NetvscDevice['cfg']>): Promise<void> {
+    const att = this.att;
+    const wasOpen = this.state_.kind === 'attached' && this.state_.open;
+    this.state_ = { kind: 'reconfiguring', why };
+    await teardown(att, this.cfg, this.loop);
+    const old = this.cfg;
+    this.cfg = { ...old, ...change };
+    try {
+      await this.attach();
+    } catch (e) {
+      this.cfg = old;
+      await this.attach();
+      if (wasOpen) await this.open();
+      throw e;
+    }
+    if (wasOpen) await this.open();
+    for (let i = 0; i < this.queueCount; i++) this.onWritable(i);
+  }
+
+  private async attach(): Promise<void> {
+    const nv = await attachNvsp(this.cfg);
+    const att = await buildAttachment(nv, this.cfg, {
+      receive: (u8, off, len, meta) => this.onReceive(u8, off, len, meta),
+      wake: (q) => this.onWritable(q),
+      indicate: (dv, at, rangeLen, msgLen) => this.link.indicate(dv, at, rangeLen, msgLen),
+      inband: (pkt: VmbusPacket, ch: Channel) => handleInband(this, pkt, ch),
+      indicateType: RNDIS_MSG_INDICATE,
+    }, this.loop);
+    this.cfg = { ...this.cfg, mtu: att.info.mtu };
+    this.link.speedMbps = att.info.linkSpeedMbps;
+    this.link.set(att.info.linkUp);
+    this.txTable.set(att.defaultTxTable);
+    this.state_ = { kind: 'attached', att, open: false };
+  }
+}

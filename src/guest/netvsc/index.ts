@@ -1,0 +1,8 @@
+// guest/netvsc: the Hyper-V synthetic NIC driver (protocol.md §3–8). Start at docs/guest.md.
+export { NetvscDevice, type NetvscOptions, type DeviceState } from './device.js';
+export { NVSP_VERSIONS } from './attach.js';
+export { GUEST_COUNTER_NAMES, type GuestCounterName } from './counters.js';
+export type { EthtoolView } from './ethtool.js';
+export type { VfAssociation } from './inband.js';
+export * from './meta.js';
+export { SendSections } from './send-sections.js';

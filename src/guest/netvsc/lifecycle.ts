@@ -1,0 +1,153 @@
+import { isNetvscError, ResourceError } from '../../core/index.js';
+import { NETVSC_MAX_PKT_SIZE, RNDIS_MSG_INDICATE, type NdisRecvScaleCap } from '../../wire/index.js';
+import type { Channel, EventLoop, VmbusPacket } from '../../vmbus/index.js';
+import { releaseBuffers, requestorSize, revokeBuffers, type AttachConfig, type NvspAttachment } from './attach.js';
+import { NO_SECTION, RNDIS_COOKIE_BASE } from './cookies.js';
+import { ControlPages } from './control-pages.js';
+import { queryDevice, requestSubChannels, setRss, type DeviceInfo } from './control-plane.js';
+import type { ReceiveHandler } from './meta.js';
+import { Queue } from './queue.js';
+import { RndisFilter } from './rndis-filter.js';
+import { DEFAULT_RSS_KEY, defaultSendTable, defaultTable, planChannels } from './rss.js';
+import { RxCompletions } from './rx-completions.js';
+import { RxQueue } from './rx.js';
+import { RndisPacketSender } from './send-packet.js';
+import { SendSections } from './send-sections.js';
+import { TxPagePool } from './tx-pool.js';
+import { TxQueue } from './tx.js';
+
+/** How the attachment reaches back into the device. */
+export interface DeviceHooks {
+  receive: ReceiveHandler;
+  wake(queue: number): void;
+  indicate(dv: DataView, at: number, rangeLen: number, msgLen: number): boolean;
+  inband(pkt: VmbusPacket, ch: Channel): void;
+  readonly indicateType: number;
+}
+
+/** Everything one attach built; a detach undoes exactly this (§3.7). */
+export interface Attachment {
+  readonly nv: NvspAttachment;
+  readonly rndis: RndisFilter;
+  readonly pages: ControlPages;
+  readonly sections: SendSections;
+  readonly queues: Queue[];
+  readonly pools: TxPagePool[];
+  readonly info: DeviceInfo;
+  readonly maxPkt: number;
+  readonly pktAlign: number;
+  readonly maxChn: number;
+  readonly rxTable: number[];
+  readonly key: Uint8Array;
+  readonly defaultTxTable: Uint32Array;
+  readonly rssCaps: NdisRecvScaleCap | null;
+}
+
+type Cfg = AttachConfig & { channels: number; poolSlots: number; poolSlotPages: number };
+const CONTROL_PAGES = 8;
+
+/** §3.6 steps 7–10 on top of the NVSP attachment. */
+export async function buildAttachment(nv: NvspAttachment, cfg: Cfg, hooks: DeviceHooks, loop: EventLoop | null): Promise<Attachment> {
+  const pages = new ControlPages(cfg.memory, cfg.allocator, CONTROL_PAGES);
+  const ctl = new RndisPacketSender(nv.primary);
+  const send = (page: number, len: number): boolean => {
+    ctl.begin(1, NO_SECTION, 0); // control: channel_type 1, no section, one GPA range (§3.8)
+    ctl.addRange(cfg.memory.gpa(pages.pfns[page]!), len);
+    if (ctl.send(RNDIS_COOKIE_BASE + page) === 0) return false;
+    nv.primary.flush();
+    return true;
+  };
+  const rndis = new RndisFilter(pages, send, cfg.clock, cfg.counters, cfg.timeoutMs);
+  const sections = new SendSections(nv.send.sectionCount, nv.send.sectionSize);
+  const queues: Queue[] = [];
+  const pools: TxPagePool[] = [];
+  const partial = { nv, rndis, pages, sections, queues, pools };
+  const control = (u8: Uint8Array, at: number, rangeLen: number, type: number, msgLen: number): boolean => {
+    if (type === RNDIS_MSG_INDICATE) return hooks.indicate(new DataView(u8.buffer, u8.byteOffset), at, rangeLen, msgLen);
+    return rndis.onResponse(u8.subarray(at, at + rangeLen), msgLen);
+  };
+  const addQueue = (ch: Channel): Queue => {
+    const index = ch.subChannelIndex;
+    const pool = new TxPagePool(cfg.memory, cfg.allocator, cfg.poolSlots, cfg.poolSlotPages);
+    pools.push(pool);
+    const tx = new TxQueue({ channel: ch, memory: cfg.memory, sendBufGpa: nv.send.gpa, sections, pool, counters: cfg.counters, maxPkt: 8, pktAlign: 8 });
+    tx.onWake = () => hooks.wake(index);
+    const completions = new RxCompletions(ch, nv.recv.sectionCount + 1);
+    const rx = new RxQueue({ queue: index, memory: cfg.memory, recvBufGpa: nv.recv.gpa, recvBufSize: nv.recv.size, recvSectionSize: nv.recv.sectionSize, completions, counters: cfg.counters, onControl: control, rscBytes: 65536 + 2 * nv.recv.sectionSize });
+    rx.onReceive = hooks.receive;
+    const q = new Queue(index, ch, tx, rx, completions, {
+      nvspCompletion: (cookie, pkt) => nv.nvsp.onCompletion(cookie, pkt),
+      controlPageDone: (page) => pages.release(page),
+      inband: (pkt) => hooks.inband(pkt, ch),
+    }, cfg.counters);
+    queues.push(q);
+    loop?.add(q);
+    return q;
+  };
+  try {
+    addQueue(nv.primary);
+    nv.primary.onStop = (e) => {
+      nv.nvsp.abort(e);
+      rndis.abort(e);
+    };
+    const lim = await rndis.initialize();
+    for (const q of queues) q.tx.setRndisLimits(lim.maxPkt, lim.pktAlign);
+    const info = await queryDevice(rndis, nv.version, cfg.mtu, cfg.counters);
+    const { maxChn, tableSize } = planChannels(info.rssCaps, 64);
+    let n = Math.min(maxChn, cfg.channels);
+    if (n > 1) {
+      try {
+        const offers = await requestSubChannels(nv.nvsp, cfg.bus, cfg.offer, n - 1, cfg.clock, cfg.timeoutMs);
+        for (const o of offers) {
+          const ch = await cfg.bus.open(o, { ringPages: cfg.ringPages, maxPktSize: NETVSC_MAX_PKT_SIZE, requestorSize: requestorSize(cfg.ringPages) });
+          addQueue(ch).tx.setRndisLimits(lim.maxPkt, lim.pktAlign);
+        }
+      } catch (e) {
+        if (!isNetvscError(e)) throw e;
+        cfg.counters.inc('rndis_bad_response'); // §8 item 15: continue with the channels we have
+      }
+      n = queues.length;
+    }
+    const rxTable = defaultTable(tableSize, n);
+    if (n > 1) await setRss(rndis, rxTable, DEFAULT_RSS_KEY);
+    return { ...partial, info, maxPkt: lim.maxPkt, pktAlign: lim.pktAlign, maxChn, rxTable, key: DEFAULT_RSS_KEY, defaultTxTable: n > 1 ? defaultSendTable(n) : new Uint32Array(16), rssCaps: info.rssCaps };
+  } catch (e) {
+    await undo(partial, cfg, loop);
+    throw e;
+  }
+}
+
+/** §3.7: HALT, drain TX, revoke, close sub-channels then the primary, release the buffers. */
+export async function teardown(att: Attachment, cfg: Cfg, loop: EventLoop | null): Promise<void> {
+  for (const q of att.queues) q.tx.flush();
+  att.rndis.halt();
+  await drain(att, cfg);
+  await undo(att, cfg, loop);
+}
+
+async function undo(a: Omit<Attachment, 'info' | 'maxPkt' | 'pktAlign' | 'maxChn' | 'rxTable' | 'key' | 'defaultTxTable' | 'rssCaps'>, cfg: Cfg, loop: EventLoop | null): Promise<void> {
+  const gone = new ResourceError('CHANNEL_CLOSED', 'device detached');
+  a.rndis.abort(gone);
+  a.nv.nvsp.abort(gone);
+  const primary = a.nv.primary;
+  // Revoke while the primary is still open (§3.7 steps 3, 5), then close the channels.
+  revokeBuffers(a.nv.nvsp, a.nv.recv, a.nv.send);
+  for (const q of a.queues) loop?.remove(q);
+  for (const q of [...a.queues].reverse()) if (q.channel !== primary) await cfg.bus.close(q.channel);
+  await cfg.bus.close(primary);
+  await releaseBuffers(cfg, primary.relid, a.nv.recv, a.nv.send);
+  for (const p of a.pools) p.destroy();
+  a.pages.destroy();
+}
+
+/** Waits (on the Clock, bounded by the timeout) until every accepted frame has its completion. */
+async function drain(att: Attachment, cfg: Cfg): Promise<void> {
+  const idle = (): boolean => att.queues.every((q) => q.tx.idle || q.channel.state !== 'open');
+  const deadline = cfg.clock.now() + cfg.timeoutMs;
+  // Bounded in turns as well, so a ManualClock that nobody advances cannot hang the detach.
+  for (let turns = 0; !idle(); turns++) {
+    if (cfg.clock.now() >= deadline || turns > 100_000) throw new ResourceError('TIMEOUT', 'sends still outstanding at detach');
+    await new Promise<void>((r) => setImmediate(r));
+    for (const q of att.queues) q.tx.poll();
+  }
+}

@@ -1,0 +1,339 @@
+import { ResourceError } from '../../core/index.js';
+import { copyBytes } from '../../packet/index.js';
+import {
+  IEEE_8021Q_INFO,
+  NBL_HASH_VALUE,
+  PPI_SIZE,
+  RNDIS_PACKET_HEADER_SIZE,
+  TCP_LARGESEND_PKTINFO,
+  TCPIP_CHKSUM_PKTINFO,
+  writePpi,
+  writeRndisPacketHeader,
+} from '../../wire/index.js';
+import type { Channel, GuestMemory } from '../../vmbus/index.js';
+import { NO_SECTION } from './cookies.js';
+import type { GuestCounters } from './counters.js';
+import { TX_F_CSUM, TX_F_HASH, TX_F_LSO, TX_F_VLAN, type TxMeta } from './meta.js';
+import { RndisPacketSender } from './send-packet.js';
+import type { SendSections } from './send-sections.js';
+import type { TxPagePool } from './tx-pool.js';
+
+export interface TxQueueOptions {
+  readonly channel: Channel;
+  readonly memory: GuestMemory;
+  /** Guest physical address of the send buffer (one contiguous run). */
+  readonly sendBufGpa: number;
+  readonly sections: SendSections;
+  readonly pool: TxPagePool;
+  readonly counters: GuestCounters;
+  /** RNDIS INIT_C max_pkt_per_msg and 1 << pkt_alignment_factor (§3.6 step 7). */
+  readonly maxPkt: number;
+  readonly pktAlign: number;
+}
+
+const NONE = -1;
+
+/**
+ * One queue's transmit path (protocol.md §4.4–4.6). Small frames are copied with their RNDIS header
+ * and PPIs into a send section; while the caller says more frames follow (`more`, the kernel's
+ * xmit_more) they pile up in the same section, padded to pkt_align, up to max_pkt. A frame that
+ * does not fit a section, or finds none free (tx_send_full), goes GPA-direct from the queue's page
+ * pool; a frame whose header still fits the open batch goes as the partial copy of §4.4. Each NVSP
+ * message owns a descriptor slot naming what its completion frees. When the ring, the request
+ * ids, the pool or the slots run out, send() returns false and the queue is stopped until a
+ * completion or ring space wakes it: a frame is either accepted (true) or untouched (false).
+ */
+export class TxQueue {
+  readonly sender: RndisPacketSender;
+  packets = 0;
+  bytes = 0;
+  stopped = false;
+  /** Sends awaiting their completion (Linux queue_sends). */
+  outstanding = 0;
+  /** Called when a stopped queue wakes (the device's onWritable). */
+  onWake: () => void = () => {};
+
+  private readonly dv: DataView;
+  private readonly u8: Uint8Array;
+  // The open batch (Linux msd): a section holding copied packets not yet sent.
+  private pendSection = NONE;
+  private pendLen = 0;
+  private pendCount = 0;
+  private pendPkts = 0;
+  private pendBytes = 0;
+  /** The batch is complete but the ring had no room: it goes before anything else. */
+  private pendClosed = false;
+  // Descriptor slots: what each outstanding message frees on completion.
+  private readonly descSection: Int32Array;
+  private readonly descPool: Int32Array;
+  private readonly descPkts: Uint32Array;
+  private readonly descBytes: Float64Array;
+  private readonly descFree: Int32Array;
+  private descTop: number;
+  private readonly sTxSendFull: number;
+  private readonly sTxBusy: number;
+  private readonly sStop: number;
+  private readonly sWake: number;
+  private readonly sFailed: number;
+
+  private maxPkt: number;
+  private pktAlign: number;
+
+  constructor(private readonly o: TxQueueOptions) {
+    this.maxPkt = o.maxPkt;
+    this.pktAlign = o.pktAlign;
+    this.sender = new RndisPacketSender(o.channel);
+    this.dv = new DataView(o.memory.sab);
+    this.u8 = o.memory.u8;
+    const n = o.sections.count + o.pool.slots + 1;
+    this.descSection = new Int32Array(n);
+    this.descPool = new Int32Array(n);
+    this.descPkts = new Uint32Array(n);
+    this.descBytes = new Float64Array(n);
+    this.descFree = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.descFree[i] = n - 1 - i;
+    this.descTop = n;
+    const c = o.counters;
+    this.sTxSendFull = c.slot('tx_send_full');
+    this.sTxBusy = c.slot('tx_busy');
+    this.sStop = c.slot('stop_queue');
+    this.sWake = c.slot('wake_queue');
+    this.sFailed = c.slot('comp_send_failed');
+  }
+
+  /**
+   * Queues one Ethernet frame. `more` says another frame follows at once (keep batching). Returns
+   * false, changing nothing, when the queue is stopped or out of room: retry after onWake.
+   */
+  send(frame: Uint8Array, off: number, len: number, meta: TxMeta | null, more: boolean): boolean {
+    if (this.stopped || (this.pendClosed && !this.sendPending())) return this.busy();
+    const o = this.o;
+    const secSize = o.sections.sectionSize;
+    const align = this.pktAlign;
+    const ppis = meta === null ? 0 : ppiCount(meta.flags);
+    const rmsg = RNDIS_PACKET_HEADER_SIZE + ppis * PPI_SIZE;
+    const pktlen = rmsg + len;
+    if (pktlen > o.pool.slotBytes && pktlen + align >= secSize) {
+      o.counters.inc('tx_too_big');
+      throw new ResourceError('LIMIT', `frame of ${len} B does not fit a ${o.pool.slotBytes} B page-buffer slot`);
+    }
+    const tryBatch = this.pendLen > 0 && this.pendCount < this.maxPkt;
+    if (tryBatch && this.pendLen + pktlen + align < secSize) {
+      this.copyIn(this.pendSection, this.pendLen, frame, off, len, meta, ppis, more);
+      return this.afterCopy(len, more);
+    }
+    if (tryBatch && this.pendLen + rmsg < secSize) return this.partialCopy(frame, off, len, meta, ppis, rmsg);
+    if (pktlen + align < secSize) {
+      const s = o.sections.alloc();
+      if (s !== NONE) {
+        if (this.pendSection !== NONE && !this.closeAndSendPending()) {
+          o.sections.free(s);
+          return this.busy();
+        }
+        this.pendSection = s;
+        this.copyIn(s, 0, frame, off, len, meta, ppis, more);
+        return this.afterCopy(len, more);
+      }
+      this.o.counters.add(this.sTxSendFull);
+    }
+    return this.pageBuffer(frame, off, len, meta, ppis, rmsg);
+  }
+
+  /** RNDIS INIT_C's max_pkt_per_msg and alignment, once known (§3.6 step 7; 8 and 8 until then). */
+  setRndisLimits(maxPkt: number, pktAlign: number): void {
+    this.maxPkt = maxPkt;
+    this.pktAlign = pktAlign;
+  }
+
+  /** Sends the open batch now (the end of a burst); false if it is still waiting for ring room. */
+  flush(): boolean {
+    if (this.pendSection === NONE) return true;
+    this.pendClosed = true;
+    const ok = this.sendPending();
+    this.o.channel.flush();
+    return ok;
+  }
+
+  /** A completion for descriptor `d` (NVSP 108, §4.6): frees its section and pool slot, counts, wakes. */
+  complete(d: number, status: number): void {
+    if (status !== 1) this.o.counters.add(this.sFailed); // §8 item 10: logged, resources freed anyway
+    const s = this.descSection[d]!;
+    const p = this.descPool[d]!;
+    if (s !== NONE) this.o.sections.free(s);
+    if (p !== NONE) this.o.pool.free(p);
+    this.packets += this.descPkts[d]!;
+    this.bytes += this.descBytes[d]!;
+    this.descFree[this.descTop++] = d;
+    this.outstanding--;
+    if (this.stopped) this.wake();
+  }
+
+  /** Poll-time retry: a closed batch that found the ring full, then wake if there is room again. */
+  poll(): number {
+    if (this.pendClosed) {
+      if (!this.sendPending()) return 0;
+      this.o.channel.flush();
+    }
+    if (this.stopped && this.o.pool.available > 0 && this.descTop > 0) {
+      this.wake();
+      return 1;
+    }
+    return 0;
+  }
+
+  /** Teardown: the frames in an unsent batch are still ours; report whether any are left. */
+  get idle(): boolean {
+    return this.pendSection === NONE && this.outstanding === 0;
+  }
+
+  private wake(): void {
+    this.stopped = false;
+    this.o.counters.add(this.sWake);
+    this.onWake();
+  }
+
+  private stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.o.counters.add(this.sStop);
+    // Ask the host to signal when the ring has room for our largest packet (§2.2 pending_send_sz).
+    if (this.o.channel.waitForSpace(RndisPacketSender.worstCaseBytes())) this.stopped = false;
+  }
+
+  private busy(): false {
+    this.o.counters.add(this.sTxBusy);
+    this.stop();
+    return false;
+  }
+
+  private afterCopy(len: number, more: boolean): true {
+    this.pendPkts++;
+    this.pendBytes += len;
+    this.pendCount++;
+    if (!more) {
+      this.pendClosed = true;
+      if (!this.sendPending()) this.stop(); // accepted; it goes out when the ring drains
+    }
+    return true;
+  }
+
+  private closeAndSendPending(): boolean {
+    this.pendClosed = true;
+    return this.sendPending();
+  }
+
+  /** Sends the open batch as one in-band NVSP 107 (full copy). */
+  private sendPending(): boolean {
+    const d = this.takeDesc(this.pendSection, NONE);
+    if (d === NONE) return false;
+    this.sender.begin(0, this.pendSection, this.pendLen);
+    if (this.sender.send(d) === 0) {
+      this.putDesc(d);
+      return false;
+    }
+    this.commitDesc(d, this.pendPkts, this.pendBytes);
+    this.resetPending();
+    return true;
+  }
+
+  private partialCopy(frame: Uint8Array, off: number, len: number, meta: TxMeta | null, ppis: number, rmsg: number): boolean {
+    const o = this.o;
+    const slot = o.pool.alloc();
+    if (slot === NONE) return this.busy();
+    const d = this.takeDesc(this.pendSection, slot);
+    if (d === NONE) {
+      o.pool.free(slot);
+      return this.busy();
+    }
+    // The header (msg_len counting the frame) ends the section; the frame continues in the ranges.
+    const at = o.sendBufGpa + this.pendSection * o.sections.sectionSize + this.pendLen;
+    this.writeHeader(at, len, meta, ppis, 0);
+    copyBytes(frame, off, this.u8, o.pool.gpa(slot), len);
+    this.sender.begin(0, this.pendSection, this.pendLen + rmsg);
+    this.sender.addRange(o.pool.gpa(slot), len);
+    if (this.sender.send(d) === 0) {
+      this.putDesc(d);
+      o.pool.free(slot);
+      return this.busy();
+    }
+    this.commitDesc(d, this.pendPkts + 1, this.pendBytes + len);
+    this.resetPending();
+    return true;
+  }
+
+  private pageBuffer(frame: Uint8Array, off: number, len: number, meta: TxMeta | null, ppis: number, rmsg: number): boolean {
+    const o = this.o;
+    if (o.pool.available === 0 || this.descTop === 0) return this.busy();
+    if (this.pendSection !== NONE && !this.closeAndSendPending()) return this.busy();
+    const slot = o.pool.alloc();
+    const d = this.takeDesc(NONE, slot);
+    const gpa = o.pool.gpa(slot);
+    this.writeHeader(gpa, len, meta, ppis, 0);
+    copyBytes(frame, off, this.u8, gpa + rmsg, len);
+    this.sender.begin(0, NO_SECTION, 0);
+    this.sender.addRange(gpa, rmsg + len);
+    if (this.sender.send(d) === 0) {
+      this.putDesc(d);
+      o.pool.free(slot);
+      return this.busy();
+    }
+    this.commitDesc(d, 1, len);
+    return true;
+  }
+
+  /** Copies header + PPIs + frame into `section` at `pos`, padded to pkt_align if more follow (§4.4 step 3). */
+  private copyIn(section: number, pos: number, frame: Uint8Array, off: number, len: number, meta: TxMeta | null, ppis: number, more: boolean): void {
+    const o = this.o;
+    const at = o.sendBufGpa + section * o.sections.sectionSize + pos;
+    const rmsg = RNDIS_PACKET_HEADER_SIZE + ppis * PPI_SIZE;
+    const total = rmsg + len;
+    const rem = total % this.pktAlign;
+    const pad = more && rem !== 0 ? this.pktAlign - rem : 0;
+    this.writeHeader(at, len, meta, ppis, pad);
+    copyBytes(frame, off, this.u8, at + rmsg, len);
+    if (pad > 0) this.u8.fill(0, at + total, at + total + pad);
+    this.pendLen = pos + total + pad;
+  }
+
+  private writeHeader(at: number, len: number, meta: TxMeta | null, ppis: number, pad: number): void {
+    let p = writeRndisPacketHeader(this.dv, at, ppis, len, pad);
+    if (meta === null || ppis === 0) return;
+    const f = meta.flags;
+    if (f & TX_F_HASH) p = writePpi(this.dv, p, NBL_HASH_VALUE, 0, meta.hash);
+    if (f & TX_F_VLAN) p = writePpi(this.dv, p, IEEE_8021Q_INFO, 0, meta.vlan);
+    if (f & TX_F_LSO) writePpi(this.dv, p, TCP_LARGESEND_PKTINFO, 0, meta.lso);
+    else if (f & TX_F_CSUM) writePpi(this.dv, p, TCPIP_CHKSUM_PKTINFO, 0, meta.csum);
+  }
+
+  private takeDesc(section: number, pool: number): number {
+    if (this.descTop === 0) return NONE;
+    const d = this.descFree[--this.descTop]!;
+    this.descSection[d] = section;
+    this.descPool[d] = pool;
+    return d;
+  }
+
+  private putDesc(d: number): void {
+    this.descFree[this.descTop++] = d;
+  }
+
+  private commitDesc(d: number, pkts: number, bytes: number): void {
+    this.descPkts[d] = pkts;
+    this.descBytes[d] = bytes;
+    this.outstanding++;
+  }
+
+  private resetPending(): void {
+    this.pendSection = NONE;
+    this.pendLen = 0;
+    this.pendCount = 0;
+    this.pendPkts = 0;
+    this.pendBytes = 0;
+    this.pendClosed = false;
+  }
+}
+
+/** PPIs a frame carries: hash, VLAN, then LSO or checksum (§5.4). */
+function ppiCount(f: number): number {
+  return (f & TX_F_HASH ? 1 : 0) + (f & TX_F_VLAN ? 1 : 0) + (f & (TX_F_LSO | TX_F_CSUM) ? 1 : 0);
+}
