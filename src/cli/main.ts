@@ -6,12 +6,17 @@
 import { Command, CommanderError } from 'commander';
 import { isNetvscError } from '../core/index.js';
 import { commands } from './commands/index.js';
+import { NoInstanceError } from './control/index.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('netvsc')
     .description('Hyper-V synthetic NIC: netvsc guest driver, emulated NetVSP host, VMBus in shared memory')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    // Commander's own errors (unknown option, missing argument) get the same one-line form as ours.
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      outputError: (s, write) => write(`netvsc: ${s.replace(/^error: /, '')}`),
+    })
     .showHelpAfterError(false);
   for (const c of commands) c.register(program);
   try {
@@ -20,6 +25,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (e instanceof NoInstanceError) {
+      // Not a fault of anything that ran: say what to do instead of printing a code.
+      process.stderr.write(`netvsc: ${e.message}\n`);
       return 2;
     }
     if (isNetvscError(e)) {
