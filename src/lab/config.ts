@@ -1,0 +1,117 @@
+/**
+ * The lab's options as a user writes them, and their checked, defaulted form (NicConfig) that
+ * crosses to the host and VM workers at setup. Every bad value is a ConfigError naming the field.
+ */
+import { ConfigError } from '../core/index.js';
+import { HOST_PROFILE_NAMES, type HostProfileName } from '../host/index.js';
+import { NIC_LIMITS } from './scenario/index.js';
+import { checkMac } from './traffic/spec.js';
+
+export type LabMode = 'workers' | 'single-thread';
+
+export interface LabOptions {
+  /** Host profile name (ws2012, ws2012r2, ws2016, ws2019, azure); azure by default. */
+  readonly profile?: HostProfileName;
+  /** 'workers' (default): host and each VM in their own worker. 'single-thread': one thread, pumped. */
+  readonly mode?: LabMode;
+  /** Longest a control call (bring-up, -G, stats) may take before it fails with TIMEOUT. */
+  readonly callTimeoutMs?: number;
+}
+
+export interface NicOptions {
+  /** Unique within the VM; 'eth0', 'eth1', … by default. */
+  readonly name?: string;
+  /** Lower-case colon form; 00:15:5d (Hyper-V's OUI) + VM and NIC index by default. */
+  readonly mac?: string;
+  readonly queues?: number;
+  /** ethtool -G rx: receive sections. */
+  readonly rxSections?: number;
+  /** ethtool -G tx: send sections. */
+  readonly txSections?: number;
+  readonly mtu?: number;
+}
+
+export interface VmOptions {
+  readonly name: string;
+  readonly nics?: readonly NicOptions[];
+  /** Guest memory; by default sized from the NICs' buffers and rings. */
+  readonly memoryMiB?: number;
+}
+
+/** A NIC as the workers see it: every field checked and filled. */
+export interface NicConfig {
+  readonly name: string;
+  readonly mac: string;
+  readonly queues: number;
+  readonly rxSections: number;
+  readonly txSections: number;
+  readonly mtu: number;
+  /** The VMBus offer's instance GUID; the VM worker finds its NIC's offer by it. */
+  readonly instanceGuid: string;
+}
+
+function int(field: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new ConfigError('BAD_CONFIG', `${field}: ${String(v)} is not an integer in [${min}, ${max}]`);
+  }
+  return v;
+}
+
+const hex2 = (n: number): string => (n & 0xff).toString(16).padStart(2, '0');
+
+export function checkProfile(v: unknown): HostProfileName {
+  const name = v ?? 'azure';
+  if (typeof name !== 'string' || !(HOST_PROFILE_NAMES as readonly string[]).includes(name)) {
+    throw new ConfigError('BAD_CONFIG', `profile: '${String(name)}' is not one of ${HOST_PROFILE_NAMES.join(', ')}`);
+  }
+  return name as HostProfileName;
+}
+
+export function checkMode(v: unknown): LabMode {
+  const m = v ?? 'workers';
+  if (m !== 'workers' && m !== 'single-thread') throw new ConfigError('BAD_CONFIG', `mode: '${String(m)}' is not 'workers' or 'single-thread'`);
+  return m;
+}
+
+export function checkVmName(v: unknown, taken: ReadonlySet<string>): string {
+  if (typeof v !== 'string' || !/^[A-Za-z0-9_.-]{1,32}$/.test(v)) throw new ConfigError('BAD_CONFIG', `name: '${String(v)}' must be 1-32 letters, digits, '_', '.', '-'`);
+  if (taken.has(v)) throw new ConfigError('BAD_CONFIG', `name: a VM named '${v}' already exists`);
+  return v;
+}
+
+export function checkMtu(field: string, v: unknown): number {
+  return int(field, v, NIC_LIMITS.minMtu, NIC_LIMITS.maxMtu);
+}
+
+export function checkRing(field: string, v: unknown, max: number): number {
+  return int(field, v, NIC_LIMITS.minSections, max);
+}
+
+export function checkQueues(field: string, v: unknown): number {
+  return int(field, v, 1, NIC_LIMITS.maxChannels);
+}
+
+/** Checks and fills one NIC; `vmIndex`/`nicIndex` make the default MAC and the offer GUID unique. */
+export function nicConfig(o: NicOptions, vmIndex: number, nicIndex: number, field: string): NicConfig {
+  if (typeof o !== 'object' || o === null) throw new ConfigError('BAD_CONFIG', `${field}: must be an object`);
+  const mac = checkMac(`${field}.mac`, o.mac ?? `00:15:5d:${hex2(vmIndex >> 8)}:${hex2(vmIndex)}:${hex2(nicIndex)}`);
+  const name = o.name ?? `eth${nicIndex}`;
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]{1,15}$/.test(name)) throw new ConfigError('BAD_CONFIG', `${field}.name: '${String(name)}' is not an interface name`);
+  return {
+    name,
+    mac,
+    queues: checkQueues(`${field}.queues`, o.queues ?? 1),
+    rxSections: checkRing(`${field}.rxSections`, o.rxSections ?? NIC_LIMITS.defaultRxSections, NIC_LIMITS.maxRxSections),
+    txSections: checkRing(`${field}.txSections`, o.txSections ?? NIC_LIMITS.defaultTxSections, NIC_LIMITS.maxTxSections),
+    mtu: checkMtu(`${field}.mtu`, o.mtu ?? 1500),
+    instanceGuid: `f8615163-${hex2(vmIndex >> 8)}${hex2(vmIndex)}-4000-8000-0000000000${hex2(nicIndex)}`,
+  };
+}
+
+/** Guest memory pages for a VM: each NIC's buffers at their largest -G setting plus rings, and room for the rest. */
+export function vmMemoryPages(nics: readonly NicConfig[], memoryMiB: number | undefined): number {
+  if (memoryMiB !== undefined) return int('memoryMiB', memoryMiB, 4, 4096) * 256;
+  let bytes = 8 << 20;
+  for (const n of nics) bytes += NIC_LIMITS.maxRxSections * 1728 + NIC_LIMITS.maxTxSections * 6144 + n.queues * (1 << 20) * 2;
+  return Math.ceil(bytes / 4096);
+}

@@ -1,0 +1,93 @@
+/**
+ * Adapts the guest netvsc driver (NetvscDevice) to the lab's GuestNicDriver seam: probe and open
+ * on the VM's bus, frames in and out, ethtool-named statistics and reconfiguration.
+ */
+import { NetvscDevice } from '../guest/index.js';
+import type { EventLoop, GuestMemory, PageAllocator, VmbusGuest } from '../vmbus/index.js';
+import type { NicConfig } from './config.js';
+import type { GuestNicDriver, LabFrameHandler, NicInfo } from './nic-driver.js';
+import { ConfigError } from '../core/index.js';
+
+export interface GuestNicContext {
+  readonly bus: VmbusGuest;
+  readonly memory: GuestMemory;
+  readonly allocator: PageAllocator;
+  readonly loop: EventLoop;
+  readonly timeoutMs: number;
+}
+
+class NetvscNicDriver implements GuestNicDriver {
+  onFrame: LabFrameHandler = () => {};
+
+  constructor(
+    private readonly nic: NicConfig,
+    private readonly dev: NetvscDevice,
+  ) {
+    dev.onReceive = (u8, off, len) => this.onFrame(u8, off, len);
+  }
+
+  transmit(u8: Uint8Array, off: number, len: number, more: boolean): boolean {
+    return this.dev.send(u8, off, len, null, more);
+  }
+
+  flushTx(): void {
+    this.dev.flush();
+  }
+
+  info(): NicInfo {
+    const d = this.dev;
+    const ring = d.ethtool().ringparam;
+    const ndis = d.ndisVersion;
+    return {
+      name: this.nic.name,
+      mac: this.nic.mac,
+      nvspVersion: d.version,
+      ndisVersion: ((ndis.major << 16) | ndis.minor) >>> 0,
+      mtu: d.mtu,
+      queues: d.queueCount,
+      rxSections: ring.rxPending,
+      txSections: ring.txPending,
+      linkUp: d.link.up,
+    };
+  }
+
+  stats(): Record<string, number> {
+    return this.dev.stats();
+  }
+
+  setRing(rxSections: number, txSections: number): Promise<void> {
+    return this.dev.setRingParams({ rx: rxSections, tx: txSections });
+  }
+
+  setMtu(mtu: number): Promise<void> {
+    return this.dev.setMtu(mtu);
+  }
+
+  setChannels(queues: number): Promise<void> {
+    return this.dev.setChannels(queues);
+  }
+
+  async close(): Promise<void> {
+    await this.dev.remove();
+  }
+}
+
+/** Finds the NIC's offer by its instance GUID, probes the device and opens it (packet filter on). */
+export async function probeGuestNic(c: GuestNicContext, nic: NicConfig): Promise<GuestNicDriver> {
+  const offer = [...c.bus.offers.values()].find((o) => o.ifInstance === nic.instanceGuid && o.subChannelIndex === 0);
+  if (!offer) throw new ConfigError('BAD_CONFIG', `nic ${nic.name}: the host offered no NIC with instance ${nic.instanceGuid}`);
+  const dev = await NetvscDevice.probe({
+    bus: c.bus,
+    memory: c.memory,
+    allocator: c.allocator,
+    offer,
+    loop: c.loop,
+    timeoutMs: c.timeoutMs,
+    mtu: nic.mtu,
+    rxSections: nic.rxSections,
+    txSections: nic.txSections,
+    channels: nic.queues,
+  });
+  await dev.open();
+  return new NetvscNicDriver(nic, dev);
+}

@@ -1,0 +1,83 @@
+/**
+ * Everything the host runs, in its one worker (or in the main thread in single-thread mode): the
+ * emulated Hyper-V host (every NIC's NetVSP device and the virtual switch) and one VmbusHost per
+ * VM, all on one EventLoop that waits on the host doorbell every VM rings. Its public methods are
+ * the host's control calls (rpc.ts); none carries a packet.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import { ConfigError } from '../core/index.js';
+import { HypervHost, type HostNic, type HostProfileName, type HostStats, type NicStats } from '../host/index.js';
+import { Doorbell, EventLoop, PortLink, VmbusHost, type MessageLink, type VmShared } from '../vmbus/index.js';
+import type { NicConfig } from './config.js';
+
+interface HostVm {
+  readonly bus: VmbusHost;
+  readonly link: MessageLink;
+  readonly nics: Map<string, HostNic>;
+}
+
+export class HostRuntime {
+  readonly loop: EventLoop;
+  readonly host: HypervHost;
+  private readonly vms = new Map<string, HostVm>();
+
+  constructor(hostDoorbell: SharedArrayBuffer, profile: HostProfileName) {
+    this.loop = new EventLoop(Doorbell.host(hostDoorbell));
+    this.host = new HypervHost({ profile });
+    this.loop.add(this.host);
+  }
+
+  /** Connects a VM: its memory and signal page, and its end of the VMBus message link. */
+  addVm(vm: string, shared: VmShared, link: MessageLink | MessagePort): void {
+    if (this.vms.has(vm)) throw new ConfigError('BAD_CONFIG', `vm: '${vm}' is already on the host`);
+    const l = 'send' in link ? link : new PortLink(link);
+    const bus = new VmbusHost({ memory: shared.memory, signals: shared.signals, link: l, loop: this.loop });
+    this.host.attachVm(vm, bus);
+    this.vms.set(vm, { bus, link: l, nics: new Map() });
+  }
+
+  /** Offers a synthetic NIC to the VM and plugs it into the switch. */
+  addNic(vm: string, nic: NicConfig): void {
+    const v = this.vm(vm);
+    if (v.nics.has(nic.name)) throw new ConfigError('BAD_CONFIG', `nic: VM ${vm} already has a NIC '${nic.name}'`);
+    v.nics.set(nic.name, this.host.addNic(vm, { mac: nic.mac, instanceGuid: nic.instanceGuid, name: nic.name }));
+  }
+
+  nicStats(vm: string, nic: string): NicStats {
+    return this.nic(vm, nic).stats();
+  }
+
+  /** Media connect / disconnect to the guest. */
+  setLink(vm: string, nic: string, up: boolean): void {
+    this.nic(vm, nic).setLink(up);
+  }
+
+  stats(): HostStats {
+    return this.host.stats();
+  }
+
+  /** Rescinds the VM's NICs and drops its bus (the VM worker is gone or going). */
+  removeVm(vm: string): void {
+    const v = this.vm(vm);
+    for (const n of v.nics.values()) this.host.removeNic(n);
+    v.link.close();
+    this.vms.delete(vm);
+  }
+
+  async close(): Promise<void> {
+    for (const vm of [...this.vms.keys()]) this.removeVm(vm);
+    await this.loop.stop();
+  }
+
+  private vm(name: string): HostVm {
+    const v = this.vms.get(name);
+    if (!v) throw new ConfigError('BAD_CONFIG', `vm: no VM '${name}' on the host`);
+    return v;
+  }
+
+  private nic(vm: string, nic: string): HostNic {
+    const n = this.vm(vm).nics.get(nic);
+    if (!n) throw new ConfigError('BAD_CONFIG', `nic: VM ${vm} has no NIC '${nic}'`);
+    return n;
+  }
+}

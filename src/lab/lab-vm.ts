@@ -1,0 +1,133 @@
+/**
+ * The main thread's handles on a running VM and its NICs: control calls go to the VM's and the
+ * host's runtimes; frames go through the NIC's app port (SharedArrayBuffer rings, never
+ * postMessage); traffic apps run inside the VM.
+ */
+import type { FramePort } from '../core/index.js';
+import type { NicStats } from '../host/index.js';
+import type { NicInfo } from './nic-driver.js';
+import type { Spawned } from './spawn.js';
+import type { Lab } from './topology.js';
+import type { GeneratorReport } from './traffic/generator.js';
+import type { SinkReport } from './traffic/sink.js';
+import type { GeneratorOptions, SinkSpec } from './traffic/spec.js';
+import { ConfigError } from '../core/index.js';
+import type { GuestNicStats, VmRuntime } from './vm-runtime.js';
+
+export interface LabNicStats {
+  /** The host's NetVSP view of this NIC (state, buffers, per-queue and NIC counters). */
+  readonly host: NicStats;
+  /** The guest driver's view: `ethtool -S` counters, the lab plumbing's counters, negotiated info. */
+  readonly guest: GuestNicStats;
+}
+
+/** A traffic app running inside a VM; report() asks the VM for its counters. */
+export interface TrafficApp<R> {
+  readonly id: number;
+  report(): Promise<R>;
+  stop(): Promise<void>;
+}
+
+export class LabVm {
+  readonly nics: readonly LabNic[];
+  private closed = false;
+
+  constructor(
+    readonly lab: Lab,
+    readonly name: string,
+    /** @internal */ readonly runtime: Spawned<VmRuntime>,
+    infos: readonly NicInfo[],
+    ports: readonly FramePort[],
+  ) {
+    this.nics = infos.map((info, i) => new LabNic(this, info, ports[i]!));
+  }
+
+  nic(name: string): LabNic {
+    const n = this.nics.find((x) => x.name === name);
+    if (!n) throw new ConfigError('BAD_CONFIG', `nic: VM ${this.name} has no NIC '${name}'`);
+    return n;
+  }
+
+  /** Removes the VM's devices, ends its worker and takes its NICs off the host and the switch. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.runtime.client.call('close', []).catch(() => {});
+    await this.runtime.stop();
+    await this.lab.hostClient.call('removeVm', [this.name]).catch(() => {});
+    this.lab.forget(this.name);
+  }
+}
+
+export class LabNic {
+  /** What the NIC negotiated at bring-up, refreshed by each reconfiguration. */
+  info: NicInfo;
+
+  constructor(
+    readonly vm: LabVm,
+    info: NicInfo,
+    /** The app port: tryWrite() = this NIC transmits the frame; poll() = frames it received. */
+    readonly port: FramePort,
+  ) {
+    this.info = info;
+  }
+
+  get name(): string {
+    return this.info.name;
+  }
+
+  get mac(): string {
+    return this.info.mac;
+  }
+
+  async stats(): Promise<LabNicStats> {
+    const [host, guest] = await Promise.all([
+      this.vm.lab.hostClient.call('nicStats', [this.vm.name, this.name]),
+      this.vm.runtime.client.call('stats', [this.name]),
+    ]);
+    return { host, guest };
+  }
+
+  /** ethtool -G rx/tx: receive and send sections (the driver detaches and re-attaches). */
+  async setRing(p: { readonly rx?: number; readonly tx?: number }): Promise<NicInfo> {
+    this.info = await this.vm.runtime.client.call('setRing', [this.name, p.rx ?? this.info.rxSections, p.tx ?? this.info.txSections]);
+    return this.info;
+  }
+
+  /** ethtool -L combined. */
+  async setChannels(queues: number): Promise<NicInfo> {
+    this.info = await this.vm.runtime.client.call('setChannels', [this.name, queues]);
+    return this.info;
+  }
+
+  /** ip link set mtu. */
+  async setMtu(mtu: number): Promise<NicInfo> {
+    this.info = await this.vm.runtime.client.call('setMtu', [this.name, mtu]);
+    return this.info;
+  }
+
+  /** The host flips the link (media connect / disconnect indication). */
+  async setLink(up: boolean): Promise<void> {
+    await this.vm.lab.hostClient.call('setLink', [this.vm.name, this.name, up]);
+  }
+
+  /** Re-reads the negotiated info from the driver (e.g. link state after setLink). */
+  async refresh(): Promise<NicInfo> {
+    this.info = await this.vm.runtime.client.call('info', [this.name]);
+    return this.info;
+  }
+
+  /** Starts a generator in the VM sending from this NIC; its frames are built and sent there. */
+  async startGenerator(o: GeneratorOptions): Promise<TrafficApp<GeneratorReport>> {
+    const client = this.vm.runtime.client;
+    const id = await client.call('startGenerator', [this.name, o]);
+    return { id, report: () => client.call('generatorReport', [id]), stop: () => client.call('stopApp', [id]) };
+  }
+
+  /** Starts a sink in the VM checking one flow received on this NIC. */
+  async startSink(o: SinkSpec): Promise<TrafficApp<SinkReport>> {
+    const client = this.vm.runtime.client;
+    const id = await client.call('startSink', [this.name, o]);
+    return { id, report: () => client.call('sinkReport', [id]), stop: () => client.call('stopApp', [id]) };
+  }
+}

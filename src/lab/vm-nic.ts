@@ -1,0 +1,117 @@
+/**
+ * One NIC inside a VM worker: the guest netvsc device plus what the lab plugs into it. Received
+ * frames go to the sink of their flow if one runs, otherwise to the attached FramePort (the app
+ * port now, a TAP later); frames the port yields are transmitted through the device.
+ */
+import { clearFrameMeta, newFrameMeta, type FrameMeta, type FramePort } from '../core/index.js';
+import type { Pollable } from '../vmbus/index.js';
+import type { GuestNicDriver } from './nic-driver.js';
+import { HeldFrames } from './held-frames.js';
+import { labPayloadEnd, labPayloadOffset } from './traffic/l4-offsets.js';
+import { getU32, PAYLOAD_MAGIC } from './traffic/payload.js';
+import type { FrameTransmitter } from './traffic/generator.js';
+import type { TrafficSink } from './traffic/sink.js';
+
+/** VM-side counters of the lab plumbing (not the driver's). */
+export interface VmNicCounters {
+  /** Received frames the port had no room for. */
+  port_rx_dropped: number;
+  /** Received frames nobody claimed (no sink for the flow, no port). */
+  rx_unclaimed: number;
+  /** Frames from the port held back because the device queue was full (retried, not lost). */
+  port_tx_held: number;
+}
+
+export class VmNic implements FrameTransmitter, Pollable {
+  readonly counters: VmNicCounters = { port_rx_dropped: 0, rx_unclaimed: 0, port_tx_held: 0 };
+  private readonly sinks: TrafficSink[] = [];
+  private port: FramePort | null = null;
+  private readonly rxMeta: FrameMeta = newFrameMeta();
+  private readonly held = new HeldFrames();
+  private blocked = false;
+  private readonly fromPort = (u8: Uint8Array, off: number, len: number): void => {
+    if (this.blocked || !this.driver.transmit(u8, off, len, true)) {
+      this.blocked = true;
+      this.counters.port_tx_held++;
+      this.held.push(u8, off, len);
+    }
+  };
+
+  constructor(
+    readonly name: string,
+    readonly driver: GuestNicDriver,
+    private readonly budget = 64,
+  ) {
+    driver.onFrame = (u8, off, len) => this.receive(u8, off, len);
+  }
+
+  transmit(u8: Uint8Array, off: number, len: number, more: boolean): boolean {
+    return this.driver.transmit(u8, off, len, more);
+  }
+
+  flushTx(): void {
+    this.driver.flushTx();
+  }
+
+  /** The one integration point for frames from outside the VM: app port now, TAP port later. */
+  attachPort(port: FramePort): void {
+    this.port = port;
+  }
+
+  addSink(sink: TrafficSink): void {
+    this.sinks.push(sink);
+  }
+
+  removeSink(sink: TrafficSink): void {
+    const i = this.sinks.indexOf(sink);
+    if (i >= 0) this.sinks.splice(i, 1);
+  }
+
+  /** Moves frames from the port into the device; held frames go first, in order. */
+  poll(): number {
+    const port = this.port;
+    if (!port) return 0;
+    let n = 0;
+    const held = this.held;
+    while (held.count > 0) {
+      if (!this.driver.transmit(held.bytes, held.headOffset(), held.headLength(), held.count > 1)) break;
+      held.shift();
+      n++;
+    }
+    if (held.count > 0) {
+      if (n > 0) this.driver.flushTx();
+      return n;
+    }
+    this.blocked = false;
+    const got = port.poll(this.fromPort, Math.min(this.budget, held.capacity));
+    if (n + got > 0) this.driver.flushTx();
+    return n + got;
+  }
+
+  idle(): number {
+    return 0;
+  }
+
+  private receive(u8: Uint8Array, off: number, len: number): void {
+    const sinks = this.sinks;
+    if (sinks.length > 0) {
+      const at = labPayloadOffset(u8, off, len);
+      if (at >= 0 && at + 16 <= off + len && getU32(u8, at) === PAYLOAD_MAGIC) {
+        const flow = getU32(u8, at + 4);
+        for (let i = 0; i < sinks.length; i++) {
+          const s = sinks[i]!;
+          if (s.spec.flow === flow) {
+            s.take(u8, at, Math.min(labPayloadEnd(u8, off), off + len), len);
+            return;
+          }
+        }
+      }
+    }
+    if (this.port) {
+      clearFrameMeta(this.rxMeta);
+      if (!this.port.tryWrite(u8, off, len, this.rxMeta)) this.counters.port_rx_dropped++;
+      return;
+    }
+    this.counters.rx_unclaimed++;
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * Everything one VM runs, in its worker (or in the main thread in single-thread mode): the guest
+ * VMBus end, one netvsc device per NIC, the app-port bridges and the traffic apps, all on one
+ * EventLoop. Its public methods are the VM's control calls (rpc.ts); none carries a packet.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import { ConfigError } from '../core/index.js';
+import { Doorbell, EventLoop, GuestMemory, PageAllocator, PortLink, VmbusGuest, type MessageLink, type VmShared } from '../vmbus/index.js';
+import { vmEnd, type AppPortShared } from './app-port.js';
+import type { NicConfig } from './config.js';
+import { probeGuestNic } from './guest-nic.js';
+import type { NicInfo } from './nic-driver.js';
+import { TrafficGenerator, type GeneratorReport } from './traffic/generator.js';
+import { TrafficSink, type SinkReport } from './traffic/sink.js';
+import { generatorSpec, sinkSpec, type GeneratorOptions, type SinkSpec } from './traffic/spec.js';
+import { VmNic, type VmNicCounters } from './vm-nic.js';
+
+/** What a VM is built from (structured-cloneable, so it can be workerData). */
+export interface VmSetup {
+  readonly name: string;
+  readonly shared: VmShared;
+  readonly nics: readonly NicConfig[];
+  readonly appPorts: readonly AppPortShared[];
+  /** Longest wait for one NVSP/RNDIS reply during bring-up and reconfiguration. */
+  readonly replyTimeoutMs: number;
+}
+
+export interface GuestNicStats {
+  /** The driver's counters under their `ethtool -S` names. */
+  readonly ethtool: Record<string, number>;
+  readonly lab: VmNicCounters;
+  readonly info: NicInfo;
+}
+
+type App = { readonly kind: 'generator'; readonly nic: VmNic; readonly app: TrafficGenerator } | { readonly kind: 'sink'; readonly nic: VmNic; readonly app: TrafficSink };
+
+export class VmRuntime {
+  readonly loop: EventLoop;
+  private readonly memory: GuestMemory;
+  private readonly allocator: PageAllocator;
+  private readonly bus: VmbusGuest;
+  private readonly nics = new Map<string, VmNic>();
+  private readonly apps = new Map<number, App>();
+  private nextApp = 1;
+  private closed = false;
+
+  constructor(
+    private readonly setup: VmSetup,
+    link: MessageLink | MessagePort,
+  ) {
+    this.loop = new EventLoop(Doorbell.guest(setup.shared.signals));
+    this.memory = new GuestMemory(setup.shared.memory);
+    this.allocator = new PageAllocator(this.memory.pageCount);
+    this.bus = new VmbusGuest({
+      memory: this.memory,
+      allocator: this.allocator,
+      signals: setup.shared.signals,
+      hostDoorbell: Doorbell.host(setup.shared.hostDoorbell),
+      link: 'send' in link ? link : new PortLink(link),
+      loop: this.loop,
+    });
+  }
+
+  /** Asks the host for its offers, probes and opens every NIC, plugs in the app ports. */
+  async bringUp(): Promise<NicInfo[]> {
+    await this.bus.requestOffers();
+    const out: NicInfo[] = [];
+    for (let i = 0; i < this.setup.nics.length; i++) {
+      const cfg = this.setup.nics[i]!;
+      const driver = await probeGuestNic({ bus: this.bus, memory: this.memory, allocator: this.allocator, loop: this.loop, timeoutMs: this.setup.replyTimeoutMs }, cfg);
+      const nic = new VmNic(cfg.name, driver);
+      nic.attachPort(vmEnd(this.setup.appPorts[i]!));
+      this.nics.set(cfg.name, nic);
+      this.loop.add(nic);
+      out.push(driver.info());
+    }
+    return out;
+  }
+
+  info(nic: string): NicInfo {
+    return this.nic(nic).driver.info();
+  }
+
+  stats(nic: string): GuestNicStats {
+    const n = this.nic(nic);
+    return { ethtool: n.driver.stats(), lab: { ...n.counters }, info: n.driver.info() };
+  }
+
+  async setRing(nic: string, rxSections: number, txSections: number): Promise<NicInfo> {
+    const n = this.nic(nic);
+    await n.driver.setRing(rxSections, txSections);
+    return n.driver.info();
+  }
+
+  async setMtu(nic: string, mtu: number): Promise<NicInfo> {
+    const n = this.nic(nic);
+    await n.driver.setMtu(mtu);
+    return n.driver.info();
+  }
+
+  async setChannels(nic: string, queues: number): Promise<NicInfo> {
+    const n = this.nic(nic);
+    await n.driver.setChannels(queues);
+    return n.driver.info();
+  }
+
+  /** Starts a generator on `nic`; returns its app id. */
+  startGenerator(nic: string, o: GeneratorOptions): number {
+    const n = this.nic(nic);
+    const info = n.driver.info();
+    const gen = new TrafficGenerator(generatorSpec(o, info.mac, info.mtu), n, () => this.loop.doorbell.ring());
+    const id = this.nextApp++;
+    this.apps.set(id, { kind: 'generator', nic: n, app: gen });
+    this.loop.add(gen);
+    return id;
+  }
+
+  /** Starts a sink for one flow on `nic`; returns its app id. */
+  startSink(nic: string, o: SinkSpec): number {
+    const n = this.nic(nic);
+    const sink = new TrafficSink(sinkSpec(o));
+    const id = this.nextApp++;
+    this.apps.set(id, { kind: 'sink', nic: n, app: sink });
+    n.addSink(sink);
+    return id;
+  }
+
+  generatorReport(id: number): GeneratorReport {
+    const a = this.app(id);
+    if (a.kind !== 'generator') throw new ConfigError('BAD_CONFIG', `app ${id} is a ${a.kind}, not a generator`);
+    return a.app.report();
+  }
+
+  sinkReport(id: number): SinkReport {
+    const a = this.app(id);
+    if (a.kind !== 'sink') throw new ConfigError('BAD_CONFIG', `app ${id} is a ${a.kind}, not a sink`);
+    return a.app.report();
+  }
+
+  /** Stops an app and forgets it. */
+  stopApp(id: number): void {
+    const a = this.app(id);
+    if (a.kind === 'generator') {
+      a.app.stop();
+      this.loop.remove(a.app);
+    } else a.nic.removeSink(a.app);
+    this.apps.delete(id);
+  }
+
+  /** Stops the apps, removes every device (closing its channels), stops the loop. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const id of [...this.apps.keys()]) this.stopApp(id);
+    for (const n of this.nics.values()) {
+      this.loop.remove(n);
+      await n.driver.close().catch(() => {}); // the host may already be gone: teardown is best effort
+    }
+    this.nics.clear();
+    await this.loop.stop();
+  }
+
+  private nic(name: string): VmNic {
+    const n = this.nics.get(name);
+    if (!n) throw new ConfigError('BAD_CONFIG', `nic: VM ${this.setup.name} has no NIC '${name}' (has: ${[...this.nics.keys()].join(', ')})`);
+    return n;
+  }
+
+  private app(id: number): App {
+    const a = this.apps.get(id);
+    if (!a) throw new ConfigError('BAD_CONFIG', `app: no app ${id} in VM ${this.setup.name}`);
+    return a;
+  }
+}
