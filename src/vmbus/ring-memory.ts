@@ -12,6 +12,12 @@ export const FEAT_PENDING_SEND_SZ = 1;
 /** The trailing previous-index u64 after each packet (§2.3 step 5). */
 export const RING_TRAILER_SIZE = 8;
 
+/**
+ * Hot paths store descriptor words through Int32Array, which is host-endian; VMBus is
+ * little-endian, as is every platform Node runs on in practice. Checked once here.
+ */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
 /** Below this many bytes a plain loop beats creating a view for set() and allocates nothing. */
 const SMALL_COPY = 64;
 /** Up to this many bytes an aligned 32-bit word loop beats set(). */
@@ -32,6 +38,8 @@ export class RingMemory {
   readonly dataOff: number;
   /** ring_datasize: bytes in the data area (§2.1). */
   readonly size: number;
+  private lastSrc: Uint8Array | null = null;
+  private lastSrc32: Int32Array = new Int32Array(0);
 
   /**
    * @param u8 bytes over a SharedArrayBuffer (guest memory, reached through a GPADL run by the host)
@@ -39,6 +47,7 @@ export class RingMemory {
    * @param ringBytes header + data, a multiple of 4096, at least two pages
    */
   constructor(u8: Uint8Array, offset: number, ringBytes: number) {
+    if (!LITTLE_ENDIAN) throw new ResourceError('UNSUPPORTED', 'VMBus rings need a little-endian host');
     if (ringBytes % 4096 !== 0 || ringBytes < 2 * 4096 || offset % 8 !== 0 || offset + ringBytes > u8.byteLength) {
       throw new ResourceError('RING_CORRUPT', `ring of ${ringBytes} B at ${offset} does not fit`);
     }
@@ -104,11 +113,47 @@ export class RingMemory {
     for (let i = first; i < words; i++) dst32[i] = src[s + i - first]!;
   }
 
-  /** Copies len bytes from src into the ring at position pos, split at the wrap. */
+  /**
+   * Copies len bytes from src into the ring at position pos, split at the wrap. Small copies with
+   * 4-aligned ends move as 32-bit words through a word view of src that is made once per source
+   * buffer (a queue reuses its scratch buffer), so the steady state allocates nothing.
+   */
   copyIn(pos: number, src: Uint8Array, srcOff: number, len: number): void {
     const first = Math.min(len, this.size - pos);
+    if (len <= WORD_COPY_MAX && ((pos | srcOff | src.byteOffset) & 3) === 0) {
+      this.copyInWords(pos, this.wordsOf(src), src, srcOff, len, first);
+      return;
+    }
     this.copyBytes(src, srcOff, this.u8, this.dataOff + pos, first);
     if (len > first) this.copyBytes(src, srcOff + first, this.u8, this.dataOff, len - first);
+  }
+
+  private copyInWords(pos: number, s32: Int32Array, src: Uint8Array, srcOff: number, len: number, first: number): void {
+    const d32 = this.i32;
+    const s = srcOff >>> 2;
+    let d = (this.dataOff + pos) >>> 2;
+    const w1 = first >>> 2;
+    for (let i = 0; i < w1; i++) d32[d + i] = s32[s + i]!;
+    // pos and the data size are multiples of 4, so only the last piece can end in a partial word.
+    let done = w1 << 2;
+    let at = this.dataOff + pos + done;
+    if (len > first) {
+      d = this.dataOff >>> 2;
+      const w2 = (len - first) >>> 2;
+      for (let i = 0; i < w2; i++) d32[d + i] = s32[s + w1 + i]!;
+      done = first + (w2 << 2);
+      at = this.dataOff + (w2 << 2);
+    }
+    for (; done < len; done++) this.u8[at++] = src[srcOff + done]!;
+  }
+
+  /** A word view of src, made once per source buffer; src.byteOffset must be 4-aligned. */
+  wordsOf(src: Uint8Array): Int32Array {
+    if (src !== this.lastSrc) {
+      this.lastSrc = src;
+      this.lastSrc32 = new Int32Array(src.buffer, src.byteOffset, src.byteLength >>> 2);
+    }
+    return this.lastSrc32;
   }
 
   private copyBytes(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, len: number): void {

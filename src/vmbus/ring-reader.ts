@@ -26,6 +26,7 @@ export class RingReader {
   private cachedWrite: number;
   private failed: ErrorCode | null = null;
   private readonly sRead: number;
+  private batchPkts = 0;
   private readonly sBatches: number;
 
   constructor(
@@ -63,9 +64,11 @@ export class RingReader {
       avail = ring.bytesToRead(this.priv, w);
       if (avail === 0) return false;
     }
-    const at = ring.dataOff + this.priv;
-    const offset8 = ring.dv.getUint16(at + 2, true);
-    const len8 = ring.dv.getUint16(at + 4, true);
+    // {type, offset8} and {len8, flags} are the descriptor's first two words (§2.6); the first
+    // 8 bytes of a packet never straddle the wrap.
+    const w0 = ring.i32[(ring.dataOff + this.priv) >>> 2]!;
+    const offset8 = w0 >>> 16;
+    const len8 = ring.i32[(ring.dataOff + this.priv + 4) >>> 2]! & 0xffff;
     const pktLen = len8 * 8;
     if (pktLen < VMPACKET_DESCRIPTOR_SIZE || pktLen + RING_TRAILER_SIZE > avail) {
       this.corrupt(`descriptor len8=${len8} at ${this.priv} runs outside the ${avail} readable bytes`);
@@ -85,7 +88,7 @@ export class RingReader {
     this.packet.decode();
     const next = this.priv + pktLen + RING_TRAILER_SIZE;
     this.priv = next >= ring.size ? next - ring.size : next;
-    this.counters.add(this.sRead);
+    this.batchPkts++;
     return true;
   }
 
@@ -100,6 +103,8 @@ export class RingReader {
     ring.store(RING_READ_INDEX, this.priv);
     this.pub = this.priv;
     this.counters.add(this.sBatches);
+    this.counters.add(this.sRead, this.batchPkts);
+    this.batchPkts = 0;
     if ((ring.load(RING_FEATURE_BITS) & FEAT_PENDING_SEND_SZ) === 0) return false;
     const pending = ring.load(RING_PENDING_SEND_SZ);
     if (pending === 0) return false;

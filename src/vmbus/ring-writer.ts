@@ -11,6 +11,8 @@ import {
 } from './ring-memory.js';
 
 const MAX_LEN8 = 0xffff;
+/** Single-part packets up to this payload take the word-store fast path. */
+const SMALL_PACKET = 256;
 
 /**
  * The producer of one ring (§2.3). Packets are written at a private write index and published
@@ -27,6 +29,7 @@ export class RingWriter {
   private pktStart = -1;
   private pktLen = 0;
   private lastFull = false;
+  private batchPkts = 0;
   private closedCode: ErrorCode | null = null;
   private readonly sOutFull: number;
   private readonly sOutFirst: number;
@@ -68,11 +71,67 @@ export class RingWriter {
     p2Off = 0,
     p2Len = 0,
   ): boolean {
+    if (p2Len === 0 && p1Len <= SMALL_PACKET && ((p1Off | p1.byteOffset) & 3) === 0 && this.closedCode === null && this.pktStart < 0) {
+      return this.writeSmall(type, flags, transIdLo, transIdHi, p1, p1Off, p1Len);
+    }
     if (!this.beginWrite(type, flags, transIdLo, transIdHi, VMPACKET_DESCRIPTOR_SIZE, p1Len + p2Len)) return false;
     if (p1Len > 0) this.setBytes(VMPACKET_DESCRIPTOR_SIZE, p1, p1Off, p1Len);
     if (p2 !== null && p2Len > 0) this.setBytes(VMPACKET_DESCRIPTOR_SIZE + p1Len, p2, p2Off, p2Len);
     this.commitWrite();
     return true;
+  }
+
+  /**
+   * The common case of tryWritePacket (NVSP messages, completions, small frames): one word-aligned
+   * part. Same bytes as beginWrite()/setBytes()/commitWrite(), with word stores straight into the
+   * ring and one wrap check per packet instead of one per field.
+   */
+  private writeSmall(type: number, flags: number, transIdLo: number, transIdHi: number, src: Uint8Array, srcOff: number, len: number): boolean {
+    const pktLen = (VMPACKET_DESCRIPTOR_SIZE + len + 7) & ~7;
+    const total = pktLen + RING_TRAILER_SIZE;
+    if (!this.hasRoom(total)) return this.full();
+    this.lastFull = false;
+    const ring = this.ring;
+    const start = this.priv;
+    if (start + total > ring.size) {
+      // Wraps: take the general path, which splits every store at the wrap.
+      this.pktStart = -1;
+      this.beginWrite(type, flags, transIdLo, transIdHi, VMPACKET_DESCRIPTOR_SIZE, len);
+      this.setBytes(VMPACKET_DESCRIPTOR_SIZE, src, srcOff, len);
+      this.commitWrite();
+      return true;
+    }
+    const i32 = ring.i32;
+    const b = (ring.dataOff + start) >>> 2;
+    const last = b + (pktLen >>> 2);
+    i32[b] = (2 << 16) | (type & 0xffff); // offset8 = 2: payload right after the descriptor (§2.8)
+    i32[b + 1] = ((flags & 0xffff) << 16) | (pktLen >>> 3);
+    i32[b + 2] = transIdLo;
+    i32[b + 3] = transIdHi;
+    if ((len & 7) !== 0) {
+      i32[last - 2] = 0; // zero the last word pair first: tail padding is zero (§2.8)
+      i32[last - 1] = 0;
+    }
+    const s32 = ring.wordsOf(src);
+    const s = srcOff >>> 2;
+    const words = len >>> 2;
+    for (let i = 0; i < words; i++) i32[b + 4 + i] = s32[s + i]!;
+    const u8 = ring.u8;
+    const at = ring.dataOff + start + VMPACKET_DESCRIPTOR_SIZE;
+    for (let i = words << 2; i < len; i++) u8[at + i] = src[srcOff + i]!;
+    i32[last] = 0; // trailer: the packet's start offset in the upper half (§2.3 step 5)
+    i32[last + 1] = start;
+    this.priv = start + total === ring.size ? 0 : start + total;
+    this.batchPkts++;
+    return true;
+  }
+
+  /** Counts a write that found no room (§2.3 step 2). */
+  private full(): false {
+    this.counters.add(this.sOutFull);
+    if (!this.lastFull) this.counters.add(this.sOutFirst);
+    this.lastFull = true;
+    return false;
   }
 
   /**
@@ -88,31 +147,32 @@ export class RingWriter {
     }
     const pktLen = (headerLen + payloadLen + 7) & ~7;
     if (pktLen >>> 3 > MAX_LEN8 || pktLen + RING_TRAILER_SIZE >= this.ring.size) throw new ResourceError('LIMIT', `packet of ${pktLen} B does not fit len8 or the ring`);
-    if (!this.hasRoom(pktLen + RING_TRAILER_SIZE)) {
-      this.counters.add(this.sOutFull);
-      if (!this.lastFull) this.counters.add(this.sOutFirst);
-      this.lastFull = true;
-      return false;
-    }
+    if (!this.hasRoom(pktLen + RING_TRAILER_SIZE)) return this.full();
     this.lastFull = false;
     this.pktStart = this.priv;
     this.pktLen = pktLen;
     // Zero the last 8-byte word first so the tail padding is zero whatever the payload leaves.
     if (((headerLen + payloadLen) & 7) !== 0) {
-      this.setU32(pktLen - 8, 0);
-      this.setU32(pktLen - 4, 0);
+      this.word(pktLen - 8, 0);
+      this.word(pktLen - 4, 0);
     }
     // {type, offset8} and {len8, flags} as two little-endian u32 stores (§2.6).
-    this.setU32(0, ((headerLen >>> 3) << 16) | (type & 0xffff));
-    this.setU32(4, ((flags & 0xffff) << 16) | (pktLen >>> 3));
-    this.setU32(8, transIdLo);
-    this.setU32(12, transIdHi);
+    this.word(0, ((headerLen >>> 3) << 16) | (type & 0xffff));
+    this.word(4, ((flags & 0xffff) << 16) | (pktLen >>> 3));
+    this.word(8, transIdLo);
+    this.word(12, transIdHi);
     return true;
   }
 
   /** Writes a u32 at `pos` from the packet start; pos is 4-aligned so it never straddles the wrap. */
   setU32(pos: number, v: number): void {
-    this.ring.dv.setUint32(this.ring.dataOff + this.wrap(this.pktStart + pos), v, true);
+    if ((pos & 3) !== 0) throw new ResourceError('LIMIT', `setU32 at unaligned ${pos}`);
+    this.word(pos, v);
+  }
+
+  /** A 4-aligned word store (little-endian host, checked by RingMemory). */
+  private word(pos: number, v: number): void {
+    this.ring.i32[(this.ring.dataOff + this.wrap(this.pktStart + pos)) >>> 2] = v;
   }
 
   setU16(pos: number, v: number): void {
@@ -131,11 +191,11 @@ export class RingWriter {
   /** Ends the packet: writes the trailer (old write index in the upper half, §2.3 step 5). Not yet visible: flush(). */
   commitWrite(): void {
     if (this.pktStart < 0) throw new ResourceError('RING_CORRUPT', 'commitWrite() without beginWrite()');
-    this.setU32(this.pktLen, 0);
-    this.setU32(this.pktLen + 4, this.pktStart);
+    this.word(this.pktLen, 0);
+    this.word(this.pktLen + 4, this.pktStart);
     this.priv = this.wrap(this.pktStart + this.pktLen + RING_TRAILER_SIZE);
     this.pktStart = -1;
-    this.counters.add(this.sWritten);
+    this.batchPkts++;
   }
 
   /**
@@ -145,6 +205,8 @@ export class RingWriter {
    */
   flush(): boolean {
     if (this.priv === this.pub) return false;
+    this.counters.add(this.sWritten, this.batchPkts);
+    this.batchPkts = 0;
     const old = this.pub;
     this.ring.store(RING_WRITE_INDEX, this.priv);
     this.pub = this.priv;

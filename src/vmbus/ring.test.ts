@@ -53,6 +53,22 @@ describe('RingWriter / RingReader', () => {
     expect(a.mem.u8).toEqual(b.mem.u8);
   });
 
+  test('the one-part fast path writes the same bytes as beginWrite()/setBytes(), wrapped or not', () => {
+    for (const start of [0, 4096 - 32, 4096 - 24, 4096 - 16]) {
+      for (let len = 0; len <= 40; len++) {
+        const a = ringPair(1, start);
+        const b = ringPair(1, start);
+        const src = pattern(len, 48);
+        a.writer.tryWritePacket(VM_PKT_DATA_INBAND, 1, 7, 8, src, 4, len);
+        b.writer.beginWrite(VM_PKT_DATA_INBAND, 1, 7, 8, 16, len);
+        b.writer.setBytes(16, src, 4, len);
+        b.writer.commitWrite();
+        expect(a.writer.flush()).toBe(b.writer.flush());
+        expect(a.mem.u8).toEqual(b.mem.u8);
+      }
+    }
+  });
+
   test('a full ring applies back-pressure: writes fail without change, then resume in order with nothing lost', () => {
     const p = ringPair(1);
     const payload = new Uint8Array(200);

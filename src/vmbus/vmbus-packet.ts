@@ -39,12 +39,14 @@ export class VmbusPacket {
 
   /** @internal the reader decodes the descriptor it just copied. */
   decode(): void {
-    const dv = this.dv;
-    this.type = dv.getUint16(0, true);
-    this.offset8 = dv.getUint16(2, true);
-    this.len8 = dv.getUint16(4, true);
-    this.flags = dv.getUint16(6, true);
-    this.transIdLo = dv.getUint32(8, true);
-    this.transIdHi = dv.getUint32(12, true);
+    const w = this.i32;
+    const w0 = w[0]!;
+    const w1 = w[1]!;
+    this.type = w0 & 0xffff;
+    this.offset8 = w0 >>> 16;
+    this.len8 = w1 & 0xffff;
+    this.flags = w1 >>> 16;
+    this.transIdLo = w[2]! >>> 0;
+    this.transIdHi = w[3]! >>> 0;
   }
 }
