@@ -53,7 +53,11 @@ export class RxPath {
   private fill = 0;
   private readonly nvsp: Uint8Array;
   private readonly nvspLen: number;
-  private readonly hdr = new Uint8Array(RNDIS_PACKET_HEADER_SIZE + 4 * PPI_SIZE);
+  /**
+   * Header scratch. Only the header and PPIs are written here, but writeRndisPacketHeader checks
+   * that the whole message would fit its DataView, so it spans the largest message too.
+   */
+  private readonly hdr = new Uint8Array(RNDIS_PACKET_HEADER_SIZE + 4 * PPI_SIZE + 65536);
   private readonly hdrDv = new DataView(this.hdr.buffer);
   private readonly run = newContiguousRun();
   private readonly sPackets: number;
