@@ -66,10 +66,11 @@ export async function buildAttachment(nv: NvspAttachment, cfg: Cfg, hooks: Devic
     if (type === RNDIS_MSG_INDICATE) return hooks.indicate(new DataView(u8.buffer, u8.byteOffset), at, rangeLen, msgLen);
     return rndis.onResponse(u8.subarray(at, at + rangeLen), msgLen);
   };
-  const addQueue = (ch: Channel): Queue => {
+  const addQueue = async (ch: Channel): Promise<Queue> => {
     const index = ch.subChannelIndex;
     const pool = new TxPagePool(cfg.memory, cfg.allocator, cfg.poolSlots, cfg.poolSlotPages);
     pools.push(pool);
+    await pool.register(cfg.bus, nv.primary.relid);
     const tx = new TxQueue({ channel: ch, memory: cfg.memory, sendBufGpa: nv.send.gpa, sections, pool, counters: cfg.counters, maxPkt: 8, pktAlign: 8 });
     tx.onWake = () => hooks.wake(index);
     const completions = new RxCompletions(ch, nv.recv.sectionCount + 1);
@@ -77,7 +78,7 @@ export async function buildAttachment(nv: NvspAttachment, cfg: Cfg, hooks: Devic
     rx.onReceive = hooks.receive;
     const q = new Queue(index, ch, tx, rx, completions, {
       nvspCompletion: (cookie, pkt) => nv.nvsp.onCompletion(cookie, pkt),
-      controlPageDone: (page) => pages.release(page),
+      controlPageDone: (page) => pages.done(page),
       inband: (pkt) => hooks.inband(pkt, ch),
     }, cfg.counters);
     queues.push(q);
@@ -85,7 +86,8 @@ export async function buildAttachment(nv: NvspAttachment, cfg: Cfg, hooks: Devic
     return q;
   };
   try {
-    addQueue(nv.primary);
+    await pages.register(cfg.bus, nv.primary.relid);
+    await addQueue(nv.primary);
     nv.primary.onStop = (e) => {
       nv.nvsp.abort(e);
       rndis.abort(e);
@@ -100,7 +102,7 @@ export async function buildAttachment(nv: NvspAttachment, cfg: Cfg, hooks: Devic
         const offers = await requestSubChannels(nv.nvsp, cfg.bus, cfg.offer, n - 1, cfg.clock, cfg.timeoutMs);
         for (const o of offers) {
           const ch = await cfg.bus.open(o, { ringPages: cfg.ringPages, maxPktSize: NETVSC_MAX_PKT_SIZE, requestorSize: requestorSize(cfg.ringPages) });
-          addQueue(ch).tx.setRndisLimits(lim.maxPkt, lim.pktAlign);
+          (await addQueue(ch)).tx.setRndisLimits(lim.maxPkt, lim.pktAlign);
         }
       } catch (e) {
         if (!isNetvscError(e)) throw e;
@@ -136,8 +138,8 @@ async function undo(a: Omit<Attachment, 'info' | 'maxPkt' | 'pktAlign' | 'maxChn
   for (const q of [...a.queues].reverse()) if (q.channel !== primary) await cfg.bus.close(q.channel);
   await cfg.bus.close(primary);
   await releaseBuffers(cfg, primary.relid, a.nv.recv, a.nv.send);
-  for (const p of a.pools) p.destroy();
-  a.pages.destroy();
+  for (const p of a.pools) await p.release(cfg.bus, primary.relid);
+  await a.pages.release(cfg.bus, primary.relid);
 }
 
 /** Waits (on the Clock, bounded by the timeout) until every accepted frame has its completion. */

@@ -187,7 +187,7 @@ export class RndisFilter {
     const page = this.pages.take();
     const len = emitRndis(msg, this.pages.view(page), 0);
     if (!this.send(page, len)) {
-      this.pages.release(page);
+      this.pages.done(page);
       throw new ResourceError('LIMIT', 'no ring room or request id for an RNDIS control packet');
     }
   }

@@ -1,10 +1,11 @@
-import { PAGE_SIZE, type GuestMemory, type PageAllocator } from '../../vmbus/index.js';
+import { PAGE_SIZE, type GuestMemory, type PageAllocator, type VmbusGuest } from '../../vmbus/index.js';
 
 /**
  * A queue's preallocated guest pages for frames that go GPA-direct (protocol.md §4.5). The frame
  * bytes a caller hands to send() live in its own memory, not in guest memory the host can read,
  * so such a frame is copied once into a slot here and described by one multi-PFN range. All slots
- * are one contiguous run allocated at attach, so no frame ever allocates.
+ * are one contiguous run allocated at attach, so no frame ever allocates; the run is described to
+ * the host by its own GPADL, because our host reads GPA ranges only inside described pages.
  */
 export class TxPagePool {
   readonly slotBytes: number;
@@ -45,7 +46,18 @@ export class TxPagePool {
     return this.memory.gpa(this.firstPfn) + slot * this.slotBytes;
   }
 
-  destroy(): void {
+  private gpadl = -1;
+
+  async register(bus: VmbusGuest, relid: number): Promise<void> {
+    if (this.slots === 0) return;
+    const pfns = Array.from({ length: this.pages }, (_, i) => this.firstPfn + i);
+    this.gpadl = await bus.establishGpadl(pfns, this.pages * PAGE_SIZE, relid);
+  }
+
+  /** Tears the GPADL down and frees the pages. */
+  async release(bus: VmbusGuest, relid: number): Promise<void> {
+    if (this.gpadl >= 0) await bus.teardownGpadl(this.gpadl, relid);
+    this.gpadl = -1;
     if (this.slots > 0) this.allocator.freeRun(this.firstPfn, this.pages);
   }
 }
