@@ -55,6 +55,19 @@ export type NicChange =
   /** surprise: the VF vanishes without the host switching the data path back first. */
   | { readonly action: 'vf-remove'; readonly surprise: boolean };
 
+/** `{lro: false, "generic-receive-offload": true}` → the same map by long names; bad entries become issues. */
+export function readFeatureMap(v: unknown, path: string, issues: Issues): Partial<Record<FeatureName, boolean>> {
+  const features: Partial<Record<FeatureName, boolean>> = {};
+  const fr = FieldReader.of(v, path, issues);
+  for (const [k, val] of Object.entries(fr?.obj ?? {})) {
+    const name = featureName(k);
+    if (!name) issues.add(child(path, k), 'unknown feature (see ethtool -k for the names)');
+    else if (typeof val !== 'boolean') issues.add(child(path, k), 'must be true or false');
+    else features[name] = val;
+  }
+  return features;
+}
+
 /** Parses `6d:5a:…` (40 bytes) or an array of 40 byte values. */
 export function readHkey(v: unknown, path: string, issues: Issues): number[] | undefined {
   const n = NIC_LIMITS.rssKeyBytes;
@@ -99,18 +112,8 @@ export function readNicChangeFields(r: FieldReader): NicChange | undefined {
       return ok(readRxfh(r));
     case 'features': {
       if (!r.require('features')) return undefined;
-      const fr = FieldReader.of(r.raw('features'), r.at('features'), r.issues);
-      if (!fr) return undefined;
-      const features: Partial<Record<FeatureName, boolean>> = {};
-      const keys = Object.keys(fr.obj);
-      if (keys.length === 0) fr.issues.add(fr.path, 'must name at least one feature');
-      for (const k of keys) {
-        const name = featureName(k);
-        const v = fr.raw(k);
-        if (!name) fr.issues.add(child(fr.path, k), 'unknown feature (see ethtool -k for the names)');
-        else if (typeof v !== 'boolean') fr.issues.add(child(fr.path, k), 'must be true or false');
-        else features[name] = v;
-      }
+      const features = readFeatureMap(r.raw('features'), r.at('features'), r.issues);
+      if (Object.keys(features).length === 0 && r.issues.count === before) r.fail('features', 'must name at least one feature');
       return ok({ action, features });
     }
     case 'rx-flow-hash': {

@@ -1,12 +1,11 @@
 /** The `vms` section: VMs and their NICs, with defaults and scenario-wide uniqueness checks. */
 import { isIPv4, isIPv6 } from 'node:net';
 import { FieldReader, type Issues, child } from './fields.js';
-import { featureName, type FeatureName } from './features.js';
-import { NIC_LIMITS } from './nic-change.js';
+import { NIC_LIMITS, readFeatureMap } from './nic-change.js';
 import type { NicSpec, VlanPort, VmSpec } from './types.js';
 
 /** Linux interface names: at most 15 characters (IFNAMSIZ − 1). */
-export const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,14}$/;
+const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,14}$/;
 const NAME_WHAT = 'a name of 1..15 letters, digits, _ . - starting with a letter';
 const MAC_PATTERN = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 
@@ -87,17 +86,7 @@ function readNic(v: unknown, path: string, issues: Issues, ctx: NicContext): Nic
   const mtu = r.int('mtu', L.minMtu, L.maxMtu) ?? VM_DEFAULTS.mtu;
   const vlan = r.has('vlan') ? readVlan(r.raw('vlan'), r.at('vlan'), issues) : { mode: 'untagged' as const };
   const vf = r.oneOf('vf', ['boot', 'none'] as const) ?? 'none';
-  const features: Partial<Record<FeatureName, boolean>> = {};
-  if (r.has('features')) {
-    const f = FieldReader.of(r.raw('features'), r.at('features'), issues);
-    for (const k of f ? Object.keys(f.obj) : []) {
-      const fname = featureName(k);
-      const val = f!.obj[k];
-      if (!fname) issues.add(child(f!.path, k), 'unknown feature (see ethtool -k for the names)');
-      else if (typeof val !== 'boolean') issues.add(child(f!.path, k), 'must be true or false');
-      else features[fname] = val;
-    }
-  }
+  const features = r.has('features') ? readFeatureMap(r.raw('features'), r.at('features'), issues) : {};
   r.rejectUnknown();
   return { name, vm: ctx.vm, mac, ipv4, ipv6, queues, rxSections, txSections, mtu, vlan, vf, features };
 }
