@@ -196,8 +196,9 @@ export class TxQueue {
     if (this.stopped) return;
     this.stopped = true;
     this.o.counters.add(this.sStop);
-    // Ask the host to signal when the ring has room for our largest packet (§2.2 pending_send_sz).
-    if (this.o.channel.waitForSpace(RndisPacketSender.worstCaseBytes())) this.stopped = false;
+    // Ask the host to signal when the ring has room for our largest packet (§2.2 pending_send_sz);
+    // a completion or the next poll with free resources wakes the queue.
+    this.o.channel.waitForSpace(RndisPacketSender.worstCaseBytes());
   }
 
   private busy(): false {
