@@ -19,6 +19,8 @@ const MAX_XFER_SIZE = 0xefffffff;
 /** QUERY_C / SET_C layouts (§5.2): info buffer right after the 24-byte QUERY_C header. */
 const QUERY_C_HEADER = 24;
 const QUERY_C_INFO_OFFSET = 16;
+/** QUERY fixed part (§5.2): up to dev_vc_handle. */
+const QUERY_FIXED = 28;
 
 export class RndisControl {
   state: RndisState = { kind: 'uninitialized' };
@@ -37,7 +39,7 @@ export class RndisControl {
    * that do not decode and ProtocolError for a message out of sequence.
    */
   handle(dv: DataView, at: number, len: number): Uint8Array | null {
-    const msg = W.parseRndis(dv, at, len);
+    const msg = this.parse(dv, at, len);
     this.counters.inc('control_messages');
     switch (msg.ndisMsgType) {
       case W.RNDIS_MSG_INIT:
@@ -88,6 +90,30 @@ export class RndisControl {
     return speed100bps === undefined
       ? this.emit({ ndisMsgType: W.RNDIS_MSG_INDICATE, msgLen: 20, status, statusBuflen: 0, statusBufOffset: 0 })
       : this.emit({ ndisMsgType: W.RNDIS_MSG_INDICATE, msgLen: 24, status, statusBuflen: 4, statusBufOffset: 12, speed: speed100bps });
+  }
+
+  /**
+   * parseRndis, except for a QUERY whose input is only an object header (the offload and RSS
+   * capability queries send {type, revision, size} alone, §5.8): src/wire decodes that input as
+   * the whole object and refuses it, so the fixed part is parsed on its own and the input bytes
+   * are taken from the offsets the message gives, checked against msg_len.
+   */
+  private parse(dv: DataView, at: number, len: number): RndisMessage {
+    try {
+      return W.parseRndis(dv, at, len);
+    } catch (e) {
+      if (len < QUERY_FIXED || dv.getUint32(at, true) !== W.RNDIS_MSG_QUERY) throw e;
+      for (let i = 0; i < QUERY_FIXED; i++) this.out[i] = dv.getUint8(at + i);
+      this.outDv.setUint32(4, QUERY_FIXED, true);
+      this.outDv.setUint32(16, 0, true);
+      this.outDv.setUint32(20, 0, true);
+      const fixed = W.parseRndis(this.outDv, 0, QUERY_FIXED);
+      const n = dv.getUint32(at + 16, true);
+      const off = dv.getUint32(at + 20, true);
+      const msgLen = dv.getUint32(at + 4, true);
+      if (msgLen > len || 8 + off + n > msgLen || 8 + off < QUERY_FIXED) throw e;
+      return { ...fixed, msgLen, infoBuflen: n, infoBufOffset: off } as RndisMessage;
+    }
   }
 
   private requireInitialized(what: string): void {

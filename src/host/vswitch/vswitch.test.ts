@@ -1,0 +1,96 @@
+import { describe, expect, test } from 'vitest';
+import { ManualClock } from '../../core/index.js';
+import * as W from '../../wire/index.js';
+import { accepts, VSwitch } from './vswitch.js';
+import { macAt, parseMac, PortFrameMeta, type SwitchPort } from './port.js';
+
+class FakePort implements SwitchPort {
+  readonly got: string[] = [];
+  packetFilter = W.NDIS_PACKET_TYPE_DIRECTED | W.NDIS_PACKET_TYPE_BROADCAST | W.NDIS_PACKET_TYPE_ALL_MULTICAST;
+  readonly macNumber: number;
+  constructor(readonly name: string, mac: string, private readonly take = true) {
+    this.macNumber = macAt(parseMac(mac), 0);
+  }
+  deliver(b: Uint8Array, off: number, len: number): boolean {
+    this.got.push(`${b[off + 15]}`);
+    return this.take;
+  }
+}
+
+function frame(dst: string, src: string, tag: number): Uint8Array {
+  const f = new Uint8Array(60);
+  f.set(parseMac(dst), 0);
+  f.set(parseMac(src), 6);
+  f[15] = tag;
+  return f;
+}
+
+const MA = '00:15:5d:00:00:01', MB = '00:15:5d:00:00:02', MC = '00:15:5d:00:00:03';
+const BCAST = 'ff:ff:ff:ff:ff:ff', MCAST = '01:00:5e:00:00:01';
+
+describe('VSwitch', () => {
+  test('unknown unicast floods, then the switch learns and sends only to the owner', () => {
+    const sw = new VSwitch();
+    const a = new FakePort('a', MA), b = new FakePort('b', MB), c = new FakePort('c', MC);
+    const [ha, hb] = [sw.addPort(a), sw.addPort(b), sw.addPort(c)];
+    const meta = new PortFrameMeta();
+    ha!.forward(frame(MB, MA, 1), 0, 60, meta); // B unknown: flooded; C's filter refuses a frame not for it
+    expect([a.got, b.got, c.got]).toEqual([[], ['1'], []]);
+    expect(sw.portStats()['c']).toMatchObject({ tx_filtered: 1 });
+    hb!.forward(frame(MA, MB, 2), 0, 60, meta); // A learned: only A
+    expect(a.got).toEqual(['2']);
+    c.packetFilter = W.NDIS_PACKET_TYPE_PROMISCUOUS;
+    ha!.forward(frame(MB, MA, 3), 0, 60, meta); // B learned now: a promiscuous C does not see it (no mirroring)
+    expect([b.got, c.got]).toEqual([['1', '3'], []]);
+    expect(sw.table().get(macAt(parseMac(MA), 0))).toBe('a');
+  });
+
+  test('filter matrix: directed, broadcast, multicast, promiscuous, 0', () => {
+    const own = macAt(parseMac(MA), 0), other = macAt(parseMac(MB), 0);
+    const b = macAt(parseMac(BCAST), 0), m = macAt(parseMac(MCAST), 0);
+    const { NDIS_PACKET_TYPE_DIRECTED: D, NDIS_PACKET_TYPE_BROADCAST: BC, NDIS_PACKET_TYPE_ALL_MULTICAST: AM, NDIS_PACKET_TYPE_MULTICAST: MC1, NDIS_PACKET_TYPE_PROMISCUOUS: P } = W;
+    const rows: [number, boolean, boolean, boolean, boolean][] = [
+      // filter, own unicast, other unicast, broadcast, multicast
+      [0, false, false, false, false],
+      [D, true, false, false, false],
+      [BC, false, false, true, false],
+      [AM, false, false, false, true],
+      [MC1, false, false, false, true],
+      [D | BC | AM, true, false, true, true],
+      [P, true, true, true, true],
+    ];
+    for (const [f, ...want] of rows) {
+      expect([accepts(f, own, own, false), accepts(f, own, other, false), accepts(f, own, b, true), accepts(f, own, m, true)]).toEqual(want);
+    }
+  });
+
+  test('broadcast and multicast flood to every other port; a refusing port is counted', () => {
+    const sw = new VSwitch();
+    const a = new FakePort('a', MA), b = new FakePort('b', MB, false), c = new FakePort('c', MC);
+    const ha = sw.addPort(a);
+    sw.addPort(b);
+    sw.addPort(c);
+    expect(ha.forward(frame(BCAST, MA, 7), 0, 60, new PortFrameMeta())).toBe(1);
+    expect(ha.forward(frame(MCAST, MA, 8), 0, 60, new PortFrameMeta())).toBe(1);
+    expect([a.got, b.got, c.got]).toEqual([[], ['7', '8'], ['7', '8']]);
+    expect(sw.portStats()['b']).toMatchObject({ tx_dropped: 2, tx_frames: 0 });
+    expect(sw.portStats()['a']).toMatchObject({ rx_frames: 2, flooded: 2 });
+  });
+
+  test('learned MACs age out; a removed port is forgotten', () => {
+    const clock = new ManualClock();
+    const sw = new VSwitch({ clock, ageingMs: 1000 });
+    const a = new FakePort('a', MA), b = new FakePort('b', MB), c = new FakePort('c', MC);
+    const ha = sw.addPort(a), hb = sw.addPort(b);
+    sw.addPort(c);
+    c.packetFilter = W.NDIS_PACKET_TYPE_PROMISCUOUS;
+    hb.forward(frame(MA, MB, 1), 0, 60, new PortFrameMeta()); // learns B
+    ha.forward(frame(MB, MA, 2), 0, 60, new PortFrameMeta());
+    expect(c.got).toEqual(['1']); // B known: not flooded
+    clock.advance(1001);
+    ha.forward(frame(MB, MA, 3), 0, 60, new PortFrameMeta());
+    expect(c.got).toEqual(['1', '3']); // aged: flooded again
+    hb.remove();
+    expect(sw.table().has(macAt(parseMac(MB), 0))).toBe(false);
+  });
+});
