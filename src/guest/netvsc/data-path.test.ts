@@ -144,7 +144,7 @@ describe('RX (§3.8, §5.6, §8 items 21–39)', () => {
   };
 
   test.each([
-    ['item 26: range outside the receive buffer', (h: { place(b: Uint8Array): number }) => [{ off: 0x7ffffff0, len: 64 }], 'rx_bad_range'],
+    ['item 26: range outside the receive buffer', (_h: { place(b: Uint8Array): number }) => [{ off: 0x7ffffff0, len: 64 }], 'rx_bad_range'],
     ['item 27: range longer than a section', (h: { place(b: Uint8Array): number }) => [{ off: h.place(rndisPacket(10)), len: 4000 }], 'rx_range_too_big'],
     ['item 29: range shorter than 8', (h: { place(b: Uint8Array): number }) => [{ off: h.place(rndisPacket(10)), len: 4 }], 'rx_bad_rndis'],
     ['item 30: msg_len past the range', (h: { place(b: Uint8Array): number }) => [{ off: h.place(rndisPacket(10, (dv) => dv.setUint32(4, 500, true))), len: 54 }], 'rx_bad_rndis'],
