@@ -83,7 +83,7 @@ export class Lab {
         vm = spawnVmWorker({ setup, link: port2 }, this.callTimeoutMs);
       }
       const infos = await vm.client.call('bringUp', []);
-      const labVm = new LabVm(this, name, vm, infos, appPorts.map(appEnd));
+      const labVm = new LabVm(this, name, vm, infos, appPorts.map((p) => appEnd(p, shared.signals)));
       this.vms.set(name, labVm);
       return labVm;
     } catch (e) {
