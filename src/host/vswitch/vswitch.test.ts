@@ -11,7 +11,7 @@ class FakePort implements SwitchPort {
   constructor(readonly name: string, mac: string, private readonly take = true) {
     this.macNumber = macAt(parseMac(mac), 0);
   }
-  deliver(b: Uint8Array, off: number, len: number): boolean {
+  deliver(b: Uint8Array, off: number): boolean {
     this.got.push(`${b[off + 15]}`);
     return this.take;
   }
