@@ -25,7 +25,8 @@ const SMALL_PACKET = 256;
 export class RingWriter {
   private priv: number;
   private pub: number;
-  private cachedRead: number;
+  /** Bytes known to be free ahead of priv, from the last read_index load; reloaded only when short. */
+  private room: number;
   private pktStart = -1;
   private pktLen = 0;
   private lastFull = false;
@@ -43,7 +44,7 @@ export class RingWriter {
     const r = ring.load(RING_READ_INDEX);
     if (!ring.validIndex(w) || !ring.validIndex(r)) this.corrupt(`indexes w=${w} r=${r} outside a ${ring.size} B data area`);
     this.priv = this.pub = w;
-    this.cachedRead = r;
+    this.room = ring.bytesToWrite(r, w);
     this.sOutFull = counters.slot('out_full_total');
     this.sOutFirst = counters.slot('out_full_first');
     this.sWritten = counters.slot('pkts_written');
@@ -89,7 +90,7 @@ export class RingWriter {
   private writeSmall(type: number, flags: number, transIdLo: number, transIdHi: number, src: Uint8Array, srcOff: number, len: number): boolean {
     const pktLen = (VMPACKET_DESCRIPTOR_SIZE + len + 7) & ~7;
     const total = pktLen + RING_TRAILER_SIZE;
-    if (!this.hasRoom(total)) return this.full();
+    if (this.room <= total && !this.hasRoom(total)) return this.full();
     this.lastFull = false;
     const ring = this.ring;
     const start = this.priv;
@@ -122,6 +123,7 @@ export class RingWriter {
     i32[last] = 0; // trailer: the packet's start offset in the upper half (§2.3 step 5)
     i32[last + 1] = start;
     this.priv = start + total === ring.size ? 0 : start + total;
+    this.room -= total;
     this.batchPkts++;
     return true;
   }
@@ -194,6 +196,7 @@ export class RingWriter {
     this.word(this.pktLen, 0);
     this.word(this.pktLen + 4, this.pktStart);
     this.priv = this.wrap(this.pktStart + this.pktLen + RING_TRAILER_SIZE);
+    this.room -= this.pktLen + RING_TRAILER_SIZE;
     this.pktStart = -1;
     this.batchPkts++;
   }
@@ -244,11 +247,11 @@ export class RingWriter {
 
   private hasRoom(total: number): boolean {
     // The ring is never filled completely, so read == write always means empty (§2.3 step 2).
-    if (this.ring.bytesToWrite(this.cachedRead, this.priv) > total) return true;
+    if (this.room > total) return true;
     const r = this.ring.load(RING_READ_INDEX);
     if (!this.ring.validIndex(r)) this.corrupt(`read_index ${r} outside a ${this.ring.size} B data area`);
-    this.cachedRead = r;
-    return this.ring.bytesToWrite(r, this.priv) > total;
+    this.room = this.ring.bytesToWrite(r, this.priv);
+    return this.room > total;
   }
 
   private wrap(pos: number): number {
