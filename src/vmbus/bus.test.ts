@@ -184,6 +184,10 @@ describe('VmbusHost / VmbusGuest in single-thread mode', () => {
     expect(b.guest.counters.get('ring_corrupt')).toBe(1);
     expect(host.state).toBe('failed'); // saw the shared state word on its next poll
     expect(b.closed).toEqual([1]);
+    const free = b.allocator.freePages;
+    await b.guest.close(b.primary); // no CLOSECHANNEL for a failed channel; rings released
+    expect(b.allocator.freePages).toBe(free + 8);
+    expect(b.host.gpadls.size).toBe(0);
   });
 
   test('channel messages that do not decode or answer nothing are counted, not fatal', async () => {
