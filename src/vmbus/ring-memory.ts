@@ -39,7 +39,7 @@ export class RingMemory {
   /** ring_datasize: bytes in the data area (§2.1). */
   readonly size: number;
   private lastSrc: Uint8Array | null = null;
-  private lastSrc32: Int32Array = new Int32Array(0);
+  private lastSrc32: Int32Array | null = null;
 
   /**
    * @param u8 bytes over a SharedArrayBuffer (guest memory, reached through a GPADL run by the host)
@@ -120,8 +120,9 @@ export class RingMemory {
    */
   copyIn(pos: number, src: Uint8Array, srcOff: number, len: number): void {
     const first = Math.min(len, this.size - pos);
-    if (len <= WORD_COPY_MAX && ((pos | srcOff | src.byteOffset) & 3) === 0) {
-      this.copyInWords(pos, this.wordsOf(src), src, srcOff, len, first);
+    const s32 = len <= WORD_COPY_MAX && ((pos | srcOff) & 3) === 0 ? this.wordsOf(src) : null;
+    if (s32 !== null) {
+      this.copyInWords(pos, s32, src, srcOff, len, first);
       return;
     }
     this.copyBytes(src, srcOff, this.u8, this.dataOff + pos, first);
@@ -147,11 +148,14 @@ export class RingMemory {
     for (; done < len; done++) this.u8[at++] = src[srcOff + done]!;
   }
 
-  /** A word view of src, made once per source buffer; src.byteOffset must be 4-aligned. */
-  wordsOf(src: Uint8Array): Int32Array {
+  /**
+   * A word view of src, made once per source buffer (a queue reuses its scratch buffer), or null
+   * when src does not start on a 4-byte boundary. The alignment is checked only when src changes.
+   */
+  wordsOf(src: Uint8Array): Int32Array | null {
     if (src !== this.lastSrc) {
       this.lastSrc = src;
-      this.lastSrc32 = new Int32Array(src.buffer, src.byteOffset, src.byteLength >>> 2);
+      this.lastSrc32 = (src.byteOffset & 3) === 0 ? new Int32Array(src.buffer, src.byteOffset, src.byteLength >>> 2) : null;
     }
     return this.lastSrc32;
   }

@@ -56,7 +56,8 @@ export class RingReader {
   next(): boolean {
     if (this.failed !== null) throw new ResourceError(this.failed, 'read from a closed or failed ring');
     const ring = this.ring;
-    let avail = ring.bytesToRead(this.priv, this.cachedWrite);
+    let avail = this.cachedWrite - this.priv; // bytes_to_read (§2.2), inlined: this runs per packet
+    if (avail < 0) avail += ring.size;
     if (avail === 0) {
       const w = ring.load(RING_WRITE_INDEX);
       if (!ring.validIndex(w)) this.corrupt(`write_index ${w} outside a ${ring.size} B data area`);

@@ -72,8 +72,9 @@ export class RingWriter {
     p2Off = 0,
     p2Len = 0,
   ): boolean {
-    if (p2Len === 0 && p1Len <= SMALL_PACKET && ((p1Off | p1.byteOffset) & 3) === 0 && this.closedCode === null && this.pktStart < 0) {
-      return this.writeSmall(type, flags, transIdLo, transIdHi, p1, p1Off, p1Len);
+    if (p2Len === 0 && p1Len <= SMALL_PACKET && (p1Off & 3) === 0 && this.closedCode === null && this.pktStart < 0) {
+      const s32 = this.ring.wordsOf(p1);
+      if (s32 !== null) return this.writeSmall(type, flags, transIdLo, transIdHi, p1, s32, p1Off, p1Len);
     }
     if (!this.beginWrite(type, flags, transIdLo, transIdHi, VMPACKET_DESCRIPTOR_SIZE, p1Len + p2Len)) return false;
     if (p1Len > 0) this.setBytes(VMPACKET_DESCRIPTOR_SIZE, p1, p1Off, p1Len);
@@ -87,11 +88,11 @@ export class RingWriter {
    * part. Same bytes as beginWrite()/setBytes()/commitWrite(), with word stores straight into the
    * ring and one wrap check per packet instead of one per field.
    */
-  private writeSmall(type: number, flags: number, transIdLo: number, transIdHi: number, src: Uint8Array, srcOff: number, len: number): boolean {
+  private writeSmall(type: number, flags: number, transIdLo: number, transIdHi: number, src: Uint8Array, s32: Int32Array, srcOff: number, len: number): boolean {
     const pktLen = (VMPACKET_DESCRIPTOR_SIZE + len + 7) & ~7;
     const total = pktLen + RING_TRAILER_SIZE;
     if (this.room <= total && !this.hasRoom(total)) return this.full();
-    this.lastFull = false;
+    if (this.lastFull) this.lastFull = false;
     const ring = this.ring;
     const start = this.priv;
     if (start + total > ring.size) {
@@ -113,7 +114,6 @@ export class RingWriter {
       i32[last - 2] = 0; // zero the last word pair first: tail padding is zero (§2.8)
       i32[last - 1] = 0;
     }
-    const s32 = ring.wordsOf(src);
     const s = srcOff >>> 2;
     const words = len >>> 2;
     for (let i = 0; i < words; i++) i32[b + 4 + i] = s32[s + i]!;
