@@ -61,6 +61,38 @@ export class RecvBuffer {
     return this.sectionCount - this.slotFreeTop;
   }
 
+  /**
+   * Read-only consistency check for tests and fuzzers: every section is either on the free stack
+   * or on the chain of exactly one open packet, never both, never twice. Returns null when sound,
+   * else what is wrong. O(sections); not for the data path.
+   */
+  audit(): string | null {
+    const n = this.sectionCount;
+    const seen = new Uint8Array(n); // 1 = free, 2 = chained
+    for (let i = 0; i < this.freeTop; i++) {
+      const s = this.freeStack[i]!;
+      if (seen[s] !== 0) return `section ${s} twice on the free stack`;
+      if (this.inUse[s] !== 0) return `section ${s} free but marked in use`;
+      seen[s] = 1;
+    }
+    const slotSeen = new Uint8Array(n);
+    for (let i = 0; i < this.slotFreeTop; i++) {
+      const slot = this.slotFree[i]!;
+      if (slotSeen[slot] !== 0 || this.slotHead[slot] !== -2) return `slot ${slot} free twice or free with a chain`;
+      slotSeen[slot] = 1;
+    }
+    for (let slot = 0; slot < n; slot++) {
+      if (slotSeen[slot] !== 0) continue;
+      // Bounded walk: a cycle would revisit a section, which `seen` catches.
+      for (let s = this.slotHead[slot]!; s >= 0; s = this.nextInChain[s]!) {
+        if (seen[s] !== 0) return `section ${s} of packet slot ${slot} is ${seen[s] === 1 ? 'also free' : 'owned twice'}`;
+        seen[s] = 2;
+      }
+    }
+    for (let s = 0; s < n; s++) if (seen[s] === 0) return `section ${s} is neither free nor owned (leaked)`;
+    return null;
+  }
+
   /** A free section index, or -1. Frames leave `reserve` sections for control replies. */
   allocSection(control: boolean): number {
     if (this.freeTop <= (control ? 0 : Math.min(this.reserve, this.sectionCount - 1))) return -1;
