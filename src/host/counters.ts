@@ -29,6 +29,12 @@ export const QUEUE_COUNTER_NAMES = [
   'tx_dropped_switch', // the switch had nowhere to send it
   'tx_csum_filled', // checksums computed for the checksum PPI (offload)
   'tx_lso_segments', // segments produced from LSOv2 super-frames
+  'tx_csum_bad', // checksum PPI naming a protocol the frame does not carry (dropped)
+  'tx_csum_not_offered', // checksum PPI for a class the host profile does not offload (dropped)
+  'tx_lso_bad', // LSO PPI on a frame TcpSegmenter refuses (dropped)
+  'tx_lso_not_offered', // LSO PPI for an IP version the profile does not offer (dropped)
+  'rx_rsc_packets', // coalesced packets sent as RSC fragments (§5.6)
+  'rx_rsc_segments', // received segments that went into them
 ] as const;
 export type QueueCounterName = (typeof QUEUE_COUNTER_NAMES)[number];
 export type QueueCounters = Counters<QueueCounterName>;

@@ -1,4 +1,4 @@
-import { ConfigError, ProtocolError, ResourceError, systemClock, type Clock } from '../../core/index.js';
+import { ConfigError, ProtocolError, ResourceError, WireError, systemClock, type Clock } from '../../core/index.js';
 import {
   NDIS_PACKET_TYPE_ALL_MULTICAST,
   NDIS_PACKET_TYPE_BROADCAST,
@@ -21,6 +21,9 @@ import { TX_F_HASH } from './meta.js';
 import { buildAttachment, teardown, type Attachment } from './lifecycle.js';
 import { LinkState } from './status.js';
 import { deviceStats, type EthtoolView, ethtoolView } from './ethtool.js';
+import { newTxMeta } from './meta.js';
+import { TxOffloadPrep, type FlowHashClass, type TxRequest } from './tx-offload.js';
+import { setRss } from './control-plane.js';
 
 export interface NetvscOptions {
   readonly bus: VmbusGuest;
@@ -70,6 +73,11 @@ export class NetvscDevice {
   onVfAssociation: (vf: VfAssociation) => void = () => {};
   /** Host send indirection table (§3.9), reduced modulo the queue count at use. */
   readonly txTable = new Uint32Array(VRSS_SEND_TAB_SIZE);
+  /** Transmit offload decisions for xmit() (tx-offload.ts): checksum, LSO, VLAN pop, TX hash. */
+  readonly txPrep = new TxOffloadPrep((Math.random() * 0x100000000) >>> 0);
+  private readonly xmitMeta = newTxMeta();
+  /** A key set by ethtool -X, kept across re-attaches (ethtool -L). */
+  private rssKey: Uint8Array | null = null;
   private state_: DeviceState = { kind: 'detached' };
   private cfg: AttachConfig & { channels: number; poolSlots: number; poolSlotPages: number };
   private readonly loop: EventLoop | null;
@@ -170,6 +178,52 @@ export class NetvscDevice {
     return qs[q]!.tx.send(frame, off, len, meta, more);
   }
 
+  /**
+   * The stack's transmit (§6.2): `req` says whether the L4 checksum is wanted and the GSO segment
+   * size; TxOffloadPrep turns that into PPIs or software checksums (editing the frame in place),
+   * the transmit hash picks the queue (§6.6). Returns false like send(), with the frame as given.
+   * Throws WireError('UNSUPPORTED') for a GSO frame the host cannot segment.
+   */
+  xmit(frame: Uint8Array, off: number, len: number, req: TxRequest, more = false): boolean {
+    if (this.state_.kind !== 'attached') {
+      this.counters.inc('tx_busy');
+      return false;
+    }
+    const att = this.state_.att;
+    const p = this.txPrep;
+    if (!p.prepare(frame, off, len, req, att.info.offload, att.queues.length, this.xmitMeta)) {
+      p.undo(frame);
+      throw new WireError('UNSUPPORTED', `GSO of ${len} B: not TCP, or no LSOv2 for its IP version`);
+    }
+    if (this.send(frame, p.off, p.len, this.xmitMeta, more)) return true;
+    p.undo(frame);
+    return false;
+  }
+
+  /** ethtool -N rx-flow-hash tcp4|tcp6|udp4|udp6 sd|sdfn (§6.6): the TX hash level per class. */
+  setRxFlowHash(cls: FlowHashClass, fields: 'sd' | 'sdfn'): void {
+    this.txPrep.setFlowHash(cls, fields);
+  }
+
+  /**
+   * ethtool -X (§6.4): a new key and/or indirection table (each entry < queue count, the table
+   * keeps its size), sent as DISABLE then the new parameters. Needs more than one queue.
+   */
+  async setRxfh(o: { readonly key?: Uint8Array; readonly indir?: readonly number[] }): Promise<void> {
+    const att = this.att;
+    const n = att.queues.length;
+    const indir = o.indir ?? att.rxTable;
+    const key = o.key ?? att.key;
+    if (n < 2) throw new ConfigError('BAD_CONFIG', 'rxfh: RSS needs more than one channel');
+    if (indir.length !== att.rxTable.length || indir.some((q) => !Number.isInteger(q) || q < 0 || q >= n)) {
+      throw new ConfigError('BAD_CONFIG', `rxfh: ${att.rxTable.length} entries each below ${n}`);
+    }
+    if (key.length !== att.key.length) throw new ConfigError('BAD_CONFIG', `rxfh: key of ${att.key.length} bytes`);
+    if (!(await setRss(att.rndis, indir, key))) throw new ProtocolError('UNEXPECTED_MESSAGE', 'rxfh: the host refused the RSS parameters');
+    if (o.key) this.rssKey = o.key.slice();
+    if (this.state_.kind === 'attached') this.state_ = { ...this.state_, att: { ...att, rxTable: [...indir], key: key.slice() } };
+  }
+
   /** Sends every open batch (the end of a burst). */
   flush(): void {
     if (this.state_.kind !== 'attached') return;
@@ -264,5 +318,8 @@ export class NetvscDevice {
     this.link.set(att.info.linkUp);
     this.txTable.set(att.defaultTxTable);
     this.state_ = { kind: 'attached', att, open: false };
+    if (this.rssKey && att.queues.length > 1 && (await setRss(att.rndis, att.rxTable, this.rssKey))) {
+      this.state_ = { kind: 'attached', att: { ...att, key: this.rssKey }, open: false };
+    }
   }
 }

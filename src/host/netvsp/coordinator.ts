@@ -13,6 +13,7 @@ import { newNicCounters, type NicCounters } from '../counters.js';
 import type { PortFrameMeta } from '../vswitch/port.js';
 import { RndisControl, type RndisState } from './control.js';
 import type { NicState } from './nic-state.js';
+import type { HostProfile } from '../profiles.js';
 import type { OidStats } from './oids.js';
 import { RecvBuffer, recvSectionSize } from './recv-buffer.js';
 import { QueueWorker, type QueueOwner } from './queue-worker.js';
@@ -60,6 +61,10 @@ export class Coordinator implements QueueOwner {
 
   constructor(private readonly o: CoordinatorOptions) {
     this.rndis = new RndisControl(o.state, this.counters, () => this.oidStats());
+  }
+
+  get profile(): HostProfile {
+    return this.o.state.profile;
   }
 
   get ready(): boolean {

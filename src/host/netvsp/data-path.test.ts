@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import * as W from '../../wire/index.js';
 import { HypervHost } from '../index.js';
+import { buildTcp4Frame, FrameSpec } from '../../packet/index.js';
 import { ScriptedGuest, TestLab } from '../../../test/harness/scripted-guest.js';
 
 const MAC_A = '00:15:5d:00:00:0a';
@@ -166,17 +167,40 @@ describe('data path VM to VM through the switch', () => {
     expect(a.ch.state).toBe('open');
   });
 
-  test('a checksum-offload request reaches the peer as a checksum-succeeded receive PPI', async () => {
+  test('a checksum-offload request is computed by the host (pseudo-header, §6.2) and reported succeeded (§6.3)', async () => {
+    const { lab, a, b } = await pair();
+    const spec = new FrameSpec();
+    spec.dstMac.set(B);
+    spec.srcMac.set(A);
+    spec.src4 = 0x0a000001;
+    spec.dst4 = 0x0a000002;
+    spec.srcPort = 1234;
+    spec.dstPort = 80;
+    const f = new Uint8Array(54 + 66);
+    buildTcp4Frame(f, 0, spec, new Uint8Array(66).fill(0x5a), 0, 66);
+    const want = f.slice();
+    f[50] = 0xde; // TCP checksum field garbage: only the host can make it right
+    f[51] = 0xad;
+    const m = rndisPacket(f, 0, [{ type: W.TCPIP_CHKSUM_PKTINFO, value: W.packCsumTx(true, false, true, false, false, 34) }]);
+    a.write(a.sendPfns, 0, m);
+    a.send({ type: W.NVSP_MSG1_TYPE_SEND_RNDIS_PKT, channelType: 0, sendBufSectionIndex: 0, sendBufSectionSize: m.length });
+    await lab.settle();
+    const [got] = b.frames();
+    expect([...got!.data]).toEqual([...want]);
+    expect(got!.slots.present & W.PPI_CSUM).toBeTruthy();
+    expect(got!.slots.csum).toBe(W.CSUM_RX.tcpChecksumSucceeded | W.CSUM_RX.ipChecksumSucceeded);
+    expect(a.nic.stats().queues[0]).toMatchObject({ tx_csum_filled: 1 });
+  });
+
+  test('a checksum PPI on a frame that is not TCP is dropped and counted (tx_csum_bad)', async () => {
     const { lab, a, b } = await pair();
     const f = frame(B, A, 120, 3);
     const m = rndisPacket(f, 0, [{ type: W.TCPIP_CHKSUM_PKTINFO, value: W.packCsumTx(true, false, true, false, false, 34) }]);
     a.write(a.sendPfns, 0, m);
     a.send({ type: W.NVSP_MSG1_TYPE_SEND_RNDIS_PKT, channelType: 0, sendBufSectionIndex: 0, sendBufSectionSize: m.length });
     await lab.settle();
-    const [got] = b.frames();
-    expect([...got!.data]).toEqual([...f]);
-    expect(got!.slots.present & W.PPI_CSUM).toBeTruthy();
-    expect(got!.slots.csum).toBe(W.CSUM_RX.tcpChecksumSucceeded | W.CSUM_RX.ipChecksumSucceeded);
+    expect(b.frames()).toHaveLength(0);
+    expect(a.nic.stats().queues[0]).toMatchObject({ tx_csum_bad: 1 });
   });
 
   test('packet filter 0 receives nothing; the link indications reach an initialized guest', async () => {

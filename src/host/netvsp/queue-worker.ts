@@ -21,6 +21,8 @@ import { newQueueCounters, type QueueCounters } from '../counters.js';
 import type { RecvBuffer } from './recv-buffer.js';
 import { RxPath, type RxPathOptions } from './rx-path.js';
 import { TX_BAD_PACKET, TX_OK, TxPath, type TxSink } from './tx-path.js';
+import { TxOffload } from './tx-offload.js';
+import type { HostProfile } from '../profiles.js';
 
 /** What a queue asks of its coordinator. */
 export interface QueueOwner extends TxSink {
@@ -28,6 +30,8 @@ export interface QueueOwner extends TxSink {
   nvsp(pkt: VmbusPacket, q: QueueWorker): void;
   /** The NIC has its receive buffer: data may flow. */
   readonly ready: boolean;
+  /** What the host offers (transmit offloads are checked against it). */
+  readonly profile: HostProfile;
 }
 
 /** Completions waiting for ring space; the guest's requestor bounds how many can be outstanding. */
@@ -59,7 +63,7 @@ export class QueueWorker {
     rxOptions: RxPathOptions = {},
   ) {
     this.rx = new RxPath(ch, this.counters, rxOptions);
-    this.tx = new TxPath(this.counters, gpadls, owner);
+    this.tx = new TxPath(this.counters, gpadls, owner, new TxOffload(owner.profile, this.counters));
     ch.onPacket = (pkt) => this.onPacket(pkt);
   }
 

@@ -8,7 +8,6 @@
  */
 import { isNetvscError, ResourceError, WireError } from '../../core/index.js';
 import {
-  CSUM_RX,
   GpaRangeIterator,
   HV_PAGE_SIZE,
   NETVSC_INVALID_INDEX,
@@ -24,6 +23,7 @@ import type { QueueCounters } from '../counters.js';
 import { PortFrameMeta } from '../vswitch/port.js';
 import { copyFromGpadl } from './guest-bytes.js';
 import type { SendBuffer } from './send-buffer.js';
+import type { FrameOut, TxOffload } from './tx-offload.js';
 
 /** NVSP 107 body (§3.4): channel_type @4, send_buf_section_index @8, send_buf_section_size @12. */
 const RNDIS_PKT_CHANNEL_TYPE = 4;
@@ -61,11 +61,16 @@ export class TxPath {
   private readonly sPackets: number;
   private readonly sBytes: number;
 
+  private readonly out: FrameOut;
+
   constructor(
     private readonly counters: QueueCounters,
     private readonly gpadls: GpadlTable,
     private readonly sink: TxSink,
+    /** Checksum and LSO work the profile offers (§6.1–6.2); frames pass through it to the sink. */
+    private readonly offload: TxOffload,
   ) {
+    this.out = (b, o, l, m) => sink.frame(b, o, l, m);
     this.sPackets = counters.slot('tx_packets');
     this.sBytes = counters.slot('tx_bytes');
   }
@@ -156,7 +161,7 @@ export class TxPath {
       this.fillMeta();
       this.counters.add(this.sPackets);
       this.counters.add(this.sBytes, v.dataLength);
-      this.sink.frame(u8, v.dataStart, v.dataLength, this.meta);
+      this.offload.process(u8, v.dataStart, v.dataLength, this.meta, this.out);
       start += v.msgLen;
       count++;
     }
@@ -168,14 +173,8 @@ export class TxPath {
     const m = this.meta;
     const s = this.slots;
     m.clear();
-    if ((s.present & PPI_CSUM) !== 0) {
-      m.csumTx = s.csum;
-      // §6.2 transmit form: bit 0 is_ipv4, 2 tcp, 3 udp. The receiving guest is told the
-      // checksum is good, as a Hyper-V switch does between VMs (the bytes are never on a wire).
-      const tcp = (s.csum & 4) !== 0;
-      const udp = (s.csum & 8) !== 0;
-      if (tcp || udp) m.csumRx = (tcp ? CSUM_RX.tcpChecksumSucceeded : CSUM_RX.udpChecksumSucceeded) | ((s.csum & 1) !== 0 ? CSUM_RX.ipChecksumSucceeded : 0);
-    }
+    // The receive checksum state (csumRx) is TxOffload's: it computes or verifies (§6.2–6.3).
+    if ((s.present & PPI_CSUM) !== 0) m.csumTx = s.csum;
     if ((s.present & PPI_LSO) !== 0) m.lso = s.lso;
     if ((s.present & PPI_VLAN) !== 0) {
       m.vlanTci = s.vlan;

@@ -1,0 +1,135 @@
+/**
+ * Transmit offloads the host performs for a guest's frame before it enters the switch
+ * (protocol.md §6.1–6.2, issue 5 items 1–2), one instance per queue with its own scratch:
+ * - **LSOv2** (TCP_LARGESEND PPI): the super-frame is cut into MSS-sized segments by
+ *   TcpSegmenter (sequence numbers, IPv4 ids, lengths, flags, checksums) and each segment is
+ *   forwarded on its own;
+ * - **checksum** (TCPIP_CHKSUM PPI, transmit form): the TCP or UDP checksum is computed over the
+ *   pseudo-header of the frame's own IP header (fillL4Checksum, which ignores whatever seed the
+ *   guest left in the field), but only for the classes the host profile offers (WS2012/2012 R2:
+ *   TCP only). A request the profile does not offer, or one that names the wrong protocol, is
+ *   dropped and counted: a real host would put a frame with a wrong checksum on the wire;
+ * - **receive checksum state**: every TCP/UDP frame the switch carries gets the receive-form PPI
+ *   bits the receiver will see: "succeeded" for what the host computed, otherwise the result of
+ *   verifying the checksum in the frame (§6.3), for the classes the profile offers. The IPv4
+ *   header checksum is always the guest's (Linux never asks, §6.1); the host verifies it.
+ * The guest's memory is never written: a frame that needs changes is copied into scratch first.
+ */
+import { isNetvscError } from '../../core/index.js';
+import {
+  classifyFrame,
+  copyBytes,
+  fillIpv4HeaderChecksum,
+  fillL4Checksum,
+  FlowKey,
+  TcpSegmenter,
+  verifyIpv4HeaderChecksum,
+  verifyL4Checksum,
+} from '../../packet/index.js';
+import { CSUM_RX, IPPROTO_TCP, IPPROTO_UDP, lsoIpv6, lsoMss } from '../../wire/index.js';
+import type { QueueCounters } from '../counters.js';
+import type { ChecksumOffload, HostProfile } from '../profiles.js';
+import type { PortFrameMeta } from '../vswitch/port.js';
+
+/** Where finished frames go (the switch). */
+export type FrameOut = (bytes: Uint8Array, off: number, len: number, meta: PortFrameMeta) => void;
+
+/** Checksum PPI, transmit form (§5.5): bit 2 tcp_checksum, bit 3 udp_checksum, bit 4 ip_header_checksum. */
+const CSUM_TX_TCP = 1 << 2;
+const CSUM_TX_UDP = 1 << 3;
+const CSUM_TX_IP = 1 << 4;
+/** A 64 KiB super-frame cut at MSS 88 or more (IPv6 minimum MTU 1280 leaves ≥ 1220). */
+const MAX_SEGMENTS = 768;
+/** Segments back to back: the payload once plus one header copy (≤ 14+4+60+60) per segment. */
+const SEG_SCRATCH = 65536 + MAX_SEGMENTS * 140;
+
+/** Which receive-form bits a frame of this class earns, or 0 when the profile does not offer it. */
+function offered(c: ChecksumOffload, v6: boolean, proto: number): boolean {
+  if (proto === IPPROTO_TCP) return v6 ? c.tcp6 : c.tcp4;
+  if (proto === IPPROTO_UDP) return v6 ? c.udp6 : c.udp4;
+  return false;
+}
+
+export class TxOffload {
+  private readonly key = new FlowKey();
+  private readonly seg = new TcpSegmenter();
+  private readonly segOut = new Uint8Array(SEG_SCRATCH);
+  private readonly segOff = new Uint32Array(MAX_SEGMENTS);
+  private readonly segLen = new Uint32Array(MAX_SEGMENTS);
+  /** One checksum-offloaded frame (≤ 64 KiB). */
+  private readonly frame = new Uint8Array(65536 + 64);
+  private readonly sFilled: number;
+  private readonly sSegments: number;
+
+  constructor(
+    private readonly profile: HostProfile,
+    private readonly counters: QueueCounters,
+  ) {
+    this.sFilled = counters.slot('tx_csum_filled');
+    this.sSegments = counters.slot('tx_lso_segments');
+  }
+
+  /** Applies the offloads `meta` asks for and hands each resulting frame to `out`. */
+  process(u8: Uint8Array, off: number, len: number, meta: PortFrameMeta, out: FrameOut): void {
+    if (meta.lso !== 0) return this.lso(u8, off, len, meta, out);
+    const k = this.key;
+    const ip = classifyFrame(u8, off, len, k);
+    const asked = meta.csumTx & (CSUM_TX_TCP | CSUM_TX_UDP);
+    if (asked !== 0) {
+      const proto = asked === CSUM_TX_TCP ? IPPROTO_TCP : asked === CSUM_TX_UDP ? IPPROTO_UDP : -1;
+      if (!ip || k.l4Off < 0 || k.l4Proto !== proto) return this.drop('tx_csum_bad');
+      const v6 = k.ipVersion === 6;
+      if (!offered(this.profile.checksum, v6, proto)) return this.drop('tx_csum_not_offered');
+      if (len > this.frame.length) return this.drop('tx_csum_bad');
+      const f = this.frame;
+      copyBytes(u8, off, f, 0, len);
+      const ipOff = k.ipOff - off;
+      fillL4Checksum(f, ipOff, v6, proto, k.l4Off - off, k.l4Len);
+      if (!v6 && (meta.csumTx & CSUM_TX_IP) !== 0) fillIpv4HeaderChecksum(f, ipOff);
+      this.counters.add(this.sFilled);
+      meta.csumRx = (proto === IPPROTO_TCP ? CSUM_RX.tcpChecksumSucceeded : CSUM_RX.udpChecksumSucceeded) | this.ipState(f, ipOff, v6);
+      return out(f, 0, len, meta);
+    }
+    meta.csumRx = ip ? this.verified(u8, k) : 0;
+    out(u8, off, len, meta);
+  }
+
+  /** Receive-form bits for a frame the guest checksummed itself (§6.3). */
+  private verified(u8: Uint8Array, k: FlowKey): number {
+    const v6 = k.ipVersion === 6;
+    const ipBits = this.ipState(u8, k.ipOff, v6);
+    if (k.l4Off < 0 || !offered(this.profile.checksum, v6, k.l4Proto)) return ipBits;
+    const good = verifyL4Checksum(u8, k.ipOff, v6, k.l4Proto, k.l4Off, k.l4Len);
+    if (k.l4Proto === IPPROTO_TCP) return ipBits | (good ? CSUM_RX.tcpChecksumSucceeded : CSUM_RX.tcpChecksumFailed);
+    return ipBits | (good ? CSUM_RX.udpChecksumSucceeded : CSUM_RX.udpChecksumFailed);
+  }
+
+  private ipState(u8: Uint8Array, ipOff: number, v6: boolean): number {
+    if (v6) return 0;
+    return verifyIpv4HeaderChecksum(u8, ipOff) ? CSUM_RX.ipChecksumSucceeded : CSUM_RX.ipChecksumFailed;
+  }
+
+  private lso(u8: Uint8Array, off: number, len: number, meta: PortFrameMeta, out: FrameOut): void {
+    const v6 = lsoIpv6(meta.lso);
+    const cap = this.profile.lsoV2;
+    if (!(v6 ? cap.ipv6 : cap.ipv4)) return this.drop('tx_lso_not_offered');
+    if (len - 14 > 65535) return this.drop('tx_lso_bad');
+    let n: number;
+    try {
+      n = this.seg.segment(u8, off, len, lsoMss(meta.lso), this.segOut, 0, this.segOff, this.segLen);
+    } catch (e) {
+      if (!isNetvscError(e)) throw e;
+      return this.drop('tx_lso_bad');
+    }
+    meta.lso = 0;
+    meta.csumTx = 0;
+    // Every segment's checksums were just computed here (§6.2: the host finishes what LSO seeded).
+    meta.csumRx = CSUM_RX.tcpChecksumSucceeded | (v6 ? 0 : CSUM_RX.ipChecksumSucceeded);
+    this.counters.add(this.sSegments, n);
+    for (let i = 0; i < n; i++) out(this.segOut, this.segOff[i]!, this.segLen[i]!, meta);
+  }
+
+  private drop(name: 'tx_csum_bad' | 'tx_csum_not_offered' | 'tx_lso_bad' | 'tx_lso_not_offered'): void {
+    this.counters.inc(name);
+  }
+}
