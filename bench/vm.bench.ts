@@ -1,0 +1,63 @@
+/**
+ * VM-to-VM throughput, one queue: VM A's generator sends through its netvsc device, the host
+ * worker's NetVSP and switch, into VM B's receive buffer and sink; host and VMs in separate
+ * workers. Printed next to the raw VMBus ring between two workers measured in the same run
+ * (the vmbus engineer's runRingWorkers), with the same frame size as payload.
+ */
+import { Lab } from '../src/lab/index.js';
+import { runRingWorkers } from '../test/harness/ring-workers.js';
+import type { BenchContext } from './harness.js';
+
+/** Frames/s delivered byte-identical at B (lost frames are not counted). */
+async function vmToVm(frameLen: number, count: number): Promise<number> {
+  const lab = await Lab.create({ profile: 'azure', mode: 'workers' });
+  try {
+    const a = (await lab.addVm({ name: 'a' })).nics[0]!;
+    const b = (await lab.addVm({ name: 'b' })).nics[0]!;
+    const sink = await b.startSink({ flow: 1, count });
+    const start = performance.now();
+    const gen = await a.startGenerator({ flow: 1, dstMac: b.mac, sizes: [frameLen], count, batch: 64 });
+    let last = -1;
+    let lastChange = start;
+    let doneAt = start;
+    // Done when every frame arrived, or when nothing moved for 200 ms after the generator finished.
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 5));
+      const r = await sink.report();
+      const now = performance.now();
+      if (r.unique !== last) {
+        last = r.unique;
+        lastChange = now;
+        doneAt = now;
+      }
+      if (r.unique >= count || ((await gen.report()).done && now - lastChange > 200)) break;
+    }
+    const r = await sink.report();
+    if (r.corrupt !== 0) throw new Error(`vm-to-vm: ${r.corrupt} corrupt frames`);
+    return r.unique / ((doneAt - start) / 1000);
+  } finally {
+    await lab.close();
+  }
+}
+
+async function ringCeiling(payloadLen: number, total: number): Promise<number> {
+  const { host } = await runRingWorkers({ toHost: total, toGuest: 0, payloadLen, ringPages: 128 });
+  return host.pps;
+}
+
+export async function run(ctx: BenchContext): Promise<void> {
+  for (const [frameLen, full] of [
+    [64, 2_000_000],
+    [1514, 500_000],
+  ] as const) {
+    const count = ctx.quick ? Math.round(full / 4) : full;
+    let best = 0;
+    let ceiling = 0;
+    for (let i = 0; i < 2; i++) {
+      ceiling = Math.max(ceiling, await ringCeiling(frameLen, count));
+      best = Math.max(best, await vmToVm(frameLen, count));
+    }
+    if (frameLen === 64) ctx.report({ name: 'vm-to-vm 64B 1q', unit: 'pps', value: best, ceiling, target: '≥ 1 Mpps' });
+    else ctx.report({ name: 'vm-to-vm 1500B 1q', unit: 'Gbit/s', value: (best * frameLen * 8) / 1e9, ceiling: (ceiling * frameLen * 8) / 1e9, target: '≥ 10 Gbit/s' });
+  }
+}
