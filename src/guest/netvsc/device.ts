@@ -51,6 +51,9 @@ export interface NetvscOptions {
   readonly versions?: readonly number[];
 }
 
+/** Marks the send table as not yet received from the host during an attach. */
+const TX_TABLE_UNSET = 0xffffffff;
+
 /** The device's lifecycle as data (STYLE §2: states carry their own data). */
 export type DeviceState =
   | { readonly kind: 'attached'; readonly att: Attachment; readonly open: boolean }
@@ -78,6 +81,8 @@ export class NetvscDevice {
   private readonly xmitMeta = newTxMeta();
   /** A key set by ethtool -X, kept across re-attaches (ethtool -L). */
   private rssKey: Uint8Array | null = null;
+  /** NVSP version of the attach in progress (0 when none). */
+  private attachingVersion = 0;
   private state_: DeviceState = { kind: 'detached' };
   private cfg: AttachConfig & { channels: number; poolSlots: number; poolSlotPages: number };
   private readonly loop: EventLoop | null;
@@ -128,8 +133,9 @@ export class NetvscDevice {
     return this.state_.att;
   }
 
+  /** The negotiated NVSP version; also during an attach (in-band messages arrive before it ends). */
   get version(): number {
-    return this.att.nv.version;
+    return this.state_.kind !== 'attached' && this.attachingVersion > 0 ? this.attachingVersion : this.att.nv.version;
   }
   get ndisVersion(): { major: number; minor: number } {
     return { major: this.att.nv.ndisMajor, minor: this.att.nv.ndisMinor };
@@ -306,17 +312,21 @@ export class NetvscDevice {
 
   private async attach(): Promise<void> {
     const nv = await attachNvsp(this.cfg);
+    this.attachingVersion = nv.version;
+    // The host's send table (§3.9) comes while the sub-channels open, inside buildAttachment:
+    // mark the table unset so that the default below does not overwrite what the host sent.
+    this.txTable.fill(TX_TABLE_UNSET);
     const att = await buildAttachment(nv, this.cfg, {
       receive: (u8, off, len, meta) => this.onReceive(u8, off, len, meta),
       wake: (q) => this.onWritable(q),
       indicate: (dv, at, rangeLen, msgLen) => this.link.indicate(dv, at, rangeLen, msgLen),
       inband: (pkt: VmbusPacket, ch: Channel) => handleInband(this, pkt, ch),
       indicateType: RNDIS_MSG_INDICATE,
-    }, this.loop);
+    }, this.loop).finally(() => (this.attachingVersion = 0));
     this.cfg = { ...this.cfg, mtu: att.info.mtu };
     this.link.speedMbps = att.info.linkSpeedMbps;
     this.link.set(att.info.linkUp);
-    this.txTable.set(att.defaultTxTable);
+    if (this.txTable[0] === TX_TABLE_UNSET) this.txTable.set(att.defaultTxTable);
     this.state_ = { kind: 'attached', att, open: false };
     if (this.rssKey && att.queues.length > 1 && (await setRss(att.rndis, att.rxTable, this.rssKey))) {
       this.state_ = { kind: 'attached', att: { ...att, key: this.rssKey }, open: false };
