@@ -3,6 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { loadSeeds } from '../harness/fuzz-kit.js';
 import { runHostileGuest, type GuestAction } from '../harness/fuzz-hostile-guest.js';
+import { runHostileHost, type HostAction } from '../harness/fuzz-hostile-host.js';
 
 describe('hostile-guest seeds', () => {
   const seeds = loadSeeds<GuestAction>('hostile-guest');
@@ -11,6 +12,14 @@ describe('hostile-guest seeds', () => {
   });
   test.each(seeds.map((s) => [s.file, s.seed] as const))('%s replays clean', async (_f, seed) => {
     const w = await runHostileGuest(seed.actions);
+    expect(w.actions).toBe(seed.actions.length);
+  });
+});
+
+describe('hostile-host seeds', () => {
+  const seeds = loadSeeds<HostAction>('hostile-host');
+  test.each(seeds.map((s) => [s.file, s.seed] as const))('%s replays clean', async (_f, seed) => {
+    const w = await runHostileHost(seed.actions);
     expect(w.actions).toBe(seed.actions.length);
   });
 });

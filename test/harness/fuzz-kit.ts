@@ -71,7 +71,7 @@ function guardLoop(f: () => number, where: string): number {
   } catch (e) {
     if (e instanceof InvariantError) throw e;
     const kind = isNetvscError(e) ? `typed ${e.name}/${e.code}` : 'untyped';
-    throw new InvariantError(`${kind} error escaped the event loop ${where}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+    throw new InvariantError(`${kind} error escaped the event loop ${where}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, { cause: e });
   }
 }
 

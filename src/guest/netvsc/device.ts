@@ -181,7 +181,14 @@ export class NetvscDevice {
     const qs = this.state_.att.queues;
     let q = 0;
     if (meta !== null && (meta.flags & TX_F_HASH) !== 0 && qs.length > 1) q = this.txTable[meta.hash & (VRSS_SEND_TAB_SIZE - 1)]! % qs.length;
-    return qs[q]!.tx.send(frame, off, len, meta, more);
+    const queue = qs[q]!;
+    // A rescinded or failed channel takes nothing: refuse like a stopped queue rather than let the
+    // ring throw CHANNEL_CLOSED after a section was taken (fuzz seed hostile-host-rescind-send-more).
+    if (queue.channel.state !== 'open') {
+      this.counters.inc('tx_busy');
+      return false;
+    }
+    return queue.tx.send(frame, off, len, meta, more);
   }
 
   /**
@@ -233,7 +240,7 @@ export class NetvscDevice {
   /** Sends every open batch (the end of a burst). */
   flush(): void {
     if (this.state_.kind !== 'attached') return;
-    for (const q of this.state_.att.queues) q.tx.flush();
+    for (const q of this.state_.att.queues) if (q.channel.state === 'open') q.tx.flush();
   }
 
   /** The per-queue pollables (receive-completion and TX retries); also added to options.loop. */

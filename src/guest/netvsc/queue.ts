@@ -44,6 +44,10 @@ export class Queue implements Pollable {
   }
 
   poll(): number {
+    // After a rescind or a ring failure writes throw CHANNEL_CLOSED; retrying from the loop would
+    // throw out of the VM's event loop and stop every other channel with it (fuzz seed
+    // hostile-host-rescind-then-send).
+    if (this.channel.state !== 'open') return 0;
     return this.completions.retry() + this.tx.poll();
   }
 
