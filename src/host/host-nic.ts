@@ -94,6 +94,8 @@ export class HostNic implements SwitchPort {
 
   /** SwitchPort: one frame for this NIC's guest. */
   deliver(bytes: Uint8Array, off: number, len: number, meta: PortFrameMeta): boolean {
+    // Media disconnected: the port carries nothing (the switch counts it as tx_dropped).
+    if (!this.state.linkUp) return false;
     const c = this.coordinator;
     let qi = 0;
     const rss = this.state.rss;

@@ -2,7 +2,7 @@
  * Adapts the guest netvsc driver (NetvscDevice) to the lab's GuestNicDriver seam: probe and open
  * on the VM's bus, frames in and out, ethtool-named statistics and reconfiguration.
  */
-import { NetvscDevice } from '../guest/index.js';
+import { NetvscDevice, type EthtoolView } from '../guest/index.js';
 import type { EventLoop, GuestMemory, PageAllocator, VmbusGuest } from '../vmbus/index.js';
 import type { NicConfig } from './config.js';
 import type { GuestNicDriver, LabFrameHandler, NicInfo } from './nic-driver.js';
@@ -49,6 +49,10 @@ class NetvscNicDriver implements GuestNicDriver {
       txSections: ring.txPending,
       linkUp: d.link.up,
     };
+  }
+
+  ethtool(): EthtoolView {
+    return this.dev.ethtool();
   }
 
   stats(): Record<string, number> {

@@ -13,3 +13,7 @@ export type { GeneratorOptions, SinkSpec, TrafficProtocol } from './traffic/spec
 export { PAYLOAD_HEADER_LEN, patternByte } from './traffic/payload.js';
 export { APP_PORT_RING_BYTES } from './app-port.js';
 export * from './scenario/index.js';
+export { ScenarioRun, runScenario, type RunOptions } from './scenario-runner.js';
+export type { EventResult, FlowResult, NicSample, RunSample, ScenarioResult } from './run/results.js';
+export type { NicSnapshot, QueueSnapshot } from './run/nic-snapshot.js';
+export { labControlHandler } from './control-handler.js';

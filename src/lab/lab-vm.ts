@@ -5,6 +5,7 @@
  */
 import type { FramePort } from '../core/index.js';
 import type { NicStats } from '../host/index.js';
+import type { EthtoolView } from '../guest/index.js';
 import type { NicInfo } from './nic-driver.js';
 import type { Spawned } from './spawn.js';
 import type { Lab } from './topology.js';
@@ -25,7 +26,8 @@ export interface LabNicStats {
 export interface TrafficApp<R> {
   readonly id: number;
   report(): Promise<R>;
-  stop(): Promise<void>;
+  /** Stops the app; resolves to its final counters (nothing changes after). */
+  stop(): Promise<R>;
 }
 
 export class LabVm {
@@ -111,6 +113,11 @@ export class LabNic {
     await this.vm.lab.hostClient.call('setLink', [this.vm.name, this.name, up]);
   }
 
+  /** The driver's ethtool view (rings, channels, offloads, RSS table and key). */
+  ethtool(): Promise<EthtoolView> {
+    return this.vm.runtime.client.call('ethtool', [this.name]);
+  }
+
   /** Re-reads the negotiated info from the driver (e.g. link state after setLink). */
   async refresh(): Promise<NicInfo> {
     this.info = await this.vm.runtime.client.call('info', [this.name]);
@@ -121,13 +128,13 @@ export class LabNic {
   async startGenerator(o: GeneratorOptions): Promise<TrafficApp<GeneratorReport>> {
     const client = this.vm.runtime.client;
     const id = await client.call('startGenerator', [this.name, o]);
-    return { id, report: () => client.call('generatorReport', [id]), stop: () => client.call('stopApp', [id]) };
+    return { id, report: () => client.call('generatorReport', [id]), stop: () => client.call('stopGenerator', [id]) };
   }
 
   /** Starts a sink in the VM checking one flow received on this NIC. */
   async startSink(o: SinkSpec): Promise<TrafficApp<SinkReport>> {
     const client = this.vm.runtime.client;
     const id = await client.call('startSink', [this.name, o]);
-    return { id, report: () => client.call('sinkReport', [id]), stop: () => client.call('stopApp', [id]) };
+    return { id, report: () => client.call('sinkReport', [id]), stop: () => client.call('stopSink', [id]) };
   }
 }

@@ -3,6 +3,7 @@
  * guest-nic.ts adapts NetvscDevice to it, so the VM side of the lab does not change when the
  * driver's API moves.
  */
+import type { EthtoolView } from '../guest/index.js';
 
 /** What a NIC negotiated at bring-up (read by tests against the host profile). */
 export interface NicInfo {
@@ -29,6 +30,8 @@ export interface GuestNicDriver {
   /** Frames the device received. */
   onFrame: LabFrameHandler;
   info(): NicInfo;
+  /** What ethtool -g/-l/-k/-x show (the driver's own view). */
+  ethtool(): EthtoolView;
   /** Device counters under their Linux `ethtool -S` names, per-queue ones as `tx_queue_0_packets`. */
   stats(): Record<string, number>;
   /** ethtool -G: receive and send section counts (detach, then attach). */

@@ -10,6 +10,7 @@ import { vmEnd, type AppPortShared } from './app-port.js';
 import type { NicConfig } from './config.js';
 import { probeGuestNic } from './guest-nic.js';
 import type { NicInfo } from './nic-driver.js';
+import type { EthtoolView } from '../guest/index.js';
 import { TrafficGenerator, type GeneratorReport } from './traffic/generator.js';
 import { TrafficSink, type SinkReport } from './traffic/sink.js';
 import { generatorSpec, sinkSpec, type GeneratorOptions, type SinkSpec } from './traffic/spec.js';
@@ -135,6 +136,25 @@ export class VmRuntime {
     const a = this.app(id);
     if (a.kind !== 'sink') throw new ConfigError('BAD_CONFIG', `app ${id} is a ${a.kind}, not a sink`);
     return a.app.report();
+  }
+
+  /** Stops a generator and returns its final counters (what it sent, exactly). */
+  stopGenerator(id: number): GeneratorReport {
+    const r = this.generatorReport(id);
+    this.stopApp(id);
+    return r;
+  }
+
+  /** Stops a sink and returns its final counters. */
+  stopSink(id: number): SinkReport {
+    const r = this.sinkReport(id);
+    this.stopApp(id);
+    return r;
+  }
+
+  /** What `ethtool -g/-l/-k/-x` show for the NIC (the driver's own view). */
+  ethtool(nic: string): EthtoolView {
+    return this.nic(nic).driver.ethtool();
   }
 
   /** Stops an app and forgets it. */

@@ -423,7 +423,7 @@ export class HostileGuestWorld {
       case 'staleComp': {
         const d = this.done[act.pick % Math.max(1, this.done.length)];
         if (!d) return;
-        const body = new Uint8Array(8);
+        const body = new Uint8Array(W.NVSP_MESSAGE_SIZE);
         W.emitNvsp({ type: W.NVSP_MSG1_TYPE_SEND_RNDIS_PKT_COMPLETE, status: act.status }, new DataView(body.buffer), 0);
         ch.sendCompletion(d.lo, d.hi, body, 0, 8);
         ch.flush();

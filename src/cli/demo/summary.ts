@@ -1,0 +1,37 @@
+/**
+ * The text a run ends with: per-flow delivery, per-NIC and per-queue counters, versions, drops
+ * and events, as aligned tables. `netvsc run` and `netvsc demo` print the same form.
+ */
+import type { ScenarioResult } from '../../lab/index.js';
+import { textTable } from '../text-table.js';
+import { ndisVersionName, nvspVersionName } from '../version-names.js';
+import { eventLabel } from './report.js';
+
+const mbit = (bytes: number, ms: number): string => (ms > 0 ? ((bytes * 8) / ms / 1000).toFixed(1) : '0');
+
+export function formatResult(r: ScenarioResult): string {
+  const out: string[] = [];
+  out.push(`Scenario ${r.name} on ${r.profileTitle} (${r.profile}), ${(r.elapsedMs / 1000).toFixed(1)} s, ${r.mode}`);
+  out.push('', 'Flows:');
+  out.push(
+    textTable(
+      ['flow', 'proto', 'from→to', 'sent', 'delivered', 'lost', 'reordered', 'duplicated', 'corrupt', 'Mbit/s', 'result'],
+      r.flows.map((f) => [f.name, f.protocol, `${f.from}→${f.to}`, f.sent, f.unique, f.lost, f.reordered, f.duplicated, f.corrupt, mbit(f.rxBytes, r.durationMs), f.failures.length === 0 ? 'ok' : `FAIL: ${f.failures.join('; ')}`]),
+    ),
+  );
+  out.push('', 'NICs:');
+  out.push(
+    textTable(
+      ['nic', 'vm', 'link', 'NVSP', 'NDIS', 'MTU', 'ch', 'rx sect', 'tx sect', 'rx frames', 'tx frames', 'drops'],
+      r.nics.map((n) => [n.name, n.vm, n.link, nvspVersionName(n.nvspVersion), ndisVersionName(n.ndisVersion), n.mtu, n.queues.length, n.rxSections, n.txSections, n.rxPackets, n.txPackets, Object.entries(n.drops).map(([k, v]) => `${k}=${v}`).join(' ') || '-']),
+    ),
+  );
+  out.push('', 'Queues:');
+  out.push(textTable(['nic', 'queue', 'rx frames', 'rx bytes', 'tx frames', 'tx bytes'], r.nics.flatMap((n) => n.queues.map((q) => [n.name, q.queue, q.rxPackets, q.rxBytes, q.txPackets, q.txBytes]))));
+  if (r.events.length > 0) {
+    out.push('', 'Events:');
+    out.push(textTable(['at ms', 'applied ms', 'took ms', 'event', 'notes'], r.events.map((e) => [e.atMs, e.appliedAtMs, e.tookMs, eventLabel(e), e.notes.join('; ') || '-'])));
+  }
+  out.push('', r.passed ? 'Every expectation held.' : 'Some expectations failed.');
+  return out.join('\n');
+}
