@@ -48,7 +48,11 @@ export interface SwitchPort {
 }
 
 export interface PortConfig {
-  /** 802.1Q access VLAN or trunk set (issue 5); recorded, not enforced yet. */
+  /**
+   * 802.1Q membership (issue 5 item 7), enforced by the switch: a number = access port on that
+   * VLAN (frames arrive and leave untagged; 0 or absent = the untagged network); `{ trunk }` =
+   * the VLANs the port carries, tagged through the 802.1Q PPI, untagged frames on VLAN 0.
+   */
   readonly vlan?: number | { readonly trunk: readonly number[] };
 }
 

@@ -24,6 +24,8 @@ export const PORT_COUNTER_NAMES = [
   'tx_filtered', // frames the port's packet filter refused
   'tx_dropped', // the port's deliver() returned false
   'flooded', // frames from this port that were flooded
+  'vlan_dropped', // frames from this port tagged with a VLAN the port may not send on
+  'vlan_filtered', // frames for this port on a VLAN it is not a member of
 ] as const;
 export type PortCounters = Counters<(typeof PORT_COUNTER_NAMES)[number]>;
 
@@ -37,6 +39,10 @@ interface PortEntry {
   readonly id: number;
   readonly port: SwitchPort;
   readonly config: PortConfig;
+  /** Access VLAN (0 = the untagged network), or -1 for a trunk port. */
+  readonly access: number;
+  /** Trunk port: the VLANs it carries tagged (untagged frames are its native VLAN 0). */
+  readonly trunk: ReadonlySet<number> | null;
   readonly counters: PortCounters;
   removed: boolean;
 }
@@ -63,7 +69,8 @@ export class VSwitch {
   /** Adds a port; returns a handle whose forward() injects the port's frames. */
   addPort(port: SwitchPort, config: PortConfig = {}): SwitchPortHandle {
     if (this.ports.some((p) => p.port === port)) throw new ConfigError('BAD_CONFIG', `port ${port.name} is already on the switch`);
-    const e: PortEntry = { id: this.nextId++, port, config, counters: new Counters(PORT_COUNTER_NAMES), removed: false };
+    const { access, trunk } = vlanMembership(port, config);
+    const e: PortEntry = { id: this.nextId++, port, config, access, trunk, counters: new Counters(PORT_COUNTER_NAMES), removed: false };
     this.ports.push(e);
     return new SwitchPortHandle(this, e);
   }
@@ -96,6 +103,12 @@ export class VSwitch {
     if (len < 14) return 0;
     src.counters.inc('rx_frames');
     src.counters.inc('rx_bytes', len);
+    const vlan = ingressVlan(src, meta);
+    if (vlan < 0) {
+      src.counters.inc('vlan_dropped');
+      return 0;
+    }
+    const pri = meta.vlanTci & 0xf; // priority and CFI of the 802.1Q PPI (§5.5) travel with the frame
     const now = this.ageingMs > 0 ? this.clock.now() : 0;
     const srcMac = macAt(bytes, off + 6);
     if ((bytes[off + 6]! & 1) === 0) this.learn(srcMac, src, now);
@@ -105,7 +118,7 @@ export class VSwitch {
       const m = this.macs.get(dst);
       if (m && !m.entry.removed && (this.ageingMs === 0 || now - m.seenMs <= this.ageingMs)) {
         if (m.entry === src) return 0; // hairpin: the frame is already where it belongs
-        return this.offer(m.entry, dst, false, bytes, off, len, meta);
+        return this.offer(m.entry, dst, false, bytes, off, len, meta, vlan, pri);
       }
     }
     src.counters.inc('flooded');
@@ -113,7 +126,7 @@ export class VSwitch {
     const ports = this.ports;
     for (let i = 0; i < ports.length; i++) {
       const p = ports[i]!;
-      if (p !== src) n += this.offer(p, dst, group, bytes, off, len, meta);
+      if (p !== src) n += this.offer(p, dst, group, bytes, off, len, meta, vlan, pri);
     }
     return n;
   }
@@ -126,11 +139,19 @@ export class VSwitch {
     } else this.macs.set(mac, { entry: src, seenMs: now });
   }
 
-  private offer(p: PortEntry, dst: number, group: boolean, bytes: Uint8Array, off: number, len: number, meta: PortFrameMeta): number {
+  private offer(p: PortEntry, dst: number, group: boolean, bytes: Uint8Array, off: number, len: number, meta: PortFrameMeta, vlan: number, pri: number): number {
+    // VLAN membership first (isolation), then the port's own packet filter.
+    if (p.trunk !== null ? vlan !== 0 && !p.trunk.has(vlan) : vlan !== p.access) {
+      p.counters.inc('vlan_filtered');
+      return 0;
+    }
     if (!accepts(p.port.packetFilter, p.port.macNumber, dst, group)) {
       p.counters.inc('tx_filtered');
       return 0;
     }
+    // Access ports receive untagged; trunk ports get the VLAN in the 802.1Q PPI (§5.5).
+    meta.hasVlan = p.trunk !== null && vlan !== 0;
+    meta.vlanTci = meta.hasVlan ? ((vlan << 4) | pri) >>> 0 : 0;
     if (!p.port.deliver(bytes, off, len, meta)) {
       p.counters.inc('tx_dropped');
       return 0;
@@ -139,6 +160,28 @@ export class VSwitch {
     p.counters.inc('tx_bytes', len);
     return 1;
   }
+}
+
+/** A port's VLAN configuration checked and in the form the data path tests (issue 5 item 7). */
+function vlanMembership(port: SwitchPort, config: PortConfig): { access: number; trunk: ReadonlySet<number> | null } {
+  const v = config.vlan;
+  const trunk = typeof v === 'object' ? new Set(v.trunk) : null;
+  const access = typeof v === 'number' ? v : trunk ? -1 : 0;
+  if (!(Number.isInteger(access) && access >= -1 && access <= 4094) || (trunk && [...trunk].some((x) => !(Number.isInteger(x) && x >= 1 && x <= 4094)))) {
+    throw new ConfigError('BAD_CONFIG', `port ${port.name}: VLAN ids are 1..4094`);
+  }
+  return { access, trunk };
+}
+
+/**
+ * The VLAN a frame from `src` belongs to, or -1 when the port may not send it: an access port's
+ * frames are on its VLAN (a tag naming another VLAN is refused); a trunk port's tagged frames
+ * are on the tag's VLAN if the trunk carries it, untagged ones on the native VLAN 0.
+ */
+function ingressVlan(src: PortEntry, meta: PortFrameMeta): number {
+  const tagged = meta.hasVlan ? (meta.vlanTci >>> 4) & 0xfff : 0;
+  if (src.trunk === null) return tagged === 0 || tagged === src.access ? src.access : -1;
+  return tagged === 0 || src.trunk.has(tagged) ? tagged : -1;
 }
 
 /** The packet-filter rule of one port for one destination (§5.11). */
