@@ -12,17 +12,10 @@ import type { FlowSpec } from '../scenario/index.js';
 /** Frames a sink can track for a flow with no count and no pacing (its bitmap is count/8 bytes). */
 export const UNPACED_FRAME_CAP = 1 << 22;
 
-export interface FlowTotals {
+/** A flow's totals over its parallel pairs; `lost` counts against what the generators really sent. */
+export interface FlowTotals extends Pick<SinkReport, 'delivered' | 'unique' | 'lost' | 'duplicated' | 'reordered' | 'corrupt'> {
   readonly sent: number;
   readonly sentBytes: number;
-  /** Frames received, duplicates included. */
-  readonly delivered: number;
-  readonly unique: number;
-  /** sent − unique: frames that never arrived. */
-  readonly lost: number;
-  readonly duplicated: number;
-  readonly reordered: number;
-  readonly corrupt: number;
   readonly rxBytes: number;
 }
 
