@@ -49,6 +49,33 @@ describe('TX (§4.4–4.6)', () => {
     expect(dev.att.sections.inUse).toBe(0);
   });
 
+  test('batches of MTU frames that fill every section go GPA-direct (tx_send_full) before the queue stops', async () => {
+    // Partial copies take pool slots too; half the pool stays for frames that find no section.
+    const { host, dev } = await ready({ txSections: 10, poolSlots: 8 });
+    host.holdSendCompletions = true;
+    const pool = dev.att.pools[0]!;
+    let accepted = 0;
+    while (dev.send(frame(accepted, 1514), 0, 1514, null, true)) accepted++;
+    // Refused only once both the sections and the pool were exhausted (§4.3, §4.6).
+    expect(dev.att.sections.inUse).toBe(10);
+    expect(pool.available).toBe(0);
+    expect(dev.stats()['tx_send_full']).toBeGreaterThanOrEqual(4);
+    expect(dev.stats()['stop_queue']).toBe(1);
+    expect(accepted).toBeGreaterThan(3 * 10 + 4);
+    dev.flush();
+    await host.settle();
+    expect(host.dataGpa).toBeGreaterThanOrEqual(4 + 4); // partial copies + GPA-direct frames
+    host.releaseSends();
+    await host.settle();
+    for (let i = accepted; i < accepted + 5; i++) expect(dev.send(frame(i, 1514), 0, 1514, null, i < accepted + 4)).toBe(true);
+    await host.settle();
+    host.releaseSends();
+    await host.settle();
+    expect(host.frames.map((f) => [...f.bytes])).toEqual(Array.from({ length: accepted + 5 }, (_, i) => [...frame(i, 1514)]));
+    expect(dev.att.sections.inUse).toBe(0);
+    expect(pool.available).toBe(8);
+  });
+
   test('partial copy: a frame that no longer fits the open batch sends its header in the section and its data as a range', async () => {
     const { host, dev } = await ready({ mtu: 9000 });
     const a = frame(1, 3000);

@@ -122,7 +122,12 @@ export class TxQueue {
       this.copyIn(this.pendSection, this.pendLen, frame, off, len, meta, ppis, more);
       return this.afterCopy(len, more);
     }
-    if (tryBatch && this.pendLen + rmsg < secSize) return this.partialCopy(frame, off, len, meta, ppis, rmsg);
+    // A partial copy pins a pool slot as well as the section. Linux's skb pages are unbounded, our
+    // pool is not: leave half of it for frames that find no section (§4.3 tx_send_full, §4.5), so a
+    // full section map goes GPA-direct instead of stopping the queue. Otherwise a new section.
+    if (tryBatch && this.pendLen + rmsg < secSize && o.pool.available > o.pool.slots >> 1) {
+      return this.partialCopy(frame, off, len, meta, ppis, rmsg);
+    }
     if (pktlen + align < secSize) {
       const s = o.sections.alloc();
       if (s !== NONE) {
