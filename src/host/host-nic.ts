@@ -5,13 +5,15 @@
  * the profile hashes UDP by ports, fragments and unhashable frames to queue 0).
  */
 import { FlowKey, classifyFrame, rssHash, RssResult } from '../packet/index.js';
-import { RNDIS_STATUS_LINK_SPEED_CHANGE, RNDIS_STATUS_MEDIA_CONNECT, RNDIS_STATUS_MEDIA_DISCONNECT, RNDIS_STATUS_NETWORK_CHANGE } from '../wire/index.js';
+import { systemClock, type Clock } from '../core/index.js';
+import { NVSP_PROTOCOL_VERSION_4, RNDIS_STATUS_LINK_SPEED_CHANGE, RNDIS_STATUS_MEDIA_CONNECT, RNDIS_STATUS_MEDIA_DISCONNECT, RNDIS_STATUS_NETWORK_CHANGE } from '../wire/index.js';
 import type { Channel, HostDevice, VmbusHost } from '../vmbus/index.js';
 import type { HostProfile } from './profiles.js';
 import { Coordinator } from './netvsp/coordinator.js';
 import { NicState } from './netvsp/nic-state.js';
 import { formatMac, parseMac, type PortConfig, type PortFrameMeta, type SwitchPort } from './vswitch/port.js';
 import type { SwitchPortHandle, VSwitch } from './vswitch/vswitch.js';
+import { HostVf } from './vf/host-vf.js';
 
 export interface NicOptions {
   /** "00:15:5d:00:00:01" */
@@ -41,6 +43,7 @@ export interface NicStats {
   readonly counters: Record<string, number>;
   readonly offload: Record<string, number>;
   readonly rss: { readonly enabled: boolean; readonly hashInfo: number; readonly tableSize: number };
+  readonly vf: ReturnType<HostVf['stats']>;
 }
 
 export class HostNic implements SwitchPort {
@@ -48,6 +51,8 @@ export class HostNic implements SwitchPort {
   readonly coordinator: Coordinator;
   readonly device: HostDevice;
   readonly port: SwitchPortHandle;
+  /** The NIC's SR-IOV VF (issue 6, docs/vf.md): add(), remove(), setLink(). */
+  readonly vf: HostVf;
   private readonly flow = new FlowKey();
   private readonly hash = new RssResult();
 
@@ -55,8 +60,9 @@ export class HostNic implements SwitchPort {
     readonly vmId: string,
     profile: HostProfile,
     bus: VmbusHost,
-    vswitch: VSwitch,
+    readonly vswitch: VSwitch,
     o: NicOptions,
+    readonly clock: Clock = systemClock,
   ) {
     const mac = parseMac(o.mac);
     this.state = new NicState(profile, mac, o.name ?? 'Network Adapter', o.linkUp ?? true);
@@ -65,9 +71,13 @@ export class HostNic implements SwitchPort {
       bus,
       device: () => this.device,
       forward: (b, off, len, meta) => {
+        // Frames the guest queued on its VF before it switched back go first (no reordering).
+        if (this.vf.hardware !== null) this.vf.drainTx();
         this.port.forward(b, off, len, meta);
       },
+      switchDataPath: (toVf) => this.vf.guestSwitch(toVf),
     });
+    this.vf = new HostVf(this);
     this.port = vswitch.addPort(this, o.port ?? {});
     this.device = bus.offerDevice({
       instanceGuid: o.instanceGuid ?? `f8615163-df3e-46c5-913f-${Array.from(mac, (x) => x.toString(16).padStart(2, '0')).join('')}`,
@@ -130,6 +140,20 @@ export class HostNic implements SwitchPort {
     this.coordinator.indicate(RNDIS_STATUS_LINK_SPEED_CHANGE, speed100bps);
   }
 
+  /** §3.5/§6.8: the guest may be offered a VF (NVSP ≥ 4, sriov capability bit, buffers in place). */
+  sriovNegotiated(): boolean {
+    const s = this.state;
+    return s.nvspVersion >= NVSP_PROTOCOL_VERSION_4 && (s.ndisCapability & 4n) !== 0n && this.coordinator.ready;
+  }
+
+  /** An in-band NVSP message on the primary channel (VF association); false if it cannot go now. */
+  sendInband(bytes: Uint8Array, len: number): boolean {
+    const q = this.coordinator.queues[0];
+    if (!q || q.ch.state !== 'open' || !q.ch.sendInband(0, 0, bytes, 0, len)) return false;
+    q.ch.flush();
+    return true;
+  }
+
   /** Takes the NIC off the bus and the switch (VM hot-remove). */
   remove(): void {
     this.device.rescind();
@@ -137,7 +161,7 @@ export class HostNic implements SwitchPort {
   }
 
   poll(): number {
-    return this.coordinator.poll();
+    return this.vf.poll() + this.coordinator.poll();
   }
 
   stats(): NicStats {
@@ -160,6 +184,7 @@ export class HostNic implements SwitchPort {
       counters: c.counters.snapshot(),
       offload: { ...s.offload.raw },
       rss: { enabled: s.rss.enabled, hashInfo: s.rss.hashInfo, tableSize: s.rss.table.length },
+      vf: this.vf.stats(),
     };
   }
 }

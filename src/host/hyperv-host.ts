@@ -46,7 +46,7 @@ export class HypervHost implements Pollable {
   addNic(vmId: string, o: NicOptions): HostNic {
     const bus = this.vms.get(vmId);
     if (!bus) throw new ConfigError('BAD_CONFIG', `no VM ${vmId}: call attachVm first`);
-    const nic = new HostNic(vmId, this.profile, bus, this.vswitch, o);
+    const nic = new HostNic(vmId, this.profile, bus, this.vswitch, o, this.clock);
     this.nics.push(nic);
     return nic;
   }

@@ -10,3 +10,7 @@ export * from './vswitch/vswitch.js';
 export { Coordinator, NVSP_VERSIONS, type NvspState } from './netvsp/coordinator.js';
 export { recvSectionSize, CONTROL_RESERVE_SECTIONS } from './netvsp/recv-buffer.js';
 export type { RndisState } from './netvsp/control.js';
+export { HostVf, HOST_VF_DEFAULTS, type HostVfOptions, type HostVfEvent, type VfNicLink } from './vf/host-vf.js';
+export type { VfHardware, VfFrameHandler, VfLoss } from './vf/vf-hardware.js';
+export type { HostVfState, VfStateKind } from './vf/vf-state.js';
+export { HOST_VF_COUNTER_NAMES, type HostVfCounterName } from './vf/counters.js';

@@ -40,6 +40,8 @@ export interface CoordinatorOptions {
   readonly device: () => HostDevice;
   /** Frames from the guest go here (the switch). */
   readonly forward: (bytes: Uint8Array, off: number, len: number, meta: PortFrameMeta) => void;
+  /** The guest's SWITCH_DATA_PATH (§3.10, 1 = VF): the NIC's VF steers the switch (issue 6). */
+  readonly switchDataPath?: (toVf: boolean) => void;
 }
 
 export class Coordinator implements QueueOwner {
@@ -220,7 +222,9 @@ export class Coordinator implements QueueOwner {
         if (msg.completion || s.kind !== 'ready' || s.version < W.NVSP_PROTOCOL_VERSION_5) return this.unexpected(msg.type, pkt, ch);
         return this.onSubchannel(msg.op, msg.numSubchannels, pkt, ch);
       case W.NVSP_MSG4_TYPE_SWITCH_DATA_PATH:
-        // No VF yet: the data path stays synthetic; the guest waits for an empty completion (§3.10).
+        // The VF owner steers (and counts a request illegal in its state); the guest waits for an
+        // empty completion either way (§3.10), so it is always sent.
+        this.o.switchDataPath?.(msg.activeDatapath !== 0);
         return this.complete(ch, pkt, null);
       default:
         return this.unexpected(msg.type, pkt, ch);

@@ -45,6 +45,12 @@ interface PortEntry {
   readonly trunk: ReadonlySet<number> | null;
   readonly counters: PortCounters;
   removed: boolean;
+  /**
+   * A standby port receives nothing (no unicast, no flood) and its source MACs are not learned:
+   * a VF port while the data path is synthetic, or a synthetic NIC while its MAC is steered to
+   * its VF (protocol.md §6.8: only one of the two paths carries the MAC's traffic).
+   */
+  standby: boolean;
 }
 
 interface MacEntry {
@@ -57,6 +63,8 @@ const BROADCAST_MAC = 0xffffffffffff;
 export class VSwitch {
   private readonly ports: PortEntry[] = [];
   private readonly macs = new Map<number, MacEntry>();
+  /** MAC → the port that takes its traffic whatever was learned (data path switch, §3.10). */
+  private readonly steering = new Map<number, PortEntry>();
   private readonly clock: Clock;
   private readonly ageingMs: number;
   private nextId = 1;
@@ -67,10 +75,10 @@ export class VSwitch {
   }
 
   /** Adds a port; returns a handle whose forward() injects the port's frames. */
-  addPort(port: SwitchPort, config: PortConfig = {}): SwitchPortHandle {
+  addPort(port: SwitchPort, config: PortConfig = {}, o: { readonly standby?: boolean } = {}): SwitchPortHandle {
     if (this.ports.some((p) => p.port === port)) throw new ConfigError('BAD_CONFIG', `port ${port.name} is already on the switch`);
     const { access, trunk } = vlanMembership(port, config);
-    const e: PortEntry = { id: this.nextId++, port, config, access, trunk, counters: new Counters(PORT_COUNTER_NAMES), removed: false };
+    const e: PortEntry = { id: this.nextId++, port, config, access, trunk, counters: new Counters(PORT_COUNTER_NAMES), removed: false, standby: o.standby ?? false };
     this.ports.push(e);
     return new SwitchPortHandle(this, e);
   }
@@ -81,6 +89,30 @@ export class VSwitch {
     const i = this.ports.indexOf(e);
     if (i >= 0) this.ports.splice(i, 1);
     for (const [mac, m] of this.macs) if (m.entry === e) this.macs.delete(mac);
+    for (const [mac, p] of this.steering) if (p === e) this.steering.delete(mac);
+  }
+
+  /**
+   * @internal Sends every frame for `mac` (unicast and floods) to `to` and none to `from`, which
+   * goes standby (§6.8: SWITCH_DATA_PATH moves the MAC's traffic between synthetic NIC and VF).
+   */
+  steer(mac: number, to: PortEntry, from: PortEntry): void {
+    from.standby = true;
+    to.standby = false;
+    this.steering.set(mac, to);
+    this.macs.delete(mac);
+  }
+
+  /** @internal Forgets `mac`'s steering if it points at `e` (the VF left; learning takes over again). */
+  unsteer(mac: number, e: PortEntry): void {
+    if (this.steering.get(mac) === e) this.steering.delete(mac);
+  }
+
+  /** MACs currently steered (for `netvsc show` and tests): mac number → port name. */
+  steered(): Map<number, string> {
+    const out = new Map<number, string>();
+    for (const [mac, e] of this.steering) out.set(mac, e.port.name);
+    return out;
   }
 
   /** Learned MACs (for `netvsc show` and tests): mac number → port name. */
@@ -111,12 +143,14 @@ export class VSwitch {
     const pri = meta.vlanTci & 0xf; // priority and CFI of the 802.1Q PPI (§5.5) travel with the frame
     const now = this.ageingMs > 0 ? this.clock.now() : 0;
     const srcMac = macAt(bytes, off + 6);
-    if ((bytes[off + 6]! & 1) === 0) this.learn(srcMac, src, now);
+    if ((bytes[off + 6]! & 1) === 0 && !src.standby && (this.steering.size === 0 || !this.steering.has(srcMac))) this.learn(srcMac, src, now);
     const dst = macAt(bytes, off);
     const group = (bytes[off]! & 1) !== 0;
     if (!group) {
+      const st = this.steering.size === 0 ? undefined : this.steering.get(dst);
+      if (st !== undefined) return st === src ? 0 : this.offer(st, dst, false, bytes, off, len, meta, vlan, pri);
       const m = this.macs.get(dst);
-      if (m && !m.entry.removed && (this.ageingMs === 0 || now - m.seenMs <= this.ageingMs)) {
+      if (m && !m.entry.removed && !m.entry.standby && (this.ageingMs === 0 || now - m.seenMs <= this.ageingMs)) {
         if (m.entry === src) return 0; // hairpin: the frame is already where it belongs
         return this.offer(m.entry, dst, false, bytes, off, len, meta, vlan, pri);
       }
@@ -126,7 +160,7 @@ export class VSwitch {
     const ports = this.ports;
     for (let i = 0; i < ports.length; i++) {
       const p = ports[i]!;
-      if (p !== src) n += this.offer(p, dst, group, bytes, off, len, meta, vlan, pri);
+      if (p !== src && !p.standby) n += this.offer(p, dst, group, bytes, off, len, meta, vlan, pri);
     }
     return n;
   }
@@ -216,5 +250,20 @@ export class SwitchPortHandle {
 
   remove(): void {
     this.sw.removePort(this.entry);
+  }
+
+  /** Steers `mac`'s traffic to this port and puts `from` on standby (§3.10 data path switch). */
+  steerHere(mac: number, from: SwitchPortHandle): void {
+    this.sw.steer(mac, this.entry, from.entry);
+  }
+
+  /** Drops a steering of `mac` to this port (after the VF is gone and the path is synthetic again). */
+  releaseSteering(mac: number): void {
+    this.sw.unsteer(mac, this.entry);
+  }
+
+  /** True while the port receives nothing (see PortEntry.standby). */
+  get standby(): boolean {
+    return this.entry.standby;
   }
 }
