@@ -2,10 +2,10 @@
  * Adapts the guest netvsc driver (NetvscDevice) to the lab's GuestNicDriver seam: probe and open
  * on the VM's bus, frames in and out, ethtool-named statistics and reconfiguration.
  */
-import { NetvscDevice, type EthtoolView } from '../guest/index.js';
+import { NetvscDevice, type TxMeta, type EthtoolView } from '../guest/index.js';
 import type { EventLoop, GuestMemory, PageAllocator, VmbusGuest } from '../vmbus/index.js';
 import type { NicConfig } from './config.js';
-import type { GuestNicDriver, LabFrameHandler, NicInfo } from './nic-driver.js';
+import type { GuestNicDriver, LabFrameHandler, NicInfo, NicOffloads } from './nic-driver.js';
 import { ConfigError } from '../core/index.js';
 
 export interface GuestNicContext {
@@ -23,11 +23,17 @@ class NetvscNicDriver implements GuestNicDriver {
     private readonly nic: NicConfig,
     private readonly dev: NetvscDevice,
   ) {
-    dev.onReceive = (u8, off, len) => this.onFrame(u8, off, len);
+    dev.onReceive = (u8, off, len, meta) => this.onFrame(u8, off, len, meta);
   }
 
-  transmit(u8: Uint8Array, off: number, len: number, more: boolean): boolean {
-    return this.dev.send(u8, off, len, null, more);
+  transmit(u8: Uint8Array, off: number, len: number, more: boolean, meta: TxMeta | null = null): boolean {
+    return this.dev.send(u8, off, len, meta, more);
+  }
+
+  offloads(): NicOffloads {
+    if (this.dev.state.kind !== 'attached') return { txCsumMask: 0, tso4: false, tso6: false, gsoMax: 0 };
+    const f = this.dev.ethtool().features;
+    return { txCsumMask: f.txCsumMask, tso4: f.tso4, tso6: f.tso6, gsoMax: f.gsoMaxSize };
   }
 
   flushTx(): void {

@@ -3,7 +3,7 @@
  * guest-nic.ts adapts NetvscDevice to it, so the VM side of the lab does not change when the
  * driver's API moves.
  */
-import type { EthtoolView } from '../guest/index.js';
+import type { EthtoolView, RxMeta, TxMeta } from '../guest/index.js';
 
 /** What a NIC negotiated at bring-up (read by tests against the host profile). */
 export interface NicInfo {
@@ -19,12 +19,23 @@ export interface NicInfo {
   readonly linkUp: boolean;
 }
 
-/** Receives one frame; bytes valid only during the call. */
-export type LabFrameHandler = (u8: Uint8Array, off: number, len: number) => void;
+/** Receives one frame; bytes and meta (the receive PPIs, reused) valid only during the call. */
+export type LabFrameHandler = (u8: Uint8Array, off: number, len: number, meta: RxMeta) => void;
+
+/** The transmit offloads the driver negotiated with the host (what a TAP bridge may ask for). */
+export interface NicOffloads {
+  /** TX checksum classes: IPV4_TCP 1, IPV4_UDP 2, IPV6_TCP 0x10, IPV6_UDP 0x20 (Linux's mask). */
+  readonly txCsumMask: number;
+  readonly tso4: boolean;
+  readonly tso6: boolean;
+  readonly gsoMax: number;
+}
 
 export interface GuestNicDriver {
   /** Queues one frame for transmit (copied before return); false = no room now, frame untouched. */
-  transmit(u8: Uint8Array, off: number, len: number, more: boolean): boolean;
+  transmit(u8: Uint8Array, off: number, len: number, more: boolean, meta?: TxMeta | null): boolean;
+  /** Offloads negotiated now (they may change across -G/-L/MTU re-attaches). */
+  offloads(): NicOffloads;
   /** Sends what a run of `more` frames left batched. */
   flushTx(): void;
   /** Frames the device received. */

@@ -15,6 +15,10 @@ import { TrafficGenerator, type GeneratorReport } from './traffic/generator.js';
 import { TrafficSink, type SinkReport } from './traffic/sink.js';
 import { generatorSpec, sinkSpec, type GeneratorOptions, type SinkSpec } from './traffic/spec.js';
 import { VmNic, type VmNicCounters } from './vm-nic.js';
+import { GUEST_DOORBELL_WORD } from '../vmbus/index.js';
+import { TapPort, type TapShared, type TapWake } from '../io/index.js';
+import { TapBridge, type TapBridgeCounters, type TapBridgeOptions } from './tap/tap-bridge.js';
+import type { NicOffloads } from './nic-driver.js';
 
 /** What a VM is built from (structured-cloneable, so it can be workerData). */
 export interface VmSetup {
@@ -42,6 +46,8 @@ export class VmRuntime {
   private readonly bus: VmbusGuest;
   private readonly nics = new Map<string, VmNic>();
   private readonly apps = new Map<number, App>();
+  /** TAP bridges by NIC name (src/lab/tap): they replace the NIC's app port on the loop. */
+  private readonly taps = new Map<string, TapBridge>();
   private nextApp = 1;
   private closed = false;
 
@@ -90,18 +96,21 @@ export class VmRuntime {
   async setRing(nic: string, rxSections: number, txSections: number): Promise<NicInfo> {
     const n = this.nic(nic);
     await n.driver.setRing(rxSections, txSections);
+    this.taps.get(nic)?.refresh();
     return n.driver.info();
   }
 
   async setMtu(nic: string, mtu: number): Promise<NicInfo> {
     const n = this.nic(nic);
     await n.driver.setMtu(mtu);
+    this.taps.get(nic)?.refresh();
     return n.driver.info();
   }
 
   async setChannels(nic: string, queues: number): Promise<NicInfo> {
     const n = this.nic(nic);
     await n.driver.setChannels(queues);
+    this.taps.get(nic)?.refresh();
     return n.driver.info();
   }
 
@@ -167,11 +176,44 @@ export class VmRuntime {
     this.apps.delete(id);
   }
 
+  /** Where a TAP's RX worker rings this VM's loop awake (src/lab/tap). */
+  tapWake(): TapWake {
+    return { sab: this.setup.shared.signals, index: GUEST_DOORBELL_WORD };
+  }
+
+  /** The offloads a TAP for this NIC may be opened with (src/lab/tap). */
+  tapOffloads(nic: string): NicOffloads {
+    return this.nic(nic).driver.offloads();
+  }
+
+  /** Bridges a NIC to a TAP (src/lab/tap/tap-bridge.ts) in place of its app port. */
+  attachTap(nic: string, tap: TapShared, o: TapBridgeOptions): void {
+    const n = this.nic(nic);
+    if (this.taps.has(nic)) throw new ConfigError('BAD_CONFIG', `nic ${nic}: a TAP is already attached`);
+    this.loop.remove(n);
+    const b = new TapBridge(n.driver, new TapPort(tap), o);
+    this.taps.set(nic, b);
+    this.loop.add(b);
+  }
+
+  /** The TAP bridge's counters; flushes its capture files so they can be read now. */
+  tapStats(nic: string): TapBridgeCounters {
+    const b = this.taps.get(nic);
+    if (!b) throw new ConfigError('BAD_CONFIG', `nic ${nic}: no TAP attached`);
+    b.flushCapture();
+    return { ...b.counters };
+  }
+
   /** Stops the apps, removes every device (closing its channels), stops the loop. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const id of [...this.apps.keys()]) this.stopApp(id);
+    for (const b of this.taps.values()) {
+      this.loop.remove(b);
+      b.close();
+    }
+    this.taps.clear();
     for (const n of this.nics.values()) {
       this.loop.remove(n);
       await n.driver.close().catch(() => {}); // the host may already be gone: teardown is best effort

@@ -13,7 +13,8 @@ import { ResourceError } from '../core/index.js';
 export const SIGNAL_SAB_BYTES = 8192;
 const HOST_TO_GUEST_WORD = 0;
 const GUEST_TO_HOST_WORD = 2048 / 4;
-const GUEST_DOORBELL_WORD = 4096 / 4;
+/** Int32 index of a VM's doorbell word in its signal page (the word after it is the sleeper flag). */
+export const GUEST_DOORBELL_WORD = 4096 / 4;
 const STATE_WORD = 4104 / 4;
 /** Highest child_relid the signal page can carry a state word for. */
 export const MAX_CHILD_RELID = SIGNAL_SAB_BYTES / 4 - STATE_WORD - 1;

@@ -27,6 +27,19 @@ export interface TapOptions {
   readonly ringBytes?: number;
   /** How long close() waits for the workers (default 5000 ms). */
   readonly closeTimeoutMs?: number;
+  /**
+   * A doorbell word the RX worker rings after each frame it commits, for a consumer that sleeps
+   * on its own doorbell rather than on this ring (a VM worker's EventLoop). Ringing = Atomics.add
+   * 1 to `sab[index]`, then Atomics.notify it when the word after it is non-zero (its waiter flag).
+   */
+  readonly wake?: TapWake;
+}
+
+/** Where the RX worker rings (see TapOptions.wake). Structured-cloneable. */
+export interface TapWake {
+  readonly sab: SharedArrayBuffer;
+  /** Int32 index of the doorbell word; index + 1 is the "a waiter sleeps" flag. */
+  readonly index: number;
 }
 
 export interface TapStats {
@@ -55,13 +68,14 @@ export class TapDevice {
     private readonly close_: (fd: number) => void,
     private readonly closeTimeoutMs: number,
     ringBytes: number,
+    wake: TapWake | undefined,
   ) {
     this.shared = { name, rx: createFrameRingBuffer(ringBytes), tx: createFrameRingBuffer(ringBytes), vnetHdrLen: VNET_HDR_LEN };
     this.rx = new FrameRing(this.shared.rx);
     this.tx = new FrameRing(this.shared.tx);
     const url = compiledWorkerUrl(new URL('./tap.worker.js', import.meta.url));
     this.exits = (['rx', 'tx'] as const).map((role) => {
-      const data: TapWorkerData = { role, fd, ring: role === 'rx' ? this.shared.rx : this.shared.tx };
+      const data: TapWorkerData = { role, fd, ring: role === 'rx' ? this.shared.rx : this.shared.tx, ...(role === 'rx' && wake ? { wake } : {}) };
       const w = new Worker(url, { workerData: data, name: `tap-${role}-${name}` });
       w.unref(); // a TAP must never keep the process alive by itself
       return new Promise<string>((resolve, reject) => {
@@ -86,7 +100,7 @@ export class TapDevice {
     } catch (e) {
       throw new ResourceError('BAD_CONFIG', `cannot open TAP ${opts.name}: ${(e as Error).message}`, { cause: e });
     }
-    return new TapDevice(r.name, r.fd, (fd) => a.addon.close(fd), opts.closeTimeoutMs ?? 5000, opts.ringBytes ?? DEFAULT_RING_BYTES);
+    return new TapDevice(r.name, r.fd, (fd) => a.addon.close(fd), opts.closeTimeoutMs ?? 5000, opts.ringBytes ?? DEFAULT_RING_BYTES, opts.wake);
   }
 
   /** A FramePort for this thread; other threads build one from `shared` with `new TapPort(shared)`. */

@@ -21,7 +21,7 @@ function errnoCode(e: unknown): string {
  * the ring. Ends when the ring is stopped and the read fails: close() deletes the interface,
  * which wakes the blocked read with an error.
  */
-export function runTapReader(fd: number, ring: FrameRing): string {
+export function runTapReader(fd: number, ring: FrameRing, wake: Int32Array | null = null, wakeAt = 0): string {
   for (;;) {
     const at = ring.reserve(MAX_TAP_READ_LEN);
     if (at < 0) {
@@ -40,6 +40,11 @@ export function runTapReader(fd: number, ring: FrameRing): string {
       return `read failed: ${code}`;
     }
     ring.commit(n);
+    if (wake !== null) {
+      // The consumer may sleep on its own doorbell, not on this ring: ring it (notify only a sleeper).
+      Atomics.add(wake, wakeAt, 1);
+      if (Atomics.load(wake, wakeAt + 1) !== 0) Atomics.notify(wake, wakeAt);
+    }
   }
 }
 

@@ -3,14 +3,17 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { FrameRing } from './frame-ring.js';
 import { runTapReader, runTapWriter } from './tap-io-loops.js';
+import type { TapWake } from './tap-device.js';
 
 export interface TapWorkerData {
   readonly role: 'rx' | 'tx';
   readonly fd: number;
   readonly ring: SharedArrayBuffer;
+  /** RX only: a doorbell to ring after each committed frame (TapOptions.wake). */
+  readonly wake?: TapWake;
 }
 
 const d = workerData as TapWorkerData;
 const ring = new FrameRing(d.ring);
-const why = d.role === 'rx' ? runTapReader(d.fd, ring) : runTapWriter(d.fd, ring);
+const why = d.role === 'rx' ? runTapReader(d.fd, ring, d.wake ? new Int32Array(d.wake.sab) : null, d.wake?.index ?? 0) : runTapWriter(d.fd, ring);
 parentPort?.postMessage(why);

@@ -1,0 +1,76 @@
+/**
+ * Main-thread side of a VM NIC on a TAP: opens the TAP with the io layer (offloads as the NIC
+ * negotiated them, its RX worker ringing the VM's doorbell), moves it into a namespace with the
+ * NIC's MAC, MTU and an address, and asks the VM worker to bridge it (tap-bridge.ts).
+ */
+import { ConfigError } from '../../core/index.js';
+import { TapDevice, tapUnavailableReason, TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, type Netns } from '../../io/index.js';
+import type { LabNic } from '../lab-vm.js';
+import type { TapBridgeCounters } from './tap-bridge.js';
+import type { NicCapturePaths } from './nic-capture.js';
+
+export interface NicTapOptions {
+  /** Namespace the TAP goes into (created by the caller through `netns`). */
+  readonly ns: string;
+  /** Interface name, from netns.name() so teardown finds it. */
+  readonly ifName: string;
+  /** Address with prefix length, e.g. 10.77.0.1/24. */
+  readonly address: string;
+  /** Map checksum/TSO offloads through the virtio-net header (default true). */
+  readonly offloads?: boolean;
+  readonly capture?: NicCapturePaths;
+}
+
+/** A NIC's TAP, attached. */
+export class NicTap {
+  constructor(
+    readonly nic: LabNic,
+    readonly device: TapDevice,
+    readonly ns: string,
+    readonly ifName: string,
+    readonly address: string,
+  ) {}
+
+  /** The bridge's counters (also flushes its capture files). */
+  stats(): Promise<TapBridgeCounters> {
+    return this.nic.vm.runtime.client.call('tapStats', [this.nic.name]);
+  }
+
+  /** Deletes the interface and stops its workers (the VM keeps running). */
+  close(): Promise<void> {
+    return this.device.close(this.ns);
+  }
+}
+
+/** Throws ConfigError('UNSUPPORTED', why) when TAP interfaces cannot be made here. */
+export function requireTap(): void {
+  const why = tapUnavailableReason();
+  if (why !== null) throw new ConfigError('UNSUPPORTED', why);
+}
+
+/** Opens a TAP for `nic`, puts it in `o.ns` and bridges it to the NIC inside the VM. */
+export async function attachNicTap(netns: Netns, nic: LabNic, o: NicTapOptions): Promise<NicTap> {
+  requireTap();
+  const client = nic.vm.runtime.client;
+  const offloads = o.offloads ?? true;
+  let tunFlags = 0;
+  if (offloads) {
+    // Checksums can always be finished here; GSO only when the NIC can hand it to the host as LSO.
+    const caps = await client.call('tapOffloads', [nic.name]);
+    tunFlags = TUN_F_CSUM | (caps.tso4 ? TUN_F_TSO4 : 0) | (caps.tso6 ? TUN_F_TSO6 : 0);
+  }
+  const wake = await client.call('tapWake', []);
+  await netns.recordLink(o.ifName);
+  const device = TapDevice.open({ name: o.ifName, offloads: tunFlags, wake });
+  try {
+    await netns.moveLink(o.ifName, o.ns);
+    const mac = await netns.exec(o.ns, ['ip', 'link', 'set', 'dev', o.ifName, 'address', nic.mac]);
+    if (mac.code !== 0) throw new ConfigError('BAD_CONFIG', `ip link set ${o.ifName} address ${nic.mac}: ${mac.stderr.trim()}`);
+    await netns.configureLink(o.ns, o.ifName, { address: o.address, mtu: nic.info.mtu });
+    await client.call('attachTap', [nic.name, device.shared, { offloads, ...(o.capture ? { capture: o.capture } : {}) }]);
+  } catch (e) {
+    await device.close(o.ns).catch(() => {});
+    throw e;
+  }
+  return new NicTap(nic, device, o.ns, o.ifName, o.address);
+}

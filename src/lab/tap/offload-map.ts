@@ -1,0 +1,142 @@
+/**
+ * The virtio-net header (what Linux hands a TAP user, io's FrameMeta) mapped to RNDIS per-packet
+ * info (the guest driver's TxMeta/RxMeta, protocol.md §5.5, §6.1–6.3) and back, the way a Linux
+ * netvsc guest maps its skb state:
+ *
+ * | virtio-net (TAP)                              | RNDIS PPI (netvsc)                              |
+ * | --------------------------------------------- | ----------------------------------------------- |
+ * | NEEDS_CSUM, csum_start, csum_offset 16 (TCP)  | TCPIP_CHKSUM tx: is_ipv4/6, tcp, header offset  |
+ * | NEEDS_CSUM, csum_offset 6 (UDP)               | TCPIP_CHKSUM tx: is_ipv4/6, udp, header offset  |
+ * | NEEDS_CSUM, class the host does not offer     | none: completed here in software                |
+ * | gso_type TCPV4/TCPV6, gso_size                | TCP_LARGESEND (LSOv2): mss, header offset, ipv6 |
+ * | DATA_VALID                                    | ← TCPIP_CHKSUM rx: tcp/udp succeeded, none failed |
+ * | gso_type TCPV4/6 + NEEDS_CSUM (GRO frame)     | ← RSC-coalesced frame (or any TCP frame > MTU)  |
+ *
+ * Everything works in place on the frame it is given (the TAP ring record on transmit, the
+ * receive buffer on receive, both ours until the call returns): no allocation per frame.
+ */
+import {
+  FRAME_F_DATA_VALID,
+  FRAME_F_NEEDS_CSUM,
+  FRAME_GSO_ECN,
+  FRAME_GSO_NONE,
+  FRAME_GSO_TCPV4,
+  FRAME_GSO_TCPV6,
+  clearFrameMeta,
+  type FrameMeta,
+} from '../../core/index.js';
+import { RX_F_CSUM, RX_F_RSC, TX_F_CSUM, TX_F_LSO, type RxMeta, type TxMeta } from '../../guest/index.js';
+import { classifyFrame, fillIpv4HeaderChecksum, FlowKey, internetChecksum, writePseudoSeed } from '../../packet/index.js';
+import { CSUM_RX, IPPROTO_TCP, packCsumTx, packLsoV2Tx } from '../../wire/index.js';
+import type { NicOffloads } from '../nic-driver.js';
+
+/** What to do with a frame from the kernel after mapping. */
+export const TX_MAP_SEND = 0;
+/** A GSO super-frame the NIC cannot take (no LSO negotiated): dropped and counted. */
+export const TX_MAP_NO_LSO = 1;
+/** Metadata that does not describe a TCP/UDP checksum inside the frame: dropped and counted. */
+export const TX_MAP_BAD = 2;
+
+/** Linux's TX checksum class bits (netvsc's txCsumMask, §6.1). */
+const CLASS_V4_TCP = 0x01;
+const CLASS_V4_UDP = 0x02;
+const CLASS_V6_TCP = 0x10;
+const CLASS_V6_UDP = 0x20;
+/** csum_offset of the checksum field within the TCP and UDP headers. */
+const TCP_CSUM_FIELD = 16;
+const UDP_CSUM_FIELD = 6;
+
+const RX_GOOD = CSUM_RX.tcpChecksumSucceeded | CSUM_RX.udpChecksumSucceeded;
+const RX_BAD = CSUM_RX.tcpChecksumFailed | CSUM_RX.udpChecksumFailed | CSUM_RX.ipChecksumFailed;
+
+/** 4 or 6 from the frame's EtherType (one 802.1Q tag allowed), else 0. */
+function ipVersionOf(b: Uint8Array, off: number, len: number): number {
+  if (len < 14) return 0;
+  let t = (b[off + 12]! << 8) | b[off + 13]!;
+  if (t === 0x8100 && len >= 18) t = (b[off + 16]! << 8) | b[off + 17]!;
+  return t === 0x0800 ? 4 : t === 0x86dd ? 6 : 0;
+}
+
+/**
+ * Completes a partial checksum as the kernel defines it (skb_checksum_help): the field at
+ * csumStart + csumOffset holds the pseudo-header seed; sum from csumStart to the end and store the
+ * complement there. A UDP result of 0 is sent as 0xffff (0 means "no checksum").
+ */
+export function completePartialChecksum(b: Uint8Array, off: number, len: number, csumStart: number, csumOffset: number): void {
+  const at = off + csumStart + csumOffset;
+  let c = internetChecksum(b, off + csumStart, len - csumStart);
+  if (c === 0 && csumOffset === UDP_CSUM_FIELD) c = 0xffff;
+  b[at] = c >>> 8;
+  b[at + 1] = c & 0xff;
+}
+
+/**
+ * Kernel → NIC: fills `out` from the vnet metadata. Partial checksums the host offers become the
+ * checksum PPI; others are completed here. GSO super-frames become LSOv2 (the TAP is opened with
+ * TSO only when the NIC negotiated it, so NO_LSO means the NIC lost LSO across a re-attach).
+ */
+export function vnetToTxMeta(b: Uint8Array, off: number, len: number, m: FrameMeta, caps: NicOffloads, out: TxMeta): number {
+  out.flags = 0;
+  const gso = m.gsoType & ~FRAME_GSO_ECN;
+  if (gso !== FRAME_GSO_NONE) {
+    const v6 = gso === FRAME_GSO_TCPV6;
+    if (gso !== FRAME_GSO_TCPV4 && !v6) return TX_MAP_BAD;
+    if (m.gsoSize === 0 || (m.flags & FRAME_F_NEEDS_CSUM) === 0 || m.csumOffset !== TCP_CSUM_FIELD) return TX_MAP_BAD;
+    if (!(v6 ? caps.tso6 : caps.tso4)) return TX_MAP_NO_LSO;
+    out.flags = TX_F_LSO;
+    out.lso = packLsoV2Tx(m.gsoSize, m.csumStart, v6);
+    return TX_MAP_SEND;
+  }
+  if ((m.flags & FRAME_F_NEEDS_CSUM) === 0) return TX_MAP_SEND;
+  if (m.csumStart + m.csumOffset + 2 > len) return TX_MAP_BAD;
+  const ver = ipVersionOf(b, off, len);
+  const tcp = m.csumOffset === TCP_CSUM_FIELD;
+  const udp = m.csumOffset === UDP_CSUM_FIELD;
+  const cls = ver === 4 ? (tcp ? CLASS_V4_TCP : udp ? CLASS_V4_UDP : 0) : ver === 6 ? (tcp ? CLASS_V6_TCP : udp ? CLASS_V6_UDP : 0) : 0;
+  if (cls !== 0 && (caps.txCsumMask & cls) !== 0) {
+    out.flags = TX_F_CSUM;
+    out.csum = packCsumTx(ver === 4, ver === 6, tcp, udp, false, m.csumStart);
+    return TX_MAP_SEND;
+  }
+  // ICMP, SCTP, or a class this host profile does not offer (WS2012: no UDP): do it here.
+  completePartialChecksum(b, off, len, m.csumStart, m.csumOffset);
+  return TX_MAP_SEND;
+}
+
+/**
+ * NIC → kernel: fills `m` from the receive PPIs. A TCP frame larger than the MTU (host RSC) goes
+ * up as a GSO super-frame with a partial checksum (what GRO hands the stack), so the kernel can
+ * re-segment it if it forwards it; other frames the host verified carry DATA_VALID.
+ * `key` is scratch. Returns true when the frame became a GSO super-frame.
+ */
+export function rxMetaToVnet(b: Uint8Array, off: number, len: number, rx: RxMeta, mtu: number, key: FlowKey, m: FrameMeta): boolean {
+  clearFrameMeta(m);
+  const big = (rx.flags & RX_F_RSC) !== 0 || len > mtu + 18;
+  if (big && classifyFrame(b, off, len, key) && key.l4Proto === IPPROTO_TCP && key.l4Off >= 0 && !key.isFragment) {
+    const v6 = key.ipVersion === 6;
+    const l4Len = off + len - key.l4Off;
+    // RSC builds one coalesced packet; make the IP length match the bytes we hand over.
+    if (v6) {
+      const pl = len - (key.ipOff - off) - 40;
+      b[key.ipOff + 4] = pl >>> 8;
+      b[key.ipOff + 5] = pl & 0xff;
+    } else {
+      const tl = len - (key.ipOff - off);
+      b[key.ipOff + 2] = tl >>> 8;
+      b[key.ipOff + 3] = tl & 0xff;
+      fillIpv4HeaderChecksum(b, key.ipOff);
+    }
+    const tcpHdr = (b[key.l4Off + 12]! >>> 4) * 4;
+    writePseudoSeed(b, key.ipOff, v6, IPPROTO_TCP, key.l4Off, l4Len);
+    m.flags = FRAME_F_NEEDS_CSUM;
+    m.csumStart = key.l4Off - off;
+    m.csumOffset = TCP_CSUM_FIELD;
+    m.gsoType = v6 ? FRAME_GSO_TCPV6 : FRAME_GSO_TCPV4;
+    m.hdrLen = key.l4Off - off + tcpHdr;
+    // The segments' MSS is not carried by RSC; the link MTU gives what each one held.
+    m.gsoSize = Math.max(1, mtu - (key.l4Off - key.ipOff) - tcpHdr);
+    return true;
+  }
+  if ((rx.flags & RX_F_CSUM) !== 0 && (rx.csum & RX_GOOD) !== 0 && (rx.csum & RX_BAD) === 0) m.flags = FRAME_F_DATA_VALID;
+  return false;
+}

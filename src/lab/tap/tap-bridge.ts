@@ -1,0 +1,163 @@
+/**
+ * A VM NIC bridged to a Linux TAP interface, inside the VM's worker: frames the kernel writes to
+ * the TAP are transmitted by the guest netvsc driver (through the VMBus rings to the host and its
+ * switch), frames the driver receives are written to the TAP. The virtio-net header is mapped to
+ * RNDIS per-packet info both ways (offload-map.ts). Runs on the VM's EventLoop as a Pollable; the
+ * TAP's RX worker rings the VM's doorbell, so the loop sleeps on one address.
+ * Data path: the frame is used in place in the TAP ring; no allocation per frame.
+ */
+import { newFrameMeta, type FrameMeta, type FramePort } from '../../core/index.js';
+import { newTxMeta, TX_F_CSUM, TX_F_LSO, type RxMeta, type TxMeta } from '../../guest/index.js';
+import { FlowKey } from '../../packet/index.js';
+import type { Pollable } from '../../vmbus/index.js';
+import type { GuestNicDriver, NicOffloads } from '../nic-driver.js';
+import { HeldTx } from './held-tx.js';
+import { NicCapture, type NicCapturePaths } from './nic-capture.js';
+import { rxMetaToVnet, TX_MAP_BAD, TX_MAP_NO_LSO, TX_MAP_SEND, vnetToTxMeta } from './offload-map.js';
+
+/** How a NIC is bridged (structured-cloneable: it crosses to the VM worker). */
+export interface TapBridgeOptions {
+  /** Map offloads (the TAP was opened with TUN_F_CSUM and TSO as negotiated); false = plain frames. */
+  readonly offloads: boolean;
+  /** Guest TX/RX pcap files, written from the VM worker. */
+  readonly capture?: NicCapturePaths;
+  /** Frames taken from the TAP per poll (default 64). */
+  readonly budget?: number;
+}
+
+/** The bridge's own counters (the driver's are in `ethtool -S`). */
+export interface TapBridgeCounters {
+  tx_frames: number;
+  /** Frames sent with a checksum PPI / an LSOv2 PPI. */
+  tx_csum_offload: number;
+  tx_lso: number;
+  /** Partial checksums completed here because the host does not offer that class. */
+  tx_csum_sw: number;
+  /** Frames held because the NIC queue was stopped (retried, not lost). */
+  tx_held: number;
+  /** Frames dropped: metadata that maps to nothing, LSO lost, or a frame the driver refuses. */
+  tx_dropped: number;
+  rx_frames: number;
+  rx_data_valid: number;
+  /** RSC-coalesced frames handed to the kernel as GSO super-frames. */
+  rx_gro: number;
+  /** Received frames the TAP ring had no room for. */
+  rx_ring_full: number;
+}
+
+export function newTapBridgeCounters(): TapBridgeCounters {
+  return { tx_frames: 0, tx_csum_offload: 0, tx_lso: 0, tx_csum_sw: 0, tx_held: 0, tx_dropped: 0, rx_frames: 0, rx_data_valid: 0, rx_gro: 0, rx_ring_full: 0 };
+}
+
+export class TapBridge implements Pollable {
+  readonly counters = newTapBridgeCounters();
+  private readonly txMeta = newTxMeta();
+  private readonly rxFrameMeta: FrameMeta = newFrameMeta();
+  private readonly key = new FlowKey();
+  private readonly held = new HeldTx();
+  private readonly capture: NicCapture | null;
+  private readonly budget: number;
+  private caps: NicOffloads;
+  private mtu: number;
+  /** The driver refused a frame this poll: hold the rest of the batch in order. */
+  private blocked = false;
+  private readonly fromKernel = (b: Uint8Array, off: number, len: number, m: FrameMeta): void => this.transmit(b, off, len, m);
+
+  constructor(
+    private readonly driver: GuestNicDriver,
+    private readonly port: FramePort,
+    private readonly o: TapBridgeOptions,
+  ) {
+    this.capture = o.capture && (o.capture.tx || o.capture.rx) ? new NicCapture(o.capture) : null;
+    this.budget = Math.min(o.budget ?? 64, this.held.capacity);
+    this.caps = driver.offloads();
+    this.mtu = driver.info().mtu;
+    driver.onFrame = (u8, off, len, meta) => this.receive(u8, off, len, meta);
+  }
+
+  /** Re-reads the negotiated offloads and MTU (after -G/-L/MTU re-attached the device). */
+  refresh(): void {
+    this.caps = this.driver.offloads();
+    this.mtu = this.driver.info().mtu;
+  }
+
+  /** Held frames first, in order; then up to `budget` frames from the TAP. */
+  poll(): number {
+    let n = 0;
+    const held = this.held;
+    while (held.count > 0) {
+      if (!this.send(held.bytes, held.headOffset(), held.headLength(), held.headMeta(this.txMeta), held.count > 1)) break;
+      held.shift();
+      n++;
+    }
+    if (held.count > 0) {
+      if (n > 0) this.driver.flushTx();
+      // Keep the loop turning (it yields to postMessage every few ms) until the device takes frames
+      // again: a re-attach finishes through control messages, not through a doorbell.
+      return n > 0 ? n : 1;
+    }
+    this.blocked = false;
+    const got = this.port.poll(this.fromKernel, this.budget);
+    if (n + got > 0) this.driver.flushTx();
+    return n + got;
+  }
+
+  idle(): number {
+    return 0;
+  }
+
+  close(): void {
+    this.capture?.close();
+  }
+
+  flushCapture(): void {
+    this.capture?.flush();
+  }
+
+  private transmit(b: Uint8Array, off: number, len: number, m: FrameMeta): void {
+    const c = this.counters;
+    const meta = this.txMeta;
+    const r = this.o.offloads ? vnetToTxMeta(b, off, len, m, this.caps, meta) : ((meta.flags = 0), TX_MAP_SEND);
+    if (r !== TX_MAP_SEND) {
+      c.tx_dropped++;
+      if (r === TX_MAP_NO_LSO || r === TX_MAP_BAD) return;
+    }
+    if (meta.flags === 0 && m.flags !== 0 && this.o.offloads) c.tx_csum_sw++;
+    this.capture?.guestTx(b, off, len, m);
+    if (this.blocked || !this.send(b, off, len, meta, true)) {
+      this.blocked = true;
+      c.tx_held++;
+      this.held.push(b, off, len, meta);
+    }
+  }
+
+  /** One frame to the driver; false = no room now (nothing taken). A frame it refuses is dropped. */
+  private send(b: Uint8Array, off: number, len: number, meta: TxMeta, more: boolean): boolean {
+    let ok: boolean;
+    try {
+      ok = this.driver.transmit(b, off, len, more, meta.flags === 0 ? null : meta);
+    } catch {
+      // LIMIT (a frame no path can carry): the kernel would drop it at the NIC too.
+      this.counters.tx_dropped++;
+      return true;
+    }
+    if (!ok) return false;
+    const c = this.counters;
+    c.tx_frames++;
+    if (meta.flags & TX_F_LSO) c.tx_lso++;
+    else if (meta.flags & TX_F_CSUM) c.tx_csum_offload++;
+    return true;
+  }
+
+  private receive(b: Uint8Array, off: number, len: number, rx: RxMeta): void {
+    const c = this.counters;
+    c.rx_frames++;
+    this.capture?.guestRx(b, off, len);
+    const m = this.rxFrameMeta;
+    if (this.o.offloads) {
+      if (rxMetaToVnet(b, off, len, rx, this.mtu, this.key, m)) c.rx_gro++;
+      else if (m.flags !== 0) c.rx_data_valid++;
+    } else m.flags = 0;
+    if (!this.port.tryWrite(b, off, len, m)) c.rx_ring_full++;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * `netvsc up` as a lab function: the emulated host and N VMs, each VM's synthetic NIC a TAP in
+ * its own network namespace (nvsc-vmI, interface nvsc-vIeth0, 10.77.0.(I+1)/24), all on the
+ * host's virtual switch. Everything is recorded in io's Netns state file before it is made, so
+ * `netvsc down` (tapDown) removes it, also after a crash, and nothing without the prefix.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../../core/index.js';
+import type { HostProfileName } from '../../host/index.js';
+import { Netns, type DownReport } from '../../io/index.js';
+import { checkMtu, checkProfile, checkQueues } from '../config.js';
+import { Lab } from '../topology.js';
+import { attachNicTap, requireTap, type NicTap } from './attach.js';
+
+export interface TapUpOptions {
+  /** 1..32 VMs (default 2). */
+  readonly vms?: number;
+  readonly profile?: HostProfileName;
+  readonly queues?: number;
+  readonly mtu?: number;
+  /** Map checksum/TSO offloads through the virtio-net header (default true). */
+  readonly offloads?: boolean;
+  /** Directory for pcap files (guest TX / RX per captured NIC); none = no capture. */
+  readonly captureDir?: string;
+  /** Which NICs to capture, by VM name (vm0, vm1) or NIC label (vm0/eth0); default all. */
+  readonly captureNics?: readonly string[];
+  /** Namespace/interface prefix and state file (tests use their own). */
+  readonly prefix?: string;
+  readonly stateFile?: string;
+  /** First three octets of the VMs' /24 (default 10.77.0). */
+  readonly subnet?: string;
+}
+
+/** One VM as `up` made it. */
+export interface TapVm {
+  readonly name: string;
+  readonly ns: string;
+  readonly ifName: string;
+  /** Address without the prefix length. */
+  readonly ip: string;
+  readonly tap: NicTap;
+}
+
+export interface TapLab {
+  readonly lab: Lab;
+  readonly netns: Netns;
+  readonly vms: readonly TapVm[];
+  /** Closes the lab (host and VM workers), then removes every namespace and interface. */
+  down(): Promise<DownReport>;
+}
+
+export const MAX_UP_VMS = 32;
+
+function checkVms(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_UP_VMS) throw new ConfigError('BAD_CONFIG', `vms: ${String(v)} is not an integer in [1, ${MAX_UP_VMS}]`);
+  return v;
+}
+
+function checkSubnet(v: string): string {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(v);
+  if (!m || m.slice(1).some((x) => Number(x) > 255)) throw new ConfigError('BAD_CONFIG', `subnet: '${v}' is not three octets like 10.77.0`);
+  return v;
+}
+
+/** Starts the host and the VMs and attaches every NIC to a TAP in its namespace. */
+export async function tapUp(o: TapUpOptions = {}): Promise<TapLab> {
+  const count = checkVms(o.vms ?? 2);
+  const profile = checkProfile(o.profile);
+  const queues = checkQueues('queues', o.queues ?? 1);
+  const mtu = checkMtu('mtu', o.mtu ?? 1500);
+  const subnet = checkSubnet(o.subnet ?? '10.77.0');
+  requireTap();
+  const netns = new Netns({ ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.stateFile ? { stateFile: o.stateFile } : {}) });
+  if (o.captureDir) mkdirSync(o.captureDir, { recursive: true });
+  const lab = await Lab.create({ profile });
+  const vms: TapVm[] = [];
+  const down = async (): Promise<DownReport> => {
+    await lab.close().catch(() => {});
+    return netns.down();
+  };
+  try {
+    for (let i = 0; i < count; i++) {
+      const name = `vm${i}`;
+      const vm = await lab.addVm({ name, nics: [{ queues, mtu }] });
+      const nic = vm.nics[0]!;
+      const ns = netns.name(name);
+      const ifName = netns.name(`v${i}${nic.name}`); // nvsc-v0eth0: link names are ≤ 15 bytes
+      await netns.createNamespace(ns);
+      const ip = `${subnet}.${i + 1}`;
+      const captured = o.captureDir && (!o.captureNics || o.captureNics.includes(name) || o.captureNics.includes(`${name}/${nic.name}`));
+      const capture = captured ? { tx: join(o.captureDir!, `${name}-${nic.name}-guest-tx.pcap`), rx: join(o.captureDir!, `${name}-${nic.name}-guest-rx.pcap`) } : undefined;
+      const tap = await attachNicTap(netns, nic, { ns, ifName, address: `${ip}/24`, ...(o.offloads !== undefined ? { offloads: o.offloads } : {}), ...(capture ? { capture } : {}) });
+      vms.push({ name, ns, ifName, ip, tap });
+    }
+  } catch (e) {
+    await down();
+    throw e;
+  }
+  return { lab, netns, vms, down };
+}
+
+/** `netvsc down`: removes every namespace and interface with the prefix (idempotent, crash-safe). */
+export function tapDown(o: { readonly prefix?: string; readonly stateFile?: string } = {}): Promise<DownReport> {
+  return new Netns({ ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.stateFile ? { stateFile: o.stateFile } : {}) }).down();
+}
