@@ -17,7 +17,7 @@ export function changeUnsupported(c: NicChange): string | null {
       return null;
     case 'vf-add':
     case 'vf-remove':
-      return `${c.action}: no SR-IOV VF in the host or the lab yet (issue 6)`;
+      return `${c.action}: the lab does not wire VFs to its VMs yet (issue 6)`;
     case 'rxfh':
       return 'rxfh (ethtool -X): the guest driver has no API to set the indirection table or hash key';
     case 'features':
@@ -39,7 +39,7 @@ export function scenarioUnsupported(s: ScenarioSpec): string[] {
     vm.nics.forEach((n, j) => {
       const at = `vms[${i}].nics[${j}]`;
       if (n.vlan.mode !== 'untagged') out.push(`${at}.vlan: the switch has no VLAN port modes yet`);
-      if (n.vf !== 'none') out.push(`${at}.vf: no SR-IOV VF in the host or the lab yet (issue 6)`);
+      if (n.vf !== 'none') out.push(`${at}.vf: the lab does not wire VFs to its VMs yet (issue 6)`);
       if (Object.keys(n.features).length > 0) out.push(`${at}.features: the guest driver has no API to switch offloads`);
     }),
   );

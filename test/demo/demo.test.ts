@@ -1,0 +1,90 @@
+// The demo in-process with a short run: real host and VM workers, numbers from counters. Its
+// summary holds (traffic both ways, the -G landed on both ends, no corrupt frames), and its HTML
+// report draws in headless Chromium with non-empty data in every chart.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, test } from 'vitest';
+import { runDemo, type DemoOutcome } from '../../src/cli/demo/run-demo.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const have = existsSync(CHROMIUM);
+const browser = have || process.env['CI'] === 'true';
+if (!browser) console.log(`demo.test: skipping the browser checks: ${CHROMIUM} is missing (apt-get install chromium)`);
+
+const dir = mkdtempSync(join(tmpdir(), 'netvsc-demo-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function charts(dom: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of dom.matchAll(/<svg\b[^>]*>[\s\S]*?<\/svg>/g)) {
+    const open = /<svg\b[^>]*>/.exec(m[0])![0];
+    const kind = /data-chart="([^"]+)"/.exec(open)?.[1];
+    const idx = /data-index="(\d+)"/.exec(open)?.[1];
+    if (kind) out.set(idx === undefined ? kind : `${kind}${idx}`, m[0]);
+  }
+  return out;
+}
+
+describe('netvsc demo', () => {
+  let out: DemoOutcome;
+  let text = '';
+
+  test('runs the workload end to end and writes the report', async () => {
+    const t0 = performance.now();
+    out = await runDemo({ profile: 'azure', durationMs: 2500, reportPath: join(dir, 'demo.html'), json: false, keep: false, tty: false, write: (s) => void (text += s) });
+    expect(performance.now() - t0).toBeLessThan(30_000);
+    const r = out.result;
+    const bulk = r.flows.find((f) => f.name === 'bulk-tcp')!;
+    const small = r.flows.find((f) => f.name === 'small-udp')!;
+    expect(bulk.sent).toBeGreaterThan(1000);
+    expect(bulk.unique).toBeGreaterThan(0);
+    expect(small.parallel).toBe(32);
+    expect(small.unique).toBeGreaterThan(0);
+    for (const f of r.flows) expect(f.corrupt, f.name).toBe(0);
+    // The ring change halfway landed: the guest and the host both have 512 receive sections.
+    expect(r.events).toHaveLength(1);
+    expect(r.events[0]).toMatchObject({ nic: 'nic1', action: 'rings', ok: true });
+    const nic1 = r.nics.find((n) => n.name === 'nic1')!;
+    expect(nic1.rxSections).toBe(512);
+    expect(nic1.hostRxSections).toBe(512);
+    // 4 channels negotiated on Azure; the 32 UDP flows all hash to one channel (UDP by addresses).
+    const nic0 = r.nics.find((n) => n.name === 'nic0')!;
+    expect(nic0.queues).toHaveLength(4);
+    expect(nic0.queues.filter((q) => q.rxPackets > 0)).toHaveLength(1);
+    expect(text).toContain('event: nic1: ethtool -G rx 512');
+    expect(text).toContain(`Report: ${out.reportPath}`);
+    expect(text).toMatch(/bulk-tcp\s+tcp\s+nic0→nic1\s+\d+/);
+    expect(text).not.toContain('\x1b['); // not a TTY: nothing redrawn
+    // Report data is the run's counters.
+    expect(out.report.throughput.map((s) => s.name)).toEqual(['nic0 rx', 'nic1 rx']);
+    expect(out.report.throughput[1]!.points.some(([, mbps]) => mbps > 0)).toBe(true);
+    expect(out.report.rssChannels.find((c) => c.nic === 'nic0')!.frames.reduce((a, b) => a + b, 0)).toBe(nic0.rxPackets);
+  });
+
+  test.skipIf(!browser)('its report draws every chart in headless Chromium with non-empty data', async () => {
+    expect(out).toBeDefined();
+    const html = readFileSync(out.reportPath, 'utf8');
+    expect(html).not.toMatch(/\b(src|href)=["']?(https?:)?\/\//i);
+    const { stdout } = await promisify(execFile)(CHROMIUM, [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', `--user-data-dir=${join(dir, 'profile')}`, '--dump-dom', `file://${out.reportPath}`,
+    ], { timeout: 60_000, maxBuffer: 32 << 20 });
+    expect(stdout).toMatch(/<body[^>]*data-drawn="true"/);
+    const c = charts(stdout);
+    expect([...c.keys()]).toEqual(expect.arrayContaining(['throughput', 'rss0', 'rss1', 'offloads']));
+    for (const [k, svg] of c) expect(svg, k).toMatch(/^<svg[^>]*data-drawn="true"/);
+    const t = c.get('throughput')!;
+    expect(t.match(/<path class="series" d="M[\d.]+ [\d.]+( L[\d.]+ [\d.]+)+"/g)?.length).toBe(2);
+    expect(t.match(/<line class="event"/g)?.length).toBe(1);
+    expect(t).toContain('ethtool -G rx 512');
+    // One bar per channel, and at least one with height above zero (frames were counted).
+    for (const k of ['rss0', 'rss1']) {
+      const heights = [...c.get(k)!.matchAll(/<rect class="bar"[^>]*height="([\d.]+)"/g)].map((m) => Number(m[1]));
+      expect(heights, k).toHaveLength(4);
+      expect(Math.max(...heights), k).toBeGreaterThan(0);
+    }
+  });
+});
