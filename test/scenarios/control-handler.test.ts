@@ -1,0 +1,101 @@
+// The lab's control handler against a running two-VM lab: each command changes what it says,
+// checked on the running system (the guest's view, the host's view, and traffic).
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { ControlHandler } from '../../src/cli/control/index.js';
+import { ScenarioRun, labControlHandler, validateScenario, type LabNic } from '../../src/lab/index.js';
+
+let run: ScenarioRun;
+let h: ControlHandler;
+let flowId = 100;
+
+beforeAll(async () => {
+  const spec = validateScenario({
+    name: 'control',
+    host: { profile: 'azure' },
+    vms: [
+      { name: 'vm1', vcpus: 4, nics: [{ name: 'nic0', queues: 4 }] },
+      { name: 'vm2', vcpus: 4, nics: [{ name: 'nic1', queues: 4 }] },
+    ],
+  });
+  run = await ScenarioRun.create(spec, { callTimeoutMs: 20_000 });
+  h = labControlHandler(run);
+});
+afterAll(async () => run?.close());
+
+/** Sends `parallel` TCP flows of `count` frames nic0 → nic1; returns frames delivered and nic1's per-queue rx deltas. */
+async function traffic(parallel: number, count: number): Promise<{ delivered: number; perQueue: number[] }> {
+  const from: LabNic = run.nic('nic0');
+  const to: LabNic = run.nic('nic1');
+  const before = (await to.stats()).guest.ethtool;
+  const pairs = [];
+  for (let i = 0; i < parallel; i++) {
+    const flow = flowId++;
+    const sink = await to.startSink({ flow, count });
+    const gen = await from.startGenerator({ flow, protocol: 'tcp', dstMac: to.mac, srcPort: 30000 + i * 7, dstPort: 80, sizes: [200], count });
+    pairs.push({ sink, gen });
+  }
+  await run.lab.waitFor('generators', async () => (await Promise.all(pairs.map((p) => p.gen.report()))).every((r) => r.done));
+  await new Promise((r) => setTimeout(r, 200));
+  const reports = await Promise.all(pairs.map(async (p) => (await p.gen.stop(), p.sink.stop())));
+  const after = (await to.stats()).guest.ethtool;
+  const perQueue: number[] = [];
+  for (let q = 0; `rx_queue_${q}_packets` in after; q++) perQueue.push((after[`rx_queue_${q}_packets`] ?? 0) - (before[`rx_queue_${q}_packets`] ?? 0));
+  return { delivered: reports.reduce((a, r) => a + r.unique, 0), perQueue };
+}
+
+describe('lab control handler', () => {
+  test('-i, -S, host and stats describe the running NICs', async () => {
+    expect(await h['ethtool.info']({ op: 'ethtool.info', nic: 'nic0' })).toMatchObject({ driver: 'hv_netvsc', firmwareVersion: 'N/A' });
+    const host = await h.host({ op: 'host' });
+    expect(host).toMatchObject({ profile: 'azure', maxQueues: 64 });
+    expect(host.nics.map((n) => [n.name, n.vm, n.nvspVersion, n.queues, n.link])).toEqual([['nic0', 'vm1', 0x60001, 4, 'up'], ['nic1', 'vm2', 0x60001, 4, 'up']]);
+    const { delivered } = await traffic(1, 300);
+    expect(delivered).toBe(300);
+    const s = await h['ethtool.stats']({ op: 'ethtool.stats', nic: 'nic1' });
+    const rx = s.stats.filter((x) => /^rx_queue_\d+_packets$/.test(x.name)).reduce((a, x) => a + x.value, 0);
+    expect(rx).toBeGreaterThanOrEqual(300);
+    const st = await h.stats({ op: 'stats' });
+    expect(st.nics.find((n) => n.name === 'nic0')!.txPackets).toBeGreaterThanOrEqual(300);
+  });
+
+  test('-G rx 512 tx 64: the guest\'s ringparam and the host\'s buffer sections both change', async () => {
+    expect(await h.change({ op: 'change', nic: 'nic1', change: { action: 'rings', rx: 512, tx: 64 } })).toEqual({ notes: [] });
+    expect(await h['ethtool.rings']({ op: 'ethtool.rings', nic: 'nic1' })).toMatchObject({ rx: 512, tx: 64 });
+    const host = (await run.nic('nic1').stats()).host;
+    expect(host.recvBuffer?.sections).toBe(512);
+    expect(host.sendBuffer?.sections).toBe(64);
+    expect((await traffic(1, 200)).delivered).toBe(200);
+  });
+
+  test('-L combined 2: two channels, and traffic spreads over exactly those two', async () => {
+    await h.change({ op: 'change', nic: 'nic1', change: { action: 'channels', combined: 2 } });
+    expect(await h['ethtool.channels']({ op: 'ethtool.channels', nic: 'nic1' })).toMatchObject({ combined: 2 });
+    const x = await h['ethtool.rxfh']({ op: 'ethtool.rxfh', nic: 'nic1' });
+    expect(x.rings).toBe(2);
+    expect(new Set(x.indirection)).toEqual(new Set([0, 1]));
+    const { delivered, perQueue } = await traffic(16, 50);
+    expect(delivered).toBe(800);
+    expect(perQueue).toHaveLength(2);
+    expect(perQueue.every((n) => n > 0)).toBe(true);
+  });
+
+  test('link set down: frames stop arriving; up: they flow again', async () => {
+    await h.change({ op: 'change', nic: 'nic1', change: { action: 'link', state: 'down' } });
+    expect((await h.host({ op: 'host' })).nics.find((n) => n.name === 'nic1')!.link).toBe('down');
+    expect((await traffic(1, 100)).delivered).toBe(0);
+    await h.change({ op: 'change', nic: 'nic1', change: { action: 'link', state: 'up' } });
+    expect((await traffic(1, 100)).delivered).toBe(100);
+  });
+
+  test('MTU change shows in host info', async () => {
+    await h.change({ op: 'change', nic: 'nic1', change: { action: 'mtu', mtu: 9000 } });
+    expect((await h.host({ op: 'host' })).nics.find((n) => n.name === 'nic1')!.mtu).toBe(9000);
+  });
+
+  test('what the lab cannot do yet is refused as UNSUPPORTED with the reason; unknown NICs as BAD_CONFIG', async () => {
+    await expect(h.change({ op: 'change', nic: 'nic0', change: { action: 'vf-add' } })).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/VF/) });
+    await expect(h.change({ op: 'change', nic: 'nic0', change: { action: 'rxfh', equal: 2 } })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    await expect(h.change({ op: 'change', nic: 'nic0', change: { action: 'features', features: { 'large-receive-offload': false } } })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    await expect(h['ethtool.rings']({ op: 'ethtool.rings', nic: 'eth9' })).rejects.toMatchObject({ code: 'BAD_CONFIG', message: expect.stringContaining('nic0, nic1') });
+  });
+});
