@@ -20,7 +20,7 @@ const CSUM_UDP4 = 0x2;
 const CSUM_TCP6 = 0x10;
 const CSUM_UDP6 = 0x20;
 
-export function labControlHandler(run: ScenarioRun) {
+export function labControlHandler(run: Pick<ScenarioRun, 'lab' | 'nics'>) {
   const started = performance.now();
   const nic = (name: string): LabNic => {
     const n = run.nics.get(name);
