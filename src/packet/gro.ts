@@ -39,8 +39,11 @@ import { copyBytes } from './copy.js';
 
 /** Where GRO hands packets: held ones from its own slots, passed-through ones from the caller's bytes. */
 export interface GroSink {
-  /** One packet; `segments` is how many received segments it carries. */
-  deliver(frame: Uint8Array, off: number, len: number, segments: number): void;
+  /**
+   * One packet; `segments` is how many received segments it carries; `tag` is the caller's tag
+   * of its first segment (receive()'s last argument), so per-frame metadata can follow the packet.
+   */
+  deliver(frame: Uint8Array, off: number, len: number, segments: number, tag: number): void;
 }
 
 export interface GroOptions {
@@ -72,6 +75,8 @@ class Held {
   segments = 0;
   lastId = 0;
   idMode = ID_UNKNOWN;
+  /** The caller's tag of the first segment. */
+  tag = 0;
 
   constructor(size: number) {
     this.buf = new Uint8Array(size);
@@ -91,6 +96,8 @@ export class GroEngine {
   private readonly ip6 = new Ipv6View();
   private readonly tcp = new TcpView();
   private clock = 0;
+  /** The tag of the frame being received. */
+  private tag = 0;
 
   constructor(
     private readonly sink: GroSink,
@@ -106,7 +113,8 @@ export class GroEngine {
    * Offers one received frame. `checksumVerified` is true when the host's checksum PPI already
    * vouched for the TCP checksum (protocol.md §6.3); otherwise GRO verifies it.
    */
-  receive(frame: Uint8Array, off: number, len: number, checksumVerified: boolean): void {
+  receive(frame: Uint8Array, off: number, len: number, checksumVerified: boolean, tag = 0): void {
+    this.tag = tag;
     const eth = this.eth;
     if (!eth.tryBind(frame, off, len)) return this.pass(frame, off, len);
     const type = eth.etherType;
@@ -173,7 +181,7 @@ export class GroEngine {
   }
 
   private pass(frame: Uint8Array, off: number, len: number): void {
-    this.sink.deliver(frame, off, len, 1);
+    this.sink.deliver(frame, off, len, 1, this.tag);
   }
 
   /** The held packet of this frame's flow: same L2 header, IP version, addresses and ports. */
@@ -255,6 +263,7 @@ export class GroEngine {
     h.mss = payload;
     h.nextSeq = (this.tcp.seq + payload) >>> 0;
     h.segments = 1;
+    h.tag = this.tag;
     h.lastId = isV6 ? 0 : this.ip4.id;
     h.idMode = ID_UNKNOWN;
   }
@@ -274,6 +283,6 @@ export class GroEngine {
       }
       fillL4Checksum(b, h.ipOff, h.isV6, IPPROTO_TCP, h.tcpOff, h.len - h.tcpOff);
     }
-    this.sink.deliver(b, 0, h.len, h.segments);
+    this.sink.deliver(b, 0, h.len, h.segments, h.tag);
   }
 }

@@ -81,6 +81,8 @@ export class NetvscDevice {
   private readonly xmitMeta = newTxMeta();
   /** A key set by ethtool -X, kept across re-attaches (ethtool -L). */
   private rssKey: Uint8Array | null = null;
+  /** ethtool -K gro (on by default, kept across re-attaches). */
+  private groOn = true;
   /** NVSP version of the attach in progress (0 when none). */
   private attachingVersion = 0;
   private state_: DeviceState = { kind: 'detached' };
@@ -213,6 +215,12 @@ export class NetvscDevice {
     return false;
   }
 
+  /** ethtool -K gro on|off (§6.5): held packets are delivered when it goes off. */
+  setGro(on: boolean): void {
+    this.groOn = on;
+    if (this.state_.kind === 'attached') for (const g of this.state_.att.gro) g.setEnabled(on);
+  }
+
   /** ethtool -N rx-flow-hash tcp4|tcp6|udp4|udp6 sd|sdfn (§6.6): the TX hash level per class. */
   setRxFlowHash(cls: FlowHashClass, fields: 'sd' | 'sdfn'): void {
     this.txPrep.setFlowHash(cls, fields);
@@ -329,6 +337,7 @@ export class NetvscDevice {
       indicate: (dv, at, rangeLen, msgLen) => this.link.indicate(dv, at, rangeLen, msgLen),
       inband: (pkt: VmbusPacket, ch: Channel) => handleInband(this, pkt, ch),
       indicateType: RNDIS_MSG_INDICATE,
+      gro: () => this.groOn,
     }, this.loop).finally(() => (this.attachingVersion = 0));
     this.cfg = { ...this.cfg, mtu: att.info.mtu };
     this.link.speedMbps = att.info.linkSpeedMbps;

@@ -15,6 +15,7 @@ import { RndisPacketSender } from './send-packet.js';
 import { SendSections } from './send-sections.js';
 import { TxPagePool } from './tx-pool.js';
 import { TxQueue } from './tx.js';
+import { GroPath } from './gro-path.js';
 
 /** How the attachment reaches back into the device. */
 export interface DeviceHooks {
@@ -23,6 +24,8 @@ export interface DeviceHooks {
   indicate(dv: DataView, at: number, rangeLen: number, msgLen: number): boolean;
   inband(pkt: VmbusPacket, ch: Channel): void;
   readonly indicateType: number;
+  /** Whether GRO starts on (ethtool -K gro). */
+  gro(): boolean;
 }
 
 /** Everything one attach built; a detach undoes exactly this (§3.7). */
@@ -33,6 +36,8 @@ export interface Attachment {
   readonly sections: SendSections;
   readonly queues: Queue[];
   readonly pools: TxPagePool[];
+  /** GRO per queue (issue 5 item 5), in queue order. */
+  readonly gro: GroPath[];
   readonly info: DeviceInfo;
   readonly maxPkt: number;
   readonly pktAlign: number;
@@ -61,7 +66,8 @@ export async function buildAttachment(nv: NvspAttachment, cfg: Cfg, hooks: Devic
   const sections = new SendSections(nv.send.sectionCount, nv.send.sectionSize);
   const queues: Queue[] = [];
   const pools: TxPagePool[] = [];
-  const partial = { nv, rndis, pages, sections, queues, pools };
+  const groPaths: GroPath[] = [];
+  const partial = { nv, rndis, pages, sections, queues, pools, gro: groPaths };
   const control = (u8: Uint8Array, at: number, rangeLen: number, type: number, msgLen: number): boolean => {
     if (type === RNDIS_MSG_INDICATE) return hooks.indicate(new DataView(u8.buffer, u8.byteOffset), at, rangeLen, msgLen);
     return rndis.onResponse(u8.subarray(at, at + rangeLen), msgLen);
@@ -75,7 +81,11 @@ export async function buildAttachment(nv: NvspAttachment, cfg: Cfg, hooks: Devic
     tx.onWake = () => hooks.wake(index);
     const completions = new RxCompletions(ch, nv.recv.sectionCount + 1);
     const rx = new RxQueue({ queue: index, memory: cfg.memory, recvBufGpa: nv.recv.gpa, recvBufSize: nv.recv.size, recvSectionSize: nv.recv.sectionSize, completions, counters: cfg.counters, onControl: control, rscBytes: 65536 + 2 * nv.recv.sectionSize });
-    rx.onReceive = hooks.receive;
+    const gro = new GroPath(index, hooks.receive);
+    gro.enabled = hooks.gro();
+    rx.onReceive = gro.receive;
+    rx.onBatchEnd = () => gro.flush();
+    groPaths.push(gro);
     const q = new Queue(index, ch, tx, rx, completions, {
       nvspCompletion: (cookie, pkt) => nv.nvsp.onCompletion(cookie, pkt),
       controlPageDone: (page) => pages.done(page),

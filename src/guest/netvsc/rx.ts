@@ -51,6 +51,8 @@ export interface RxQueueOptions {
  */
 export class RxQueue {
   onReceive: ReceiveHandler = () => {};
+  /** Called after each transfer-page packet (the end of a host burst): GRO flushes here. */
+  onBatchEnd: () => void = () => {};
   packets = 0;
   bytes = 0;
   private readonly xfer = new TransferPageView();
@@ -91,6 +93,7 @@ export class RxQueue {
   /** A VM_PKT_DATA_USING_XFER_PAGES packet (its private copy). */
   receive(p: VmbusPacket): void {
     this.complete(p, this.process(p));
+    this.onBatchEnd();
   }
 
   private process(p: VmbusPacket): boolean {
