@@ -13,6 +13,8 @@ export const QUEUE_COUNTER_NAMES = [
   'rx_dropped_no_section', // no free receive section (§4.2: reuse only after completion)
   'rx_dropped_ring_full', // burst full and the ring had no room
   'rx_dropped_no_buffer', // no receive buffer yet, or revoked
+  'rx_dropped_revoked', // frames written into the buffer but not yet sent when it was revoked (a subset of rx_packets)
+  'rx_unacked_revoked', // frames in transfer-page packets the guest had not completed at the revoke (§1.5: 0 for a guest that drains)
   'rx_dropped_too_big', // RNDIS message larger than one receive section
   'rx_completions', // guest completions of our transfer-page packets
   'rx_bad_completion', // unknown or duplicate trans_id in a guest completion

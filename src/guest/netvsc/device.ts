@@ -16,6 +16,7 @@ import type { Channel, EventLoop, GuestMemory, PageAllocator, Pollable, VmbusGue
 import { attachNvsp, DEFAULT_SECTION_SIZES, NVSP_VERSIONS, type AttachConfig } from './attach.js';
 import { newGuestCounters, type GuestCounters } from './counters.js';
 import { handleInband, type VfAssociation } from './inband.js';
+import { VF_TX_TAKEN, VF_TX_UNUSED, VfFailover } from './vf-failover.js';
 import type { ReceiveHandler, TxMeta } from './meta.js';
 import { TX_F_HASH } from './meta.js';
 import { buildAttachment, teardown, type Attachment } from './lifecycle.js';
@@ -74,6 +75,8 @@ export class NetvscDevice {
   onWritable: (queue: number) => void = () => {};
   vf: VfAssociation = { allocated: false, serial: 0 };
   onVfAssociation: (vf: VfAssociation) => void = () => {};
+  /** SR-IOV VF failover (§6.8, docs/vf.md): feed it the VM's VF netdev events with vfEvent(). */
+  readonly failover: VfFailover;
   /** Host send indirection table (§3.9), reduced modulo the queue count at use. */
   readonly txTable = new Uint32Array(VRSS_SEND_TAB_SIZE);
   /** Transmit offload decisions for xmit() (tx-offload.ts): checksum, LSO, VLAN pop, TX hash. */
@@ -94,6 +97,14 @@ export class NetvscDevice {
     const clock = o.clock ?? systemClock;
     this.link = new LinkState(clock, this.counters);
     this.link.onChange = (up) => this.onLinkChange(up);
+    this.failover = new VfFailover({
+      clock,
+      counters: this.counters,
+      isAttached: () => this.state_.kind === 'attached',
+      permanentMac: () => (this.state_.kind === 'attached' ? this.state_.att.info.mac : null),
+      sendSwitch: (toVf) => this.sendSwitch(toVf),
+      deliver: (u8, off, len, meta) => this.onReceive(u8, off, len, meta),
+    });
     this.loop = o.loop ?? null;
     this.cfg = {
       bus: o.bus,
@@ -180,6 +191,11 @@ export class NetvscDevice {
       this.counters.inc('tx_busy');
       return false;
     }
+    if (this.failover.vf !== null) {
+      // §1.3 step 2: on the VF while it runs with carrier; otherwise synthetic at once.
+      const r = this.failover.transmit(frame, off, len, meta);
+      if (r !== VF_TX_UNUSED) return r === VF_TX_TAKEN;
+    }
     const qs = this.state_.att.queues;
     let q = 0;
     if (meta !== null && (meta.flags & TX_F_HASH) !== 0 && qs.length > 1) q = this.txTable[meta.hash & (VRSS_SEND_TAB_SIZE - 1)]! % qs.length;
@@ -257,7 +273,7 @@ export class NetvscDevice {
   }
 
   stats(): Record<string, number> {
-    return deviceStats(this.counters, this.state_.kind === 'attached' ? this.state_.att.queues : []);
+    return { ...deviceStats(this.counters, this.state_.kind === 'attached' ? this.state_.att.queues : []), ...this.failover.counters.snapshot() };
   }
 
   ethtool(): EthtoolView {
@@ -296,9 +312,11 @@ export class NetvscDevice {
   async remove(): Promise<void> {
     if (this.state_.kind !== 'attached') return;
     const att = this.state_.att;
+    const wasOpen = this.state_.open;
     this.state_ = { kind: 'detached' };
+    this.failover.reset();
     this.link.stop();
-    await teardown(att, this.cfg, this.loop);
+    await teardown(att, this.cfg, this.loop, wasOpen);
   }
 
   /**
@@ -310,7 +328,8 @@ export class NetvscDevice {
     const att = this.att;
     const wasOpen = this.state_.kind === 'attached' && this.state_.open;
     this.state_ = { kind: 'reconfiguring', why };
-    await teardown(att, this.cfg, this.loop);
+    this.failover.reset();
+    await teardown(att, this.cfg, this.loop, wasOpen);
     const old = this.cfg;
     this.cfg = { ...old, ...change };
     try {
@@ -325,6 +344,18 @@ export class NetvscDevice {
     for (let i = 0; i < this.queueCount; i++) this.onWritable(i);
   }
 
+  /** SWITCH_DATA_PATH (§3.10) and its empty completion; a full ring is retried (Linux: 2000 × 5–10 ms). */
+  private async sendSwitch(toVf: boolean): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.att.nv.nvsp.requestEmpty({ type: NVSP_MSG4_TYPE_SWITCH_DATA_PATH, activeDatapath: toVf ? 1 : 0 });
+      } catch (e) {
+        if (!(e instanceof ResourceError && e.code === 'LIMIT') || attempt >= 2000) throw e;
+      }
+      await new Promise<void>((r) => this.cfg.clock.after(5, r));
+    }
+  }
+
   private async attach(): Promise<void> {
     const nv = await attachNvsp(this.cfg);
     this.attachingVersion = nv.version;
@@ -332,10 +363,18 @@ export class NetvscDevice {
     // mark the table unset so that the default below does not overwrite what the host sent.
     this.txTable.fill(TX_TABLE_UNSET);
     const att = await buildAttachment(nv, this.cfg, {
-      receive: (u8, off, len, meta) => this.onReceive(u8, off, len, meta),
+      receive: (u8, off, len, meta) => {
+        // Frames the host steered to the VF before this one go first (§6.8 failover, no reordering).
+        if (this.failover.vf !== null) this.failover.drainRx();
+        this.onReceive(u8, off, len, meta);
+      },
       wake: (q) => this.onWritable(q),
       indicate: (dv, at, rangeLen, msgLen) => this.link.indicate(dv, at, rangeLen, msgLen),
-      inband: (pkt: VmbusPacket, ch: Channel) => handleInband(this, pkt, ch),
+      inband: (pkt: VmbusPacket, ch: Channel) => {
+        const before = this.vf;
+        handleInband(this, pkt, ch);
+        if (this.vf !== before) this.failover.onAssociation(this.vf);
+      },
       indicateType: RNDIS_MSG_INDICATE,
       gro: () => this.groOn,
     }, this.loop).finally(() => (this.attachingVersion = 0));

@@ -15,6 +15,7 @@ import { RndisPacketSender } from './send-packet.js';
 import { SendSections } from './send-sections.js';
 import { TxPagePool } from './tx-pool.js';
 import { TxQueue } from './tx.js';
+import { stopReceive } from './quiesce.js';
 import { GroPath } from './gro-path.js';
 
 /** How the attachment reaches back into the device. */
@@ -129,9 +130,18 @@ export async function buildAttachment(nv: NvspAttachment, cfg: Cfg, hooks: Devic
   }
 }
 
-/** §3.7: HALT, drain TX, revoke, close sub-channels then the primary, release the buffers. */
-export async function teardown(att: Attachment, cfg: Cfg, loop: EventLoop | null): Promise<void> {
+/**
+ * §3.7: HALT, drain, revoke, close sub-channels then the primary, release the buffers. An open
+ * device is closed first as Linux's detach does (§1.5): filter 0 so the host writes no more
+ * frames, then drain, so every frame already in the receive buffer is delivered and completed
+ * before the revoke takes the buffer away.
+ */
+export async function teardown(att: Attachment, cfg: Cfg, loop: EventLoop | null, open = false): Promise<void> {
   for (const q of att.queues) q.tx.flush();
+  if (open) {
+    await stopReceive(att.rndis);
+    await drain(att, cfg);
+  }
   att.rndis.halt();
   await drain(att, cfg);
   await undo(att, cfg, loop);
@@ -154,12 +164,12 @@ async function undo(a: Omit<Attachment, 'info' | 'maxPkt' | 'pktAlign' | 'maxChn
 
 /** Waits (on the Clock, bounded by the timeout) until every accepted frame has its completion. */
 async function drain(att: Attachment, cfg: Cfg): Promise<void> {
-  const idle = (): boolean => att.queues.every((q) => q.tx.idle || q.channel.state !== 'open');
+  const idle = (): boolean => att.queues.every((q) => q.drained);
   const deadline = cfg.clock.now() + cfg.timeoutMs;
   // Bounded in turns as well, so a ManualClock that nobody advances cannot hang the detach.
   for (let turns = 0; !idle(); turns++) {
     if (cfg.clock.now() >= deadline || turns > 100_000) throw new ResourceError('TIMEOUT', 'sends still outstanding at detach');
     await new Promise<void>((r) => setImmediate(r));
-    for (const q of att.queues) q.tx.poll();
+    for (const q of att.queues) q.poll();
   }
 }

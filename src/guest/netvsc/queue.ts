@@ -55,6 +55,16 @@ export class Queue implements Pollable {
     return 0;
   }
 
+  /**
+   * Nothing left in flight on this channel (§1.5 close step 3, §3.7 step 2): every send completed,
+   * every transfer-page packet the host wrote read and delivered, and every receive completion
+   * written. A channel that stopped counts as drained: nothing more can move on it.
+   */
+  get drained(): boolean {
+    if (this.channel.state !== 'open') return true;
+    return this.tx.idle && this.completions.pending === 0 && this.channel.rx.pending() === 0;
+  }
+
   private onPacket(pkt: VmbusPacket): void {
     if (this.completions.pending > 0) this.completions.retry(); // keep completions in order
     switch (pkt.type) {

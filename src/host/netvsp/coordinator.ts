@@ -139,6 +139,9 @@ export class Coordinator implements QueueOwner {
       this.counters.inc('control_bad');
       throw e; // the send path completes the packet with INVALID_RNDIS_PKT
     }
+    // Filter 0 is the guest closing (§1.5): publish every frame already written before the
+    // SET_C, so the guest, draining once it has the reply, finds them all in its rings.
+    if (this.o.state.packetFilter === 0) for (const q of this.openQueues()) if (q.rx.pending > 0 && q.rx.flush()) q.ch.flush();
     if (reply) this.sendControl(reply);
   }
 

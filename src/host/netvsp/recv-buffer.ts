@@ -32,6 +32,8 @@ export class RecvBuffer {
   private readonly slotGen: Uint32Array;
   private readonly slotFree: Int32Array;
   private slotFreeTop: number;
+  /** Frames each sent packet carries, for the revoke accounting (rx_unacked_revoked). */
+  private readonly slotFrames: Uint32Array;
 
   constructor(
     readonly mapping: GpadlMapping,
@@ -51,6 +53,7 @@ export class RecvBuffer {
     this.slotFree = new Int32Array(n);
     for (let i = 0; i < n; i++) this.slotFree[i] = n - 1 - i;
     this.slotFreeTop = n;
+    this.slotFrames = new Uint32Array(n);
   }
 
   get sectionsInUse(): number {
@@ -111,6 +114,18 @@ export class RecvBuffer {
     return slot;
   }
 
+  /** The packet in `slot` went out carrying `frames` frames. */
+  setFrames(slot: number, frames: number): void {
+    this.slotFrames[slot] = frames;
+  }
+
+  /** Frames in packets sent and not yet completed (revoke time only: O(sections)). */
+  framesInFlight(): number {
+    let n = 0;
+    for (let slot = 0; slot < this.sectionCount; slot++) if (!this.isFreeSlot(slot)) n += this.slotFrames[slot]!;
+    return n;
+  }
+
   transIdHi(slot: number): number {
     return this.slotGen[slot]!;
   }
@@ -153,6 +168,7 @@ export class RecvBuffer {
       s = next;
     }
     this.slotHead[slot] = -2;
+    this.slotFrames[slot] = 0;
     this.slotFree[this.slotFreeTop++] = slot;
   }
 }

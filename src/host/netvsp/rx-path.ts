@@ -51,6 +51,8 @@ export class RxPath {
   private slot = -1;
   private section = -1;
   private fill = 0;
+  /** Frames (not control messages) in the unsent burst. */
+  private burstFrames = 0;
   private readonly nvsp: Uint8Array;
   private readonly nvspLen: number;
   /**
@@ -82,8 +84,16 @@ export class RxPath {
     this.sRingFull = counters.slot('rx_dropped_ring_full');
   }
 
-  /** Attaches (or with null detaches) the receive buffer; an unsent burst is abandoned. */
+  /**
+   * Attaches (or with null detaches) the receive buffer. Nothing accepted is lost silently: frames
+   * of an unsent burst are counted rx_dropped_revoked, and frames in packets the guest had not
+   * completed rx_unacked_revoked (a guest that drains before revoking, §1.5 / §3.7 step 2, leaves 0).
+   */
   attach(recv: RecvBuffer | null): void {
+    if (this.recv) {
+      this.counters.inc('rx_dropped_revoked', this.burstFrames);
+      this.counters.inc('rx_unacked_revoked', this.recv.framesInFlight());
+    }
     if (this.recv && this.slot >= 0) this.recv.abandon(this.slot);
     this.recv = recv;
     this.resetBurst();
@@ -109,6 +119,7 @@ export class RxPath {
     const m = this.recv!.mapping;
     copyToGpadl(m, at, this.hdr, 0, hdrLen, this.run);
     copyToGpadl(m, at + hdrLen, frame, off, len, this.run);
+    this.burstFrames++;
     this.counters.add(this.sPackets);
     this.counters.add(this.sBytes, len);
     return true;
@@ -145,6 +156,7 @@ export class RxPath {
     }
     tx.setBytes(headerLen, this.nvsp, 0, this.nvspLen);
     tx.commitWrite();
+    this.recv.setFrames(this.slot, this.burstFrames);
     this.counters.inc('rx_xfer_packets');
     this.resetBurst();
     return true;
@@ -204,5 +216,6 @@ export class RxPath {
     this.slot = -1;
     this.section = -1;
     this.fill = 0;
+    this.burstFrames = 0;
   }
 }
