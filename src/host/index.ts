@@ -8,7 +8,7 @@ export * from './host-nic.js';
 export * from './vswitch/port.js';
 export * from './vswitch/vswitch.js';
 export { Coordinator, NVSP_VERSIONS, type NvspState } from './netvsp/coordinator.js';
-export { recvSectionSize, CONTROL_RESERVE_SECTIONS } from './netvsp/recv-buffer.js';
+export { recvSectionSize, CONTROL_RESERVE_SECTIONS, controlReserve } from './netvsp/recv-buffer.js';
 export type { RndisState } from './netvsp/control.js';
 export { HostVf, HOST_VF_DEFAULTS, type HostVfOptions, type HostVfEvent, type VfNicLink } from './vf/host-vf.js';
 export type { VfHardware, VfFrameHandler, VfLoss } from './vf/vf-hardware.js';

@@ -54,7 +54,7 @@ describe('data path (single-thread)', () => {
     expect(burst.unique + burst.lost).toBe(500);
     expect(burst).toMatchObject({ corrupt: 0, duplicated: 0, reordered: 0 });
     // The same NIC, at a pace the receiver keeps up with (8 frames in flight, fewer than the
-    // sections the host leaves for frames after its control reserve), through the app ports.
+    // sections the host leaves for frames after its control reserve of max(2, 40 / 8) = 5), through the app ports.
     const frame = new Uint8Array(1514);
     frame.set(b.mac.split(':').map((x) => parseInt(x, 16)), 0);
     frame.set(a.mac.split(':').map((x) => parseInt(x, 16)), 6);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import * as W from '../../wire/index.js';
-import { HypervHost } from '../index.js';
+import { controlReserve, HypervHost } from '../index.js';
 import { buildTcp4Frame, FrameSpec } from '../../packet/index.js';
 import { ScriptedGuest, TestLab } from '../../../test/harness/scripted-guest.js';
 
@@ -107,19 +107,40 @@ describe('data path VM to VM through the switch', () => {
   });
 
   test('receive-buffer exhaustion drops and counts, and traffic flows again after the completions', async () => {
-    const { lab, a, b } = await pair({ recvPages: 12 }); // 49152 / 1624 = 30 sections, 16 kept for control
+    const { lab, a, b } = await pair({ recvPages: 12 }); // 49152 / 1624 = 30 sections, 30 / 8 = 3 kept for control
     const big = (i: number) => frame(B, A, 1514, i);
-    for (let i = 0; i < 20; i++) sendSection(a, i % 10, [big(i)]);
+    for (let i = 0; i < 30; i++) sendSection(a, i % 10, [big(i)]);
     await lab.settle();
     const q = b.nic.stats().queues[0]!;
-    expect(q['rx_packets']).toBe(14);
-    expect(q['rx_dropped_no_section']).toBe(6);
+    expect(q['rx_packets']).toBe(27);
+    expect(q['rx_dropped_no_section']).toBe(3);
     b.completeRx();
     await lab.settle();
     expect(b.nic.stats().recvBuffer!.inUse).toBe(0);
     sendSection(a, 0, [big(99)]);
     await lab.settle();
     expect(b.frames().map((f) => [...f.data])).toEqual([[...big(99)]]);
+  });
+
+  test('the control reserve scales with the section count: max(2, min(16, count / 8))', () => {
+    expect([10, 16, 24, 30, 64, 128, 200, 18811].map(controlReserve)).toEqual([2, 2, 3, 3, 8, 16, 16, 16]);
+  });
+
+  test('a revoke with frames the guest has not completed counts them (rx_unacked_revoked), nothing silent', async () => {
+    const { lab, a, b } = await pair();
+    sendSection(a, 0, [frame(B, A, 60, 1), frame(B, A, 70, 2), frame(B, A, 80, 3)]);
+    await lab.settle();
+    expect(b.frames()).toHaveLength(3);
+    b.completeRx(b.rx.length - 1); // the control replies, not the data packet
+    b.send({ type: W.NVSP_MSG1_TYPE_REVOKE_RECV_BUF, id: 0xcafe }, false);
+    await lab.settle();
+    expect(b.nic.stats().queues[0]).toMatchObject({ rx_packets: 3, rx_unacked_revoked: 3, rx_dropped_revoked: 0 });
+    // With no buffer the port refuses frames (the switch counts them); nothing more is written.
+    b.rx.length = 0;
+    sendSection(a, 1, [frame(B, A, 60, 4)]);
+    await lab.settle();
+    expect(b.rx).toHaveLength(0);
+    expect(b.nic.stats().queues[0]).toMatchObject({ rx_packets: 3, rx_unacked_revoked: 3 });
   });
 
   test('a completion with an unknown or duplicate trans_id is counted and frees nothing', async () => {

@@ -11,6 +11,15 @@ import type { GpadlMapping } from '../../vmbus/index.js';
 export const CONTROL_RESERVE_SECTIONS = 16;
 
 /**
+ * The control reserve for a buffer of `count` sections: 16 (peers.md §1.6) for a large buffer, an
+ * eighth of a small one, never below 2 (one RNDIS reply plus one indication in flight). A flat 16
+ * left a NIC with -G rx 20 only 4 sections for frames; count/8 keeps 7/8 of any buffer for them.
+ */
+export function controlReserve(count: number): number {
+  return Math.max(2, Math.min(CONTROL_RESERVE_SECTIONS, count >> 3));
+}
+
+/**
  * Sub-allocation size for an NDIS-config MTU (Ethernet frame bytes, MTU + 14, §3.5): the frame,
  * the 44-byte RNDIS PACKET header, up to four 16-byte PPIs, rounded up to 8. This is openvmm's
  * "256 + MTU + 36" idea made explicit: 44 + 64 = 108 bytes of header room, plus slack to a
@@ -22,6 +31,8 @@ export function recvSectionSize(ndisMtu: number): number {
 
 export class RecvBuffer {
   readonly sectionCount: number;
+  /** Sections frames leave free for control replies (controlReserve unless given). */
+  readonly reserve: number;
   private readonly freeStack: Int32Array;
   private freeTop: number;
   /** 1 while a section belongs to a packet (catches double frees). */
@@ -38,10 +49,11 @@ export class RecvBuffer {
   constructor(
     readonly mapping: GpadlMapping,
     readonly sectionSize: number,
-    readonly reserve = CONTROL_RESERVE_SECTIONS,
+    reserve?: number,
   ) {
     const n = Math.floor(mapping.len / sectionSize);
     this.sectionCount = n;
+    this.reserve = reserve ?? controlReserve(n);
     this.freeStack = new Int32Array(n);
     for (let i = 0; i < n; i++) this.freeStack[i] = n - 1 - i; // section 0 is handed out first
     this.freeTop = n;
