@@ -1,7 +1,7 @@
 // ethtool -G rx/tx and MTU changes while traffic runs (the driver detaches and re-attaches):
 // frames queued at the sender are delivered after the change, none lost. Link flips reach the guest.
 import { describe, expect, test } from 'vitest';
-import { newLab } from './fixtures.js';
+import { newLab, runFlow } from './fixtures.js';
 
 describe.each(['workers', 'single-thread'] as const)('reconfiguration under traffic (%s)', (mode) => {
   test('-G rx/tx and MTU changes on the sending NIC lose no frame', async () => {
@@ -79,6 +79,24 @@ describe.each(['workers', 'single-thread'] as const)('reconfiguration under traf
     expect((await b.stats()).host.queues.reduce((n, q) => n + q.rx_dropped_revoked!, 0)).toBe(0);
     // The guest drained before revoking: no packet was still unacknowledged at the revoke.
     expect((await b.stats()).host.queues.reduce((n, q) => n + q.rx_unacked_revoked!, 0)).toBe(0);
+  });
+
+  test('ethtool -L on both ends: queue counts change and a flow still arrives whole', async () => {
+    const lab = await newLab({ profile: 'azure', mode });
+    const a = (await lab.addVm({ name: 'a' })).nics[0]!;
+    const b = (await lab.addVm({ name: 'b' })).nics[0]!;
+    expect((await b.setChannels(4)).queues).toBe(4);
+    expect((await a.setChannels(2)).queues).toBe(2);
+    expect((await b.stats()).host.queues.length).toBe(4);
+    expect((await a.stats()).host.queues.length).toBe(2);
+    const r = await runFlow(lab, a, b, { flow: 11, sizes: [60, 700, 1514], count: 1000, batch: 16 });
+    expect(r).toMatchObject({ unique: 1000, lost: 0, duplicated: 0, corrupt: 0, reordered: 0 });
+    expect((await b.setChannels(1)).queues).toBe(1);
+    expect((await b.stats()).host.queues.length).toBe(1);
+    const r2 = await runFlow(lab, a, b, { flow: 12, sizes: [1000], count: 500, batch: 16 });
+    expect(r2).toMatchObject({ unique: 500, lost: 0, corrupt: 0 });
+    const g = (await b.stats()).guest.ethtool;
+    expect(g.rx_queue_0_packets).toBeGreaterThanOrEqual(500);
   });
 
   test('a link flip on the host reaches the guest', async () => {
