@@ -5,6 +5,7 @@ import {
   NDIS_PACKET_TYPE_DIRECTED,
   NETVSC_DEFAULT_RX,
   NETVSC_DEFAULT_TX,
+  NVSP_MSG4_TYPE_SWITCH_DATA_PATH,
   NVSP_PROTOCOL_VERSION_5,
   RNDIS_MSG_INDICATE,
   RNDIS_OID_GEN_CURRENT_PACKET_FILTER,
@@ -386,5 +387,6 @@ export class NetvscDevice {
     if (this.rssKey && att.queues.length > 1 && (await setRss(att.rndis, att.rxTable, this.rssKey))) {
       this.state_ = { kind: 'attached', att: { ...att, key: this.rssKey }, open: false };
     }
+    this.failover.attached();
   }
 }

@@ -4,8 +4,13 @@ import { RQST_ID_NO_RESPONSE_HI, RQST_ID_NO_RESPONSE_LO, type Channel, type Vmbu
 import { NVSP_COOKIE_BASE } from './cookies.js';
 import type { GuestCounters } from './counters.js';
 
+/** Waiter.expect for a request answered by an empty completion (SWITCH_DATA_PATH, §3.10). */
+const EXPECT_EMPTY = -1;
+
 interface Waiter {
   readonly expect: number;
+  /** The request; an empty completion resolves with it (there is nothing else to give). */
+  readonly sent: NvspMessage;
   readonly resolve: (m: NvspMessage) => void;
   readonly reject: (e: Error) => void;
   readonly cancel: () => void;
@@ -31,6 +36,14 @@ export class NvspClient {
     private readonly timeoutMs: number,
   ) {}
 
+  /**
+   * Sends `msg` (SWITCH_DATA_PATH) with a completion requested; resolves when the host's empty
+   * completion arrives (§3.10). A completion with a body is refused (comp_unknown_type).
+   */
+  async requestEmpty(msg: NvspMessage): Promise<void> {
+    await this.request(msg, EXPECT_EMPTY);
+  }
+
   /** Sends `msg` with a completion requested; resolves with the completion, which must be `expect`. */
   request(msg: NvspMessage, expect: number): Promise<NvspMessage> {
     const len = this.emit(msg);
@@ -40,7 +53,7 @@ export class NvspClient {
         if (!this.waiters.delete(cookie)) return;
         reject(new ResourceError('TIMEOUT', `NVSP type ${msg.type} got no completion in ${this.timeoutMs} ms`));
       });
-      this.waiters.set(cookie, { expect, resolve, reject, cancel });
+      this.waiters.set(cookie, { expect, sent: msg, resolve, reject, cancel });
       if (this.channel.sendRequest(cookie, this.scratch, 0, len) === 0) {
         this.waiters.delete(cookie);
         cancel();
@@ -69,6 +82,12 @@ export class NvspClient {
     this.waiters.delete(cookie);
     w.cancel();
     const len = pkt.payloadLen;
+    if (w.expect === EXPECT_EMPTY) {
+      if (len === 0) return w.resolve(w.sent);
+      this.counters.inc('comp_unknown_type');
+      w.reject(new ProtocolError('UNEXPECTED_MESSAGE', `a ${len}-byte completion where an empty one was expected`));
+      return;
+    }
     if (len === 0) {
       this.counters.inc('comp_empty');
       w.reject(new ProtocolError('UNEXPECTED_MESSAGE', `empty completion for NVSP type ${w.expect}`));

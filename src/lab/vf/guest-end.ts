@@ -1,0 +1,177 @@
+/**
+ * The guest's end of an emulated VF: the VF's own net device in the VM (the "mlx5" netdev next to
+ * eth0). It watches the control words (hot-add, link, eject request, removal) and reports them
+ * as netdev notifier events; it consumes the RX rings and produces into the TX rings. It stays a
+ * device of its own with the synthetic NIC's MAC: its queue count and statistics are read and set
+ * here directly, whether or not netvsc has enslaved it.
+ */
+import { ConfigError } from '../../core/index.js';
+import type { VfNetdev, VfNetdevEvent, VfRxHandler } from '../../guest/index.js';
+import { FrameRing } from '../../io/index.js';
+import { copyBytes } from '../../packet/index.js';
+import type { Pollable } from '../../vmbus/index.js';
+import { VfCtl, type SharedVfSpec } from './shared-vf.js';
+
+/** Per-queue and total counters of the VF device itself (its own `ethtool -S`). */
+export interface VfDeviceStats {
+  readonly queues: number;
+  readonly rx_packets: number;
+  readonly rx_bytes: number;
+  readonly tx_packets: number;
+  readonly tx_bytes: number;
+  readonly tx_busy: number;
+  readonly perQueue: readonly { readonly rx_packets: number; readonly tx_packets: number }[];
+}
+
+export class VfGuestEnd implements VfNetdev, Pollable {
+  readonly serial: number;
+  readonly permanentMac: Uint8Array;
+  readonly maxFrameLen: number;
+  rxHandler: VfRxHandler | null = null;
+  rxPaused = false;
+  /** The VF's own consumer, for frames no master takes (an unmatched VF). */
+  onOwnReceive: VfRxHandler = () => {};
+  private readonly ctl: Int32Array;
+  private readonly tx: FrameRing[];
+  private readonly rx: FrameRing[];
+  private registered = false;
+  private ejectSeen = false;
+  private lastLink = false;
+  private readonly rxPackets: Float64Array;
+  private readonly txPackets: Float64Array;
+  private rxBytes = 0;
+  private txBytes = 0;
+  private txBusy = 0;
+
+  constructor(
+    readonly spec: SharedVfSpec,
+    readonly name: string,
+    /** The VM's netdev notifier chain (every netvsc device hears every VF). */
+    private readonly notify: (vf: VfGuestEnd, ev: VfNetdevEvent) => void,
+  ) {
+    this.serial = spec.serial;
+    this.permanentMac = spec.mac;
+    this.maxFrameLen = spec.maxFrameLen;
+    this.ctl = new Int32Array(spec.ctl);
+    this.tx = spec.tx.map((s) => new FrameRing(s));
+    this.rx = spec.rx.map((s) => new FrameRing(s));
+    this.rxPackets = new Float64Array(spec.maxQueues);
+    this.txPackets = new Float64Array(spec.maxQueues);
+  }
+
+  get present(): boolean {
+    return Atomics.load(this.ctl, VfCtl.Present) !== 0;
+  }
+
+  get running(): boolean {
+    return this.registered && !this.ejectSeen && this.present;
+  }
+
+  get carrier(): boolean {
+    return Atomics.load(this.ctl, VfCtl.Link) !== 0;
+  }
+
+  get queueCount(): number {
+    return Atomics.load(this.ctl, VfCtl.Queues);
+  }
+
+  /** The VF's own `ethtool -L`: frames already queued on a dropped queue are still delivered. */
+  setQueueCount(n: number): void {
+    if (!Number.isInteger(n) || n < 1 || n > this.spec.maxQueues) throw new ConfigError('BAD_CONFIG', `${this.name}: queues ${n} not in 1..${this.spec.maxQueues}`);
+    Atomics.store(this.ctl, VfCtl.Queues, n);
+  }
+
+  stats(): VfDeviceStats {
+    return {
+      queues: this.queueCount,
+      rx_packets: this.rxPackets.reduce((a, b) => a + b, 0),
+      rx_bytes: this.rxBytes,
+      tx_packets: this.txPackets.reduce((a, b) => a + b, 0),
+      tx_bytes: this.txBytes,
+      tx_busy: this.txBusy,
+      perQueue: Array.from(this.rxPackets, (rx, i) => ({ rx_packets: rx, tx_packets: this.txPackets[i]! })),
+    };
+  }
+
+  /** `ethtool -S` reset of the VF's own counters (netvsc's vf_* counters are separate). */
+  clearStats(): void {
+    this.rxPackets.fill(0);
+    this.txPackets.fill(0);
+    this.rxBytes = this.txBytes = this.txBusy = 0;
+  }
+
+  transmit(frame: Uint8Array, off: number, len: number, queue: number): boolean {
+    const q = (queue >>> 0) % this.queueCount;
+    const r = this.tx[q]!;
+    const at = r.reserve(len);
+    if (at < 0) {
+      this.txBusy++;
+      return false;
+    }
+    copyBytes(frame, off, r.bytes, at, len);
+    r.commit(len);
+    this.txPackets[q]! += 1;
+    this.txBytes += len;
+    return true;
+  }
+
+  pollRx(budget: number): number {
+    if (!this.present) return 0;
+    let n = 0;
+    for (let q = 0; q < this.rx.length && n < budget; q++) {
+      const r = this.rx[q]!;
+      let got = 0;
+      for (let at = r.peek(); at >= 0 && n < budget; at = r.peek()) {
+        const len = r.peekLen;
+        this.rxPackets[q]! += 1;
+        this.rxBytes += len;
+        (this.rxHandler ?? this.onOwnReceive)(r.bytes, at, len, q);
+        r.release();
+        n++;
+        got++;
+      }
+      if (got > 0) r.publishTail();
+    }
+    return n;
+  }
+
+  release(): void {
+    Atomics.store(this.ctl, VfCtl.EjectAck, 1);
+  }
+
+  /** Watches the control words (PCI hot-plug, link, eject) and receives. */
+  poll(): number {
+    const present = this.present;
+    if (!this.registered) {
+      if (!present) return 0;
+      this.registered = true;
+      this.ejectSeen = false;
+      this.lastLink = this.carrier;
+      this.notify(this, 'register');
+      return 1;
+    }
+    if (!present) {
+      this.registered = false;
+      this.notify(this, 'unregister');
+      return 1;
+    }
+    let work = 0;
+    if (!this.ejectSeen && Atomics.load(this.ctl, VfCtl.EjectRequest) !== 0) {
+      this.ejectSeen = true;
+      this.notify(this, 'goingDown');
+      work++;
+    }
+    const link = this.carrier;
+    if (link !== this.lastLink) {
+      this.lastLink = link;
+      this.notify(this, 'change');
+      work++;
+    }
+    if (!this.rxPaused && !this.ejectSeen) work += this.pollRx(64);
+    return work;
+  }
+
+  idle(): number {
+    return 0;
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The host's end of an emulated VF: what src/host's HostVf drives (VfHardware). It produces into
+ * the RX rings, consumes the TX rings, and owns the control words the guest watches.
+ */
+import { copyBytes } from '../../packet/index.js';
+import { FrameRing } from '../../io/index.js';
+import type { VfFrameHandler, VfHardware, VfLoss } from '../../host/index.js';
+import { VfCtl, vfQueueFor, type SharedVfSpec } from './shared-vf.js';
+
+export class VfHostEnd implements VfHardware {
+  readonly serial: number;
+  readonly mac: Uint8Array;
+  private readonly ctl: Int32Array;
+  private readonly tx: FrameRing[];
+  private readonly rx: FrameRing[];
+  private nextTx = 0;
+
+  constructor(readonly spec: SharedVfSpec) {
+    this.serial = spec.serial;
+    this.mac = spec.mac;
+    this.ctl = new Int32Array(spec.ctl);
+    this.tx = spec.tx.map((s) => new FrameRing(s));
+    this.rx = spec.rx.map((s) => new FrameRing(s));
+  }
+
+  get plugged(): boolean {
+    return Atomics.load(this.ctl, VfCtl.Present) !== 0;
+  }
+
+  get linkUp(): boolean {
+    return Atomics.load(this.ctl, VfCtl.Link) !== 0;
+  }
+
+  get ejectAcked(): boolean {
+    return Atomics.load(this.ctl, VfCtl.EjectAck) !== 0;
+  }
+
+  plug(): void {
+    Atomics.store(this.ctl, VfCtl.EjectRequest, 0);
+    Atomics.store(this.ctl, VfCtl.EjectAck, 0);
+    Atomics.store(this.ctl, VfCtl.Present, 1);
+  }
+
+  setLink(up: boolean): void {
+    Atomics.store(this.ctl, VfCtl.Link, up ? 1 : 0);
+  }
+
+  requestEject(): void {
+    Atomics.store(this.ctl, VfCtl.EjectRequest, 1);
+  }
+
+  /** Round-robin over the TX rings so one busy queue cannot starve the others. */
+  pollTx(fn: VfFrameHandler, budget: number): number {
+    let n = 0;
+    const rings = this.tx;
+    for (let k = 0; k < rings.length && n < budget; k++) {
+      const r = rings[(this.nextTx + k) % rings.length]!;
+      let got = 0;
+      for (let at = r.peek(); at >= 0 && n < budget; at = r.peek()) {
+        fn(r.bytes, at, r.peekLen);
+        r.release();
+        n++;
+        got++;
+      }
+      if (got > 0) r.publishTail();
+    }
+    this.nextTx = (this.nextTx + 1) % rings.length;
+    return n;
+  }
+
+  deliverRx(b: Uint8Array, off: number, len: number): boolean {
+    const q = vfQueueFor(b, off, len, Atomics.load(this.ctl, VfCtl.Queues));
+    const r = this.rx[q]!;
+    const at = r.reserve(len);
+    if (at < 0) return false;
+    copyBytes(b, off, r.bytes, at, len);
+    r.commit(len);
+    return true;
+  }
+
+  /** The device leaves the VM: the guest stops touching it; what is still queued is counted lost. */
+  unplug(): VfLoss {
+    Atomics.store(this.ctl, VfCtl.Present, 0);
+    let lostTx = 0;
+    for (const r of this.tx) {
+      for (let at = r.peek(); at >= 0; at = r.peek()) {
+        r.release();
+        lostTx++;
+      }
+      r.publishTail();
+    }
+    let lostRx = 0;
+    for (const s of this.spec.rx) {
+      const r = new FrameRing(s); // a consumer's view from the guest's last published position
+      for (let at = r.peek(); at >= 0; at = r.peek()) {
+        r.release();
+        lostRx++;
+      }
+      r.publishTail();
+    }
+    return { lostTx, lostRx };
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The emulated SR-IOV VF as hardware (protocol.md §6.8): one control block and, per queue, two
+ * SPSC frame rings in SharedArrayBuffers (io/tap/frame-ring.ts) — TX from the guest's VF driver
+ * to the host's switch port, RX the other way. No VMBus: the VF has its own queues. The spec is
+ * structured-cloneable, so the host end and the guest end may live in different workers; the
+ * control words (present, link, eject request/ack, active queues) are read with Atomics.
+ */
+import { ConfigError } from '../../core/index.js';
+import { createFrameRingBuffer } from '../../io/index.js';
+import { parseMac } from '../../host/index.js';
+
+export const VfCtl = { Present: 0, Link: 1, EjectRequest: 2, EjectAck: 3, Queues: 4 } as const;
+const CTL_WORDS = 16;
+
+export interface SharedVfSpec {
+  readonly serial: number;
+  readonly mac: Uint8Array;
+  readonly maxQueues: number;
+  readonly maxFrameLen: number;
+  readonly ctl: SharedArrayBuffer;
+  /** Guest → host, one per queue. */
+  readonly tx: readonly SharedArrayBuffer[];
+  /** Host → guest, one per queue. */
+  readonly rx: readonly SharedArrayBuffer[];
+}
+
+export interface SharedVfOptions {
+  readonly serial: number;
+  readonly mac: string;
+  /** Queues the VF has (its `ethtool -L` maximum); default 4. */
+  readonly maxQueues?: number;
+  /** Queues active at start; default maxQueues. */
+  readonly queues?: number;
+  /** Bytes per ring (a power of two ≥ 4096); default 256 KiB. */
+  readonly ringBytes?: number;
+  /** Largest frame; default 9018 (jumbo + VLAN, like most VFs). */
+  readonly maxFrameLen?: number;
+}
+
+/** A new VF: not plugged, link up. */
+export function newSharedVf(o: SharedVfOptions): SharedVfSpec {
+  const maxQueues = o.maxQueues ?? 4;
+  if (!Number.isInteger(maxQueues) || maxQueues < 1 || maxQueues > 64) throw new ConfigError('BAD_CONFIG', `VF maxQueues ${maxQueues} not in 1..64`);
+  const queues = o.queues ?? maxQueues;
+  if (!Number.isInteger(queues) || queues < 1 || queues > maxQueues) throw new ConfigError('BAD_CONFIG', `VF queues ${queues} not in 1..${maxQueues}`);
+  const ringBytes = o.ringBytes ?? 1 << 18;
+  const ctl = new SharedArrayBuffer(CTL_WORDS * 4);
+  const w = new Int32Array(ctl);
+  w[VfCtl.Link] = 1;
+  w[VfCtl.Queues] = queues;
+  return {
+    serial: o.serial,
+    mac: parseMac(o.mac),
+    maxQueues,
+    maxFrameLen: o.maxFrameLen ?? 9018,
+    ctl,
+    tx: Array.from({ length: maxQueues }, () => createFrameRingBuffer(ringBytes)),
+    rx: Array.from({ length: maxQueues }, () => createFrameRingBuffer(ringBytes)),
+  };
+}
+
+/** The VF's receive-side spreading: a cheap hash of the IPv4/IPv6 addresses and ports (its own RSS). */
+export function vfQueueFor(b: Uint8Array, off: number, len: number, queues: number): number {
+  if (queues <= 1 || len < 38) return 0;
+  let h = 0;
+  for (let i = 26; i < 38; i++) h = (Math.imul(h, 31) + b[off + i]!) | 0;
+  return (h >>> 0) % queues;
+}
