@@ -1,0 +1,68 @@
+/**
+ * End-to-end figures through the whole emulated path (TAP → guest netvsc → VMBus → host NetVSP
+ * → vswitch → other VM's netvsc → TAP) against a kernel veth pair between two namespaces, same
+ * iperf3 settings, same run: UDP 64-byte datagrams/s, TCP Gbit/s and ping RTT. Each of ours has
+ * `ceiling` = the veth figure. Needs root and the TAP addon; otherwise prints why, reports nothing.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Netns, tapUnavailableReason } from '../src/io/index.js';
+import { tapUp, type TapLab } from '../src/lab/tap/index.js';
+import { iperf3 } from '../test/harness/e2e-tools.js';
+import type { BenchContext } from './harness.js';
+
+interface PathFigures {
+  readonly udpPps: number;
+  readonly tcpGbps: number;
+  readonly rttUs: number;
+}
+
+function avgRttUs(out: string): number {
+  const m = /= [\d.]+\/([\d.]+)\//.exec(out);
+  return m ? Number(m[1]) * 1000 : Number.NaN;
+}
+
+/** The same three measurements between namespace a (client) and b (server at ip). */
+async function measure(netns: Netns, a: string, b: string, ip: string, secs: number, port: number): Promise<PathFigures> {
+  const udp = await iperf3(netns, b, a, ip, port, ['-u', '-l', '64', '-b', '0', '-t', String(secs)]);
+  const tcp = await iperf3(netns, b, a, ip, port + 1, ['-t', String(secs)]);
+  const ping = await netns.exec(a, ['ping', '-i', '0.01', '-c', '200', '-q', ip], 30_000);
+  return { udpPps: udp.packets / secs, tcpGbps: tcp.bps / 1e9, rttUs: avgRttUs(ping.stdout) };
+}
+
+export async function run(ctx: BenchContext): Promise<void> {
+  const reason = tapUnavailableReason() ?? (process.getuid?.() === 0 ? null : 'not root');
+  if (reason !== null) {
+    console.log(`skipped: ${reason}`);
+    return;
+  }
+  const secs = ctx.quick ? 2 : 3;
+  const dir = mkdtempSync(join(tmpdir(), 'nvsc-bench-e2e-'));
+  const prefix = 'nvsc-be-';
+  const stateFile = join(dir, 'state.json');
+  const netns = new Netns({ prefix, stateFile });
+  let up: TapLab | undefined;
+  try {
+    const va = netns.name('va');
+    const vb = netns.name('vb');
+    await netns.createNamespace(va);
+    await netns.createNamespace(vb);
+    await netns.createVethPair({ name: netns.name('a'), netns: va }, { name: netns.name('b'), netns: vb });
+    await netns.configureLink(va, netns.name('a'), { address: '10.81.0.1/24' });
+    await netns.configureLink(vb, netns.name('b'), { address: '10.81.0.2/24' });
+    const veth = await measure(netns, va, vb, '10.81.0.2', secs, 5401);
+
+    up = await tapUp({ vms: 2, prefix, stateFile, subnet: '10.80.0' });
+    const [x, y] = up.vms;
+    const ours = await measure(up.netns, x!.ns, y!.ns, y!.ip, secs, 5411);
+
+    ctx.report({ name: 'UDP 64 B datagrams/s, iperf3 -b 0 (ours; ceiling = veth)', unit: 'pps', value: ours.udpPps, ceiling: veth.udpPps, target: '≥ veth (ratio ≥ 100%)' });
+    ctx.report({ name: 'TCP iperf3 (ours; ceiling = veth)', unit: 'Gbit/s', value: ours.tcpGbps, ceiling: veth.tcpGbps, target: '≥ half of veth (ratio ≥ 50%)' });
+    ctx.report({ name: 'ping RTT, -i 0.01 (ours; ceiling = veth)', unit: 'us', value: ours.rttUs, ceiling: veth.rttUs, target: '≤ 2× veth (ratio ≤ 200%)' });
+  } finally {
+    await up?.down();
+    await netns.down();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
