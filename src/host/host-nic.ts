@@ -11,6 +11,7 @@ import type { Channel, HostDevice, VmbusHost } from '../vmbus/index.js';
 import type { HostProfile } from './profiles.js';
 import { Coordinator } from './netvsp/coordinator.js';
 import { NicState } from './netvsp/nic-state.js';
+import { rscEnabled } from './netvsp/rsc.js';
 import { formatMac, parseMac, type PortConfig, type PortFrameMeta, type SwitchPort } from './vswitch/port.js';
 import type { SwitchPortHandle, VSwitch } from './vswitch/vswitch.js';
 import { HostVf } from './vf/host-vf.js';
@@ -119,6 +120,11 @@ export class HostNic implements SwitchPort {
     }
     const q = c.queues[qi] ?? c.queues[0];
     if (!q || !c.ready) return false;
+    if (meta.lso === 0 && rscEnabled(this.state)) {
+      // §5.6: the queue may coalesce it with the flow's next segments in this burst.
+      q.rx.rsc.offer(bytes, off, len, meta);
+      return true;
+    }
     return q.rx.deliverFrame(bytes, off, len, meta);
   }
 

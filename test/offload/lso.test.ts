@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { buildTcp4Frame, buildTcp6Frame, FrameSpec, verifyIpv4HeaderChecksum, verifyL4Checksum } from '../../src/packet/index.js';
 import { CSUM_RX, TCP_ACK, TCP_FIN, TCP_PSH } from '../../src/wire/index.js';
-import { OffloadLab } from './harness.js';
+import { OffloadLab, pump } from './harness.js';
 
 const labs: OffloadLab[] = [];
 afterEach(async () => {
@@ -42,7 +42,9 @@ describe('LSOv2 (issue 5 item 2, protocol.md §6.2)', () => {
     labs.push(lab);
     const a = await lab.guest('a', '00:15:5d:00:00:0a');
     const b = await lab.guest('b', '00:15:5d:00:00:0b');
-    b.dev.setGro(false); // segments as the host cut them (gro.test.ts covers the coalesced form)
+    // Segments as the host cut them: no GRO in b, no host RSC (gro.test.ts, rsc.test.ts cover those).
+    b.dev.setGro(false);
+    await pump(lab.lab, b.dev.setLro(false));
     const hdr = v6 ? 74 : 54;
     const payload = Uint8Array.from({ length: 65535 - (hdr - 14) }, (_, i) => (i * 131 + (i >> 9)) & 0xff);
     const f = superFrame(v6, b.mac, a.mac, payload, TCP_ACK | TCP_PSH | TCP_FIN);

@@ -11,6 +11,9 @@ import {
   RNDIS_OID_GEN_CURRENT_PACKET_FILTER,
   VRSS_SEND_TAB_SIZE,
   HV_NIC_GUID,
+  NDIS_OFFLOAD_PARAMETERS_RSC_DISABLED,
+  NDIS_OFFLOAD_PARAMETERS_RSC_ENABLED,
+  OID_TCP_OFFLOAD_PARAMETERS,
   type OfferChannel,
 } from '../../wire/index.js';
 import type { Channel, EventLoop, GuestMemory, PageAllocator, Pollable, VmbusGuest, VmbusPacket } from '../../vmbus/index.js';
@@ -236,6 +239,19 @@ export class NetvscDevice {
   setGro(on: boolean): void {
     this.groOn = on;
     if (this.state_.kind === 'attached') for (const g of this.state_.att.gro) g.setEnabled(on);
+  }
+
+  /**
+   * ethtool -K lro on|off (§6.5): host RSC through OFFLOAD_PARAMETERS carrying only the RSC fields
+   * (2 = enabled, 1 = disabled; every other field 0 = no change). Needs a host that offers RSC.
+   */
+  async setLro(on: boolean): Promise<void> {
+    const att = this.att;
+    const plan = att.info.offload;
+    if (plan.size < 28 || plan.params.rscIpV4 === undefined) throw new ConfigError('BAD_CONFIG', 'lro: the host offers no RSC (NVSP 6.1 hosts with RSC caps)');
+    const v = on ? NDIS_OFFLOAD_PARAMETERS_RSC_ENABLED : NDIS_OFFLOAD_PARAMETERS_RSC_DISABLED;
+    const st = await att.rndis.set(OID_TCP_OFFLOAD_PARAMETERS, plan.size, { offloadParams: { header: plan.params.header, rscIpV4: v, rscIpV6: v } });
+    if (st !== 0) throw new ProtocolError('UNEXPECTED_MESSAGE', `lro: offload parameters refused: 0x${st.toString(16)}`);
   }
 
   /** ethtool -N rx-flow-hash tcp4|tcp6|udp4|udp6 sd|sdfn (§6.6): the TX hash level per class. */

@@ -20,7 +20,15 @@ import {
   TCPIP_CHKSUM_PKTINFO,
   NBL_HASH_VALUE,
   IEEE_8021Q_INFO,
+  NVSP_RSC_MAX,
+  packPktinfoId,
+  RNDIS_PKTINFO_1ST_FRAG,
+  RNDIS_PKTINFO_ID,
+  RNDIS_PKTINFO_ID_V1,
+  RNDIS_PKTINFO_LAST_FRAG,
+  RNDIS_PKTINFO_SUBALLOC,
 } from '../../wire/index.js';
+import { RscCoalescer } from './rsc.js';
 import { newContiguousRun, RingWriter, type Channel } from '../../vmbus/index.js';
 import type { QueueCounters } from '../counters.js';
 import type { PortFrameMeta } from '../vswitch/port.js';
@@ -100,7 +108,65 @@ export class RxPath {
   }
 
   get pending(): number {
-    return this.rangeCount;
+    return this.rangeCount + (this.rsc_?.held ?? 0);
+  }
+
+  private rsc_: RscCoalescer | null = null;
+  private pktId = 0;
+
+  /** RSC for this queue (§5.6), created on first use: frames offered here may be coalesced. */
+  get rsc(): RscCoalescer {
+    return (this.rsc_ ??= new RscCoalescer(this));
+  }
+
+  /**
+   * One coalesced packet as RSC fragments (§5.6): consecutive ranges of this burst, each an RNDIS
+   * PACKET with RNDIS_PKTINFO_ID; the first carries the packet's PPIs. All or nothing: the
+   * fragments never span two transfer-page packets and a missing one would fail the whole run.
+   */
+  deliverFragments(frame: Uint8Array, off: number, len: number, meta: PortFrameMeta, segments: number): boolean {
+    const recv = this.recv;
+    if (!recv) {
+      this.counters.inc('rx_dropped_no_buffer');
+      return false;
+    }
+    const extra = (meta.csumRx !== 0 ? 1 : 0) + (meta.hashValid ? 1 : 0) + (meta.hasVlan ? 1 : 0);
+    const chunk = (recv.sectionSize - RNDIS_PACKET_HEADER_SIZE - (1 + extra) * PPI_SIZE) & ~7;
+    const n = Math.ceil(len / chunk);
+    if (n > NVSP_RSC_MAX || n > this.maxRanges) {
+      this.counters.inc('rx_dropped_too_big');
+      return false;
+    }
+    if (this.rangeCount + n > this.maxRanges && !this.flush()) {
+      this.counters.add(this.sRingFull);
+      return false;
+    }
+    // Each fragment may need a section of its own; keep the control reserve (≤ 16) untouched.
+    if (recv.sectionCount - recv.sectionsInUse < n + 1 + 16) {
+      this.counters.add(this.sNoSection);
+      return false;
+    }
+    const id = (this.pktId = (this.pktId + 1) & 0xffff);
+    for (let i = 0, from = off; i < n; i++) {
+      const c = Math.min(chunk, off + len - from);
+      const ppis = 1 + (i === 0 ? extra : 0);
+      const hdrLen = RNDIS_PACKET_HEADER_SIZE + ppis * PPI_SIZE;
+      const at = this.reserve(hdrLen + c, false);
+      if (at < 0) return false; // cannot happen after the checks above; counted by reserve
+      const flag = RNDIS_PKTINFO_SUBALLOC | (i === 0 ? RNDIS_PKTINFO_1ST_FRAG : 0) | (i === n - 1 ? RNDIS_PKTINFO_LAST_FRAG : 0);
+      let p = writeRndisPacketHeader(this.hdrDv, 0, ppis, c);
+      p = writePpi(this.hdrDv, p, RNDIS_PKTINFO_ID, 1, packPktinfoId(RNDIS_PKTINFO_ID_V1, flag, id));
+      if (i === 0) this.writePpis(p, meta);
+      const m = recv.mapping;
+      copyToGpadl(m, at, this.hdr, 0, hdrLen, this.run);
+      copyToGpadl(m, at + hdrLen, frame, from, c, this.run);
+      from += c;
+    }
+    this.counters.add(this.sPackets);
+    this.counters.add(this.sBytes, len);
+    this.counters.inc('rx_rsc_packets');
+    this.counters.inc('rx_rsc_segments', segments);
+    return true;
   }
 
   /**
@@ -112,10 +178,7 @@ export class RxPath {
     const hdrLen = RNDIS_PACKET_HEADER_SIZE + ppis * PPI_SIZE;
     const at = this.reserve(hdrLen + len, false);
     if (at < 0) return false;
-    let p = writeRndisPacketHeader(this.hdrDv, 0, ppis, len);
-    if (meta.hashValid) p = writePpi(this.hdrDv, p, NBL_HASH_VALUE, 0, meta.hash);
-    if (meta.hasVlan) p = writePpi(this.hdrDv, p, IEEE_8021Q_INFO, 0, meta.vlanTci);
-    if (meta.csumRx !== 0) writePpi(this.hdrDv, p, TCPIP_CHKSUM_PKTINFO, 0, meta.csumRx);
+    this.writePpis(writeRndisPacketHeader(this.hdrDv, 0, ppis, len), meta);
     const m = this.recv!.mapping;
     copyToGpadl(m, at, this.hdr, 0, hdrLen, this.run);
     copyToGpadl(m, at + hdrLen, frame, off, len, this.run);
@@ -123,6 +186,13 @@ export class RxPath {
     this.counters.add(this.sPackets);
     this.counters.add(this.sBytes, len);
     return true;
+  }
+
+  /** The receive PPIs `meta` asks for, at p in the header scratch (§6.3). */
+  private writePpis(p: number, meta: PortFrameMeta): void {
+    if (meta.hashValid) p = writePpi(this.hdrDv, p, NBL_HASH_VALUE, 0, meta.hash);
+    if (meta.hasVlan) p = writePpi(this.hdrDv, p, IEEE_8021Q_INFO, 0, meta.vlanTci);
+    if (meta.csumRx !== 0) writePpi(this.hdrDv, p, TCPIP_CHKSUM_PKTINFO, 0, meta.csumRx);
   }
 
   /** Writes a whole RNDIS control message (reply or indication); false if there is no room now. */
@@ -139,6 +209,7 @@ export class RxPath {
    * is full; the peer is then asked (pending_send_sz) to signal once there is room.
    */
   flush(): boolean {
+    if (this.rsc_ !== null && this.rsc_.held > 0) this.rsc_.flush(); // coalesced packets join this burst
     if (this.rangeCount === 0 || !this.recv) return true;
     const n = this.rangeCount;
     const headerLen = XFER_RANGES_AT + n * XFER_RANGE_SIZE;

@@ -113,7 +113,8 @@ export class TxOffload {
     const v6 = lsoIpv6(meta.lso);
     const cap = this.profile.lsoV2;
     if (!(v6 ? cap.ipv6 : cap.ipv4)) return this.drop('tx_lso_not_offered');
-    if (len - 14 > 65535) return this.drop('tx_lso_bad');
+    // At most 64 KiB of IP packet (IPv6: of payload after the fixed header), 802.1Q tag allowed.
+    if (len - 18 - (v6 ? 40 : 0) > 65535) return this.drop('tx_lso_bad');
     let n: number;
     try {
       n = this.seg.segment(u8, off, len, lsoMss(meta.lso), this.segOut, 0, this.segOff, this.segLen);

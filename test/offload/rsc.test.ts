@@ -1,0 +1,76 @@
+// Issue 5 item 6: RSC over VMBus (protocol.md §5.6, §6.5). On an NVSP 6.1 host with RSC (ws2019,
+// azure) and LRO on (Linux's default), the host coalesces a flow's in-order segments of one burst
+// and sends them as RSC fragments in one transfer-page packet; the guest reassembles them.
+// ethtool -K lro off (OFFLOAD_PARAMETERS with only the RSC fields) turns it off.
+import { afterEach, describe, expect, test } from 'vitest';
+import { buildTcp6Frame, FrameSpec, verifyL4Checksum } from '../../src/packet/index.js';
+import { RX_F_RSC } from '../../src/guest/netvsc/meta.js';
+import { CSUM_RX } from '../../src/wire/index.js';
+import { OffloadLab, pump } from './harness.js';
+
+const labs: OffloadLab[] = [];
+afterEach(async () => {
+  while (labs.length > 0) await labs.pop()!.close();
+});
+
+describe('RSC over VMBus (issue 5 item 6)', () => {
+  test('a 64 KB LSO send reaches a guest as one RSC packet of fragments; lro off gives the segments', async () => {
+    const lab = new OffloadLab('ws2019');
+    labs.push(lab);
+    const a = await lab.guest('a', '00:15:5d:00:00:0a');
+    const b = await lab.guest('b', '00:15:5d:00:00:0b');
+    b.dev.setGro(false); // so that what arrives is what the host sent
+    expect(lab.hv.allNics[1]!.state.offload.raw['rscIpV4']).toBe(2);
+    // The largest IPv6 packet GRO/RSC may build is 65535 bytes with its fixed header (vectors.md §6.3).
+    const payloadLen = 65535 - 40 - 20;
+    const payload = Uint8Array.from({ length: payloadLen }, (_, i) => (i * 31 + 5) & 0xff);
+    const s = new FrameSpec();
+    s.dstMac.set(b.mac);
+    s.srcMac.set(a.mac);
+    s.src6[0] = 0xfd;
+    s.src6[15] = 1;
+    s.dst6[0] = 0xfd;
+    s.dst6[15] = 2;
+    s.srcPort = 4000;
+    s.dstPort = 5001;
+    const send = async (): Promise<void> => {
+      const out = new Uint8Array(payloadLen + 100);
+      const n = buildTcp6Frame(out, 0, s, payload, 0, payloadLen);
+      b.rx.length = 0;
+      expect(a.dev.xmit(out, 0, n, { csum: true, mss: 1440 })).toBe(true);
+      a.dev.flush();
+      await lab.settle();
+    };
+    const segs = Math.ceil(payloadLen / 1440);
+    await send();
+    expect(b.rx).toHaveLength(1);
+    const r = b.rx[0]!;
+    expect(r.flags & RX_F_RSC).toBe(RX_F_RSC);
+    expect(r.fragments).toBeGreaterThan(1);
+    expect(r.bytes.length).toBe(74 + payloadLen);
+    expect(r.bytes.subarray(74)).toEqual(payload);
+    expect(verifyL4Checksum(r.bytes, 14, true, 6, 54, r.bytes.length - 54)).toBe(true);
+    expect(r.csum).toBe(CSUM_RX.tcpChecksumSucceeded);
+    const q = lab.hv.allNics[1]!.stats().queues[0]!;
+    expect(q['rx_rsc_packets']).toBe(1);
+    expect(q['rx_rsc_segments']).toBe(segs);
+    // ethtool -K lro off: the host sends the segments as they are
+    await pump(lab.lab, b.dev.setLro(false));
+    expect(lab.hv.allNics[1]!.state.offload.raw['rscIpV4']).toBe(1);
+    expect(lab.hv.allNics[1]!.state.offload.raw['tcpIpV6Csum']).toBe(4); // untouched by the RSC-only set
+    await send();
+    expect(b.rx).toHaveLength(segs);
+    expect(b.rx.every((x) => (x.flags & RX_F_RSC) === 0)).toBe(true);
+    // and on again
+    await pump(lab.lab, b.dev.setLro(true));
+    await send();
+    expect(b.rx).toHaveLength(1);
+  });
+
+  test('ws2016 offers no RSC: lro is refused (typed) and nothing is coalesced by the host', async () => {
+    const lab = new OffloadLab('ws2016');
+    labs.push(lab);
+    const b = await lab.guest('b', '00:15:5d:00:00:0b');
+    await expect(pump(lab.lab, b.dev.setLro(true))).rejects.toThrow(/no RSC/);
+  });
+});
