@@ -207,6 +207,9 @@ export class HostileGuestWorld {
       if (e instanceof Error && e.name === 'InvariantError') throw e;
     }
     await this.settle(`after ${act.k}`);
+    // Nobody reads these replies later; dropping them keeps a long run (the soak) from growing.
+    for (const g of [this.a, this.b, this.c]) g.completions.clear();
+    this.a.inband.length = 0;
     this.invariants(act.k);
     if (this.actions % 8 === 0) await this.bystanders();
   }
