@@ -77,9 +77,10 @@ async function smallPps(ctx: BenchContext, channels: number, ms: number): Promis
   await lab.close();
 }
 
-/** 64 KB LSO super-frames, MSS 1460, GRO on at the receiver, for about `ms`. */
-async function bulk(ctx: BenchContext, ms: number): Promise<void> {
+/** 64 KB LSO super-frames, MSS 1460, coalesced again by the receiver's GRO or by host RSC, for about `ms`. */
+async function bulk(ctx: BenchContext, ms: number, rsc: boolean): Promise<void> {
   const { lab, a, b, got } = await pair(1);
+  await pump(lab.lab, b.dev.setLro(rsc)); // azure has RSC; Linux's default is LRO on
   const s = spec(a, b);
   s.srcPort = 40000;
   s.dstPort = 5001;
@@ -113,13 +114,14 @@ async function bulk(ctx: BenchContext, ms: number): Promise<void> {
   run(100);
   const r = run(ms);
   const payloadBytes = r.bytes - r.packets * 54;
-  ctx.report({ name: 'VM→VM TCP bulk, LSO 64 KB + GRO, payload', unit: 'Gbit/s', value: (payloadBytes * 8) / r.ns, target: '≥ 30 Gbit/s' });
-  await pump(lab.lab, Promise.resolve());
+  const name = rsc ? 'VM→VM TCP bulk, LSO 64 KB + host RSC, payload' : 'VM→VM TCP bulk, LSO 64 KB + GRO, payload';
+  ctx.report({ name, unit: 'Gbit/s', value: (payloadBytes * 8) / r.ns, target: '≥ 30 Gbit/s' });
   await lab.close();
 }
 
 export async function run(ctx: BenchContext): Promise<void> {
   const ms = ctx.quick ? 300 : 1500;
   for (const ch of [1, 2, 4]) await smallPps(ctx, ch, ms);
-  await bulk(ctx, ms);
+  await bulk(ctx, ms, false);
+  await bulk(ctx, ms, true);
 }
