@@ -2,7 +2,7 @@
 // checked on the running system (the guest's view, the host's view, and traffic).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ControlHandler } from '../../src/cli/control/index.js';
-import { ScenarioRun, labControlHandler, validateScenario, type LabNic } from '../../src/lab/index.js';
+import { ScenarioRun, labControlHandler, validateScenario, type GeneratorReport, type LabNic, type SinkReport, type TrafficApp } from '../../src/lab/index.js';
 
 let run: ScenarioRun;
 let h: ControlHandler;
@@ -27,7 +27,7 @@ async function traffic(parallel: number, count: number): Promise<{ delivered: nu
   const from: LabNic = run.nic('nic0');
   const to: LabNic = run.nic('nic1');
   const before = (await to.stats()).guest.ethtool;
-  const pairs = [];
+  const pairs: { sink: TrafficApp<SinkReport>; gen: TrafficApp<GeneratorReport> }[] = [];
   for (let i = 0; i < parallel; i++) {
     const flow = flowId++;
     const sink = await to.startSink({ flow, count });
