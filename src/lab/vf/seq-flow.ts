@@ -5,7 +5,7 @@
  */
 import type { NetvscDevice } from '../../guest/index.js';
 import { TrafficSink } from '../traffic/sink.js';
-import { PAYLOAD_HEADER_LEN, writePayload, writePayloadSeq, getU32 } from '../traffic/payload.js';
+import { PAYLOAD_HEADER_LEN, PAYLOAD_SEQ_AT, writePayload, writePayloadSeq, getU32 } from '../traffic/payload.js';
 
 const ETH_HDR = 14;
 /** IEEE local experimental ethertype: nothing else in the lab uses it. */
@@ -15,6 +15,8 @@ const FLOW_AT = ETH_HDR + 4;
 export class SeqFlow {
   /** Frames the sender's device accepted. */
   sent = 0;
+  /** Highest sequence number seen at the receiver (-1: none yet). */
+  highestSeq = -1;
   readonly sink: TrafficSink;
   private readonly frame: Uint8Array;
 
@@ -53,6 +55,8 @@ export class SeqFlow {
     if (len < ETH_HDR + PAYLOAD_HEADER_LEN || u8[off + 12] !== ETHERTYPE >> 8 || u8[off + 13] !== (ETHERTYPE & 0xff)) return false;
     if (getU32(u8, off + FLOW_AT) !== this.flow) return false;
     this.sink.take(u8, off + ETH_HDR, off + len, len);
+    const seq = getU32(u8, off + ETH_HDR + PAYLOAD_SEQ_AT);
+    if (seq > this.highestSeq) this.highestSeq = seq;
     return true;
   }
 
