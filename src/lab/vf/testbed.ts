@@ -33,6 +33,9 @@ export interface TestbedVm {
   onFrame: (u8: Uint8Array, off: number, len: number) => void;
 }
 
+/** What VF plugging needs of a VM (available before its driver has probed). */
+type VmParts = Pick<TestbedVm, 'nic' | 'bus' | 'mac' | 'vfs'>;
+
 const yieldTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 export class VfTestbed {
@@ -63,11 +66,11 @@ export class VfTestbed {
     const bus = new VmbusGuest({ memory, allocator, signals, hostDoorbell: this.doorbell, link: gl, loop: this.loop });
     const mac = Uint8Array.of(0x00, 0x15, 0x5d, 0x77, n >> 8, n & 0xff);
     const nic = this.host.addNic(name, { mac: formatMac(mac) });
-    const vm: TestbedVm = { name, nic, dev: null as unknown as NetvscDevice, bus, mac, vfs: [], onFrame: () => {} };
-    if (o.vfSerial !== undefined) this.addVf(vm, o.vfSerial);
+    const vfs: VfGuestEnd[] = [];
+    if (o.vfSerial !== undefined) this.addVf({ nic, bus, mac, vfs }, o.vfSerial);
     await this.until(bus.requestOffers(), 'offers');
     const dev = await this.until(NetvscDevice.probe({ bus, memory, allocator, loop: this.loop, clock: this.clock, rxSections: 1024, txSections: 128, timeoutMs: 10_000 }), 'probe');
-    (vm as { dev: NetvscDevice }).dev = dev;
+    const vm: TestbedVm = { name, nic, dev, bus, mac, vfs, onFrame: () => {} };
     dev.onReceive = (u8, off, len) => vm.onFrame(u8, off, len);
     await this.until(dev.open(), 'open');
     // §6.8: VFs already present are scanned at the end of device initialisation.
@@ -88,7 +91,7 @@ export class VfTestbed {
   }
 
   /** Assigns a new VF (serial, the NIC's MAC) to the VM's NIC; the host shows it after its delay. */
-  addVf(vm: TestbedVm, serial: number, o: Partial<SharedVfOptions> = {}): VfGuestEnd {
+  addVf(vm: VmParts, serial: number, o: Partial<SharedVfOptions> = {}): VfGuestEnd {
     const spec = newSharedVf({ serial, mac: formatMac(vm.mac), maxQueues: this.o.vfQueues ?? 2, ...o });
     const guest = this.plugInVm(vm, spec.serial, spec);
     vm.nic.vf.add(new VfHostEnd(spec), { showDelayMs: this.o.showDelayMs ?? 5, ...(this.o.ejectTimeoutMs !== undefined ? { ejectTimeoutMs: this.o.ejectTimeoutMs } : {}) });
@@ -96,7 +99,7 @@ export class VfTestbed {
   }
 
   /** Hot-adds a VF into the VM that belongs to no NIC's association (its serial matches nothing). */
-  plugStrayVf(vm: TestbedVm, serial: number): { readonly guest: VfGuestEnd; readonly host: VfHostEnd } {
+  plugStrayVf(vm: VmParts, serial: number): { readonly guest: VfGuestEnd; readonly host: VfHostEnd } {
     const spec = newSharedVf({ serial, mac: formatMac(vm.mac), maxQueues: 1, ringBytes: 4096 });
     const guest = this.plugInVm(vm, serial, spec);
     const host = new VfHostEnd(spec);
@@ -135,7 +138,7 @@ export class VfTestbed {
     return q;
   }
 
-  private plugInVm(vm: TestbedVm, serial: number, spec: ReturnType<typeof newSharedVf>): VfGuestEnd {
+  private plugInVm(vm: VmParts, serial: number, spec: ReturnType<typeof newSharedVf>): VfGuestEnd {
     const notify = (vf: VfGuestEnd, ev: VfNetdevEvent): void => {
       // The VM's netdev notifier chain: every netvsc device hears every VF (§6.8 matching).
       for (const v of this.vms) if (v.bus === vm.bus) v.dev.failover.vfEvent(vf, ev);
