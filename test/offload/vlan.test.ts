@@ -95,6 +95,21 @@ describe('VLAN (issue 5 item 7)', () => {
     await send(d, bcast(d.mac, (5 << 13) | 20, 7));
     expect(vlanId(t2.rx[0]!.vlan)).toBe(20);
     expect(vlanPri(t2.rx[0]!.vlan)).toBe(5);
+
+    // An LSO send tagged VLAN 20 from the trunk to c (access 20): every segment stays on VLAN 20
+    // (the segments share one meta, which delivery to an untagged access port must not change).
+    const big = new Uint8Array(4 + 54 + 4000);
+    big.set(c.mac, 0);
+    big.set(d.mac, 6);
+    big.set([0x81, 0x00, 0x00, 20, 0x08, 0x00, 0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, 6], 12);
+    big.set([10, 0, 0, 1, 10, 0, 0, 2, 0x10, 0x00, 0x13, 0x89, 0, 0, 0, 1, 0, 0, 0, 1, 0x50, 0x10, 0xff, 0xff], 30);
+    for (const x of all) x.rx.length = 0;
+    c.dev.setGro(false);
+    expect(d.dev.xmit(big, 0, big.length, { csum: true, mss: 1000 })).toBe(true);
+    d.dev.flush();
+    await lab.settle();
+    expect(c.rx).toHaveLength(4);
+    expect(c.rx.every((r) => (r.flags & RX_F_VLAN) === 0)).toBe(true);
   });
 
   test('a bad VLAN configuration is a typed error', () => {

@@ -184,9 +184,16 @@ export class VSwitch {
       return 0;
     }
     // Access ports receive untagged; trunk ports get the VLAN in the 802.1Q PPI (§5.5).
+    // The sender's meta is put back afterwards: the next port, and the sender's next frame (LSO
+    // segments share one meta), must see the tag as the sender gave it.
+    const hadVlan = meta.hasVlan;
+    const tci = meta.vlanTci;
     meta.hasVlan = p.trunk !== null && vlan !== 0;
     meta.vlanTci = meta.hasVlan ? ((vlan << 4) | pri) >>> 0 : 0;
-    if (!p.port.deliver(bytes, off, len, meta)) {
+    const taken = p.port.deliver(bytes, off, len, meta);
+    meta.hasVlan = hadVlan;
+    meta.vlanTci = tci;
+    if (!taken) {
       p.counters.inc('tx_dropped');
       return 0;
     }
