@@ -61,6 +61,11 @@ describe('RSC over VMBus (issue 5 item 6)', () => {
     await send();
     expect(b.rx).toHaveLength(segs);
     expect(b.rx.every((x) => (x.flags & RX_F_RSC) === 0)).toBe(true);
+    // lro off survives a re-attach (ethtool -G re-plans the offloads with LRO on)
+    await pump(lab.lab, b.dev.setRingParams({ rx: 300 }));
+    expect(lab.hv.allNics[1]!.state.offload.raw['rscIpV4']).toBe(1);
+    await send();
+    expect(b.rx).toHaveLength(segs);
     // and on again
     await pump(lab.lab, b.dev.setLro(true));
     await send();

@@ -88,6 +88,8 @@ export class NetvscDevice {
   private readonly xmitMeta = newTxMeta();
   /** A key set by ethtool -X, kept across re-attaches (ethtool -L). */
   private rssKey: Uint8Array | null = null;
+  /** ethtool -K lro (Linux's default on); a re-attach re-plans with LRO on, so off is re-sent. */
+  private lroOn = true;
   /** ethtool -K gro (on by default, kept across re-attaches). */
   private groOn = true;
   /** NVSP version of the attach in progress (0 when none). */
@@ -252,6 +254,7 @@ export class NetvscDevice {
     const v = on ? NDIS_OFFLOAD_PARAMETERS_RSC_ENABLED : NDIS_OFFLOAD_PARAMETERS_RSC_DISABLED;
     const st = await att.rndis.set(OID_TCP_OFFLOAD_PARAMETERS, plan.size, { offloadParams: { header: plan.params.header, rscIpV4: v, rscIpV6: v } });
     if (st !== 0) throw new ProtocolError('UNEXPECTED_MESSAGE', `lro: offload parameters refused: 0x${st.toString(16)}`);
+    this.lroOn = on;
   }
 
   /** ethtool -N rx-flow-hash tcp4|tcp6|udp4|udp6 sd|sdfn (§6.6): the TX hash level per class. */
@@ -403,6 +406,7 @@ export class NetvscDevice {
     if (this.rssKey && att.queues.length > 1 && (await setRss(att.rndis, att.rxTable, this.rssKey))) {
       this.state_ = { kind: 'attached', att: { ...att, key: this.rssKey }, open: false };
     }
+    if (!this.lroOn && att.info.offload.lro) await this.setLro(false);
     this.failover.attached();
   }
 }
