@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import fc from 'fast-check';
 import { EthernetView, Ipv4View, Ipv6View, TCP_ACK, TCP_FIN, TCP_PSH, TcpView } from '../wire/index.js';
 import { fillL4Checksum, verifyIpv4HeaderChecksum, verifyL4Checksum } from './checksum.js';
 import { GroEngine, type GroSink } from './gro.js';
@@ -64,6 +65,21 @@ describe('GRO against the Linux selftest matrix (vectors.md §6.3)', () => {
 });
 
 describe('GroEngine output', () => {
+  test('merged checksums from the segments\' own checksums stay right at odd payload offsets (property)', () => {
+    fc.assert(
+      fc.property(fc.boolean(), fc.integer({ min: 1, max: 700 }), fc.integer({ min: 2, max: 9 }), fc.integer({ min: 0, max: 0xffffffff }), (v6, mss, n, seq0) => {
+        const lens = [...Array<number>(n - 1).fill(mss), Math.max(1, mss - 3)];
+        const pkts = data(lens).map((p) => ({ ...p, seq: (p.seq + seq0) >>> 0 }));
+        const got = run(v6, pkts);
+        expect(got.payloads).toEqual([lens.reduce((a, b) => a + b, 0)]);
+        const f = got.frames[0]!;
+        const l4 = v6 ? 54 : 34;
+        expect(verifyL4Checksum(f, 14, v6, 6, l4, f.length - l4)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   test('a merged packet has the concatenated payload, fixed lengths and valid checksums', () => {
     for (const v6 of [false, true]) {
       const got = run(v6, data([100, 100, 100], (i) => ({ flags: i === 2 ? TCP_ACK | TCP_PSH : TCP_ACK })));

@@ -34,7 +34,7 @@ import {
   TCP_URG,
   TcpView,
 } from '../wire/index.js';
-import { fillIpv4HeaderChecksum, fillL4Checksum, verifyIpv4HeaderChecksum, verifyL4Checksum } from './checksum.js';
+import { fillIpv4HeaderChecksum, foldSum, internetSum, pseudoSumIpv4, pseudoSumIpv6, verifyIpv4HeaderChecksum, verifyL4Checksum } from './checksum.js';
 import { copyBytes } from './copy.js';
 
 /** Where GRO hands packets: held ones from its own slots, passed-through ones from the caller's bytes. */
@@ -77,6 +77,8 @@ class Held {
   idMode = ID_UNKNOWN;
   /** The caller's tag of the first segment. */
   tag = 0;
+  /** One's-complement sum of the held payload, aligned to the payload start (from the segments' checksums). */
+  paySum = 0;
 
   constructor(size: number) {
     this.buf = new Uint8Array(size);
@@ -86,6 +88,17 @@ class Held {
 function same(a: Uint8Array, ai: number, b: Uint8Array, bi: number, n: number): boolean {
   for (let i = 0; i < n; i++) if (a[ai + i] !== b[bi + i]) return false;
   return true;
+}
+
+/**
+ * The one's-complement sum of a TCP segment's payload, derived from its checksum, which was
+ * verified (by GRO or the host's PPI) before the segment became eligible: pseudo-header + header
+ * (with the checksum field) + payload ≡ 0xffff, so payload ≡ 0xffff − (pseudo-header + header).
+ */
+function payloadSum(frame: Uint8Array, ipAt: number, isV6: boolean, l4At: number, tcpHl: number, payload: number): number {
+  const l4Len = tcpHl + payload;
+  const pseudo = isV6 ? pseudoSumIpv6(frame, ipAt, IPPROTO_TCP, l4Len) : pseudoSumIpv4(frame, ipAt, IPPROTO_TCP, l4Len);
+  return foldSum(0xffff + (~foldSum(pseudo + internetSum(frame, l4At, tcpHl)) & 0xffff));
 }
 
 export class GroEngine {
@@ -157,7 +170,7 @@ export class GroEngine {
     }
     if (held) {
       if (this.canMerge(held, frame, ipAt, isV6, l4At, payload)) {
-        this.merge(held, frame, isV6, tcp.payloadOffset, payload);
+        this.merge(held, frame, isV6, ipAt, l4At, tcp.payloadOffset, payload);
         if (payload < held.mss || (tcp.flags & FINAL_FLAGS) !== 0) this.deliver(held);
         return;
       }
@@ -226,7 +239,11 @@ export class GroEngine {
     return h.idMode === ID_INCREMENTING ? inc : fixed;
   }
 
-  private merge(h: Held, frame: Uint8Array, isV6: boolean, payloadAt: number, payload: number): void {
+  private merge(h: Held, frame: Uint8Array, isV6: boolean, ipAt: number, l4At: number, payloadAt: number, payload: number): void {
+    let s = payloadSum(frame, ipAt, isV6, l4At, payloadAt - l4At, payload);
+    // A payload that starts at an odd offset of the merged payload sums with its bytes swapped (RFC 1071 §2(B)).
+    if (((h.len - h.hdrLen) & 1) !== 0) s = ((s << 8) | (s >>> 8)) & 0xffff;
+    h.paySum = foldSum(h.paySum + s);
     copyBytes(frame, payloadAt, h.buf, h.len, payload);
     h.len += payload;
     h.nextSeq = (h.nextSeq + payload) >>> 0;
@@ -264,6 +281,7 @@ export class GroEngine {
     h.nextSeq = (this.tcp.seq + payload) >>> 0;
     h.segments = 1;
     h.tag = this.tag;
+    h.paySum = payloadSum(frame, off + ipRel, isV6, off + tcpRel, tcpHl, payload);
     h.lastId = isV6 ? 0 : this.ip4.id;
     h.idMode = ID_UNKNOWN;
   }
@@ -281,7 +299,15 @@ export class GroEngine {
         b[h.ipOff + 3] = ipLen & 0xff;
         fillIpv4HeaderChecksum(b, h.ipOff);
       }
-      fillL4Checksum(b, h.ipOff, h.isV6, IPPROTO_TCP, h.tcpOff, h.len - h.tcpOff);
+      // The TCP checksum from the header and the payload sums gathered at merge time: the 64 KB
+      // payload is not summed again (each segment's sum comes from its verified checksum).
+      const l4Len = h.len - h.tcpOff;
+      b[h.tcpOff + 16] = 0;
+      b[h.tcpOff + 17] = 0;
+      const pseudo = h.isV6 ? pseudoSumIpv6(b, h.ipOff, IPPROTO_TCP, l4Len) : pseudoSumIpv4(b, h.ipOff, IPPROTO_TCP, l4Len);
+      const c = ~foldSum(pseudo + internetSum(b, h.tcpOff, h.hdrLen - h.tcpOff) + h.paySum) & 0xffff;
+      b[h.tcpOff + 16] = c >>> 8;
+      b[h.tcpOff + 17] = c & 0xff;
     }
     this.sink.deliver(b, 0, h.len, h.segments, h.tag);
   }
