@@ -76,6 +76,7 @@ export class HostNic implements SwitchPort {
         if (this.vf.hardware !== null) this.vf.drainTx();
         this.port.forward(b, off, len, meta);
       },
+      peerTakesSuperFrames: (b, off) => this.port.peerTakesSuperFrames(b, off),
       switchDataPath: (toVf) => this.vf.guestSwitch(toVf),
     });
     this.vf = new HostVf(this);
@@ -103,6 +104,11 @@ export class HostNic implements SwitchPort {
     return this.state.packetFilter;
   }
 
+  /** SwitchPort: a guest with RSC on receives LSO super-frames whole, as RSC fragments (§5.6). */
+  get takesSuperFrames(): boolean {
+    return rscEnabled(this.state);
+  }
+
   /** SwitchPort: one frame for this NIC's guest. */
   deliver(bytes: Uint8Array, off: number, len: number, meta: PortFrameMeta): boolean {
     // Media disconnected: the port carries nothing (the switch counts it as tx_dropped).
@@ -120,7 +126,14 @@ export class HostNic implements SwitchPort {
     }
     const q = c.queues[qi] ?? c.queues[0];
     if (!q || !c.ready) return false;
-    if (meta.lso === 0 && rscEnabled(this.state)) {
+    if (meta.lso !== 0) {
+      // A super-frame the sender's host finalized for us because we take them whole (RSC, §5.6):
+      // it goes out as fragments after whatever the queue holds of the flow.
+      if (!rscEnabled(this.state)) return false;
+      q.rx.rsc.flush();
+      return q.rx.deliverFragments(bytes, off, len, meta, meta.lsoSegments);
+    }
+    if (rscEnabled(this.state)) {
       // §5.6: the queue may coalesce it with the flow's next segments in this burst.
       q.rx.rsc.offer(bytes, off, len, meta);
       return true;

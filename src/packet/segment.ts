@@ -33,6 +33,8 @@ export class TcpSegmenter {
   private readonly ip4 = new Ipv4View();
   private readonly ip6 = new Ipv6View();
   private readonly tcp = new TcpView();
+  /** Header bytes (Ethernet to the end of TCP options) of the last super-frame segmented. */
+  lastHeaderLen = 0;
 
   /**
    * Segments the super-frame src[off, off+len) with `mss` payload bytes per segment. Segments are
@@ -78,6 +80,7 @@ export class TcpSegmenter {
     }
     const tcp = this.tcp.bind(src, l4At, l4Len);
     const hdrLen = tcp.payloadOffset - off;
+    this.lastHeaderLen = hdrLen;
     const payloadLen = tcp.payloadLen;
     const count = payloadLen === 0 ? 1 : Math.ceil(payloadLen / mss);
     if (count > offsets.length || count > lengths.length) throw new ResourceError('LIMIT', 'LSO: more segments than offset slots');

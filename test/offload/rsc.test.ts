@@ -54,6 +54,24 @@ describe('RSC over VMBus (issue 5 item 6)', () => {
     const q = lab.hv.allNics[1]!.stats().queues[0]!;
     expect(q['rx_rsc_packets']).toBe(1);
     expect(q['rx_rsc_segments']).toBe(segs);
+    // b's MAC was not learned yet, so the send was flooded: cut into segments, coalesced again
+    expect(lab.hv.allNics[0]!.stats().queues[0]!['tx_lso_segments']).toBe(segs);
+    // Once the switch knows b, a super-frame for an RSC receiver goes whole (no cut, no re-merge)
+    const hello = new Uint8Array(60);
+    hello.set(a.mac, 0);
+    hello.set(b.mac, 6);
+    hello.set([0x88, 0xb5], 12);
+    expect(b.dev.send(hello, 0, 60)).toBe(true);
+    await lab.settle();
+    await send();
+    expect(b.rx).toHaveLength(1);
+    expect(b.rx[0]!.bytes.subarray(74)).toEqual(payload);
+    expect(b.rx[0]!.flags & RX_F_RSC).toBe(RX_F_RSC);
+    expect(verifyL4Checksum(b.rx[0]!.bytes, 14, true, 6, 54, b.rx[0]!.bytes.length - 54)).toBe(true);
+    expect(lab.hv.allNics[0]!.stats().queues[0]!['tx_lso_segments']).toBe(segs); // unchanged: not cut
+    const q2 = lab.hv.allNics[1]!.stats().queues[0]!;
+    expect(q2['rx_rsc_packets']).toBe(2);
+    expect(q2['rx_rsc_segments']).toBe(2 * segs);
     // ethtool -K lro off: the host sends the segments as they are
     await pump(lab.lab, b.dev.setLro(false));
     expect(lab.hv.allNics[1]!.state.offload.raw['rscIpV4']).toBe(1);

@@ -40,6 +40,8 @@ export interface CoordinatorOptions {
   readonly device: () => HostDevice;
   /** Frames from the guest go here (the switch). */
   readonly forward: (bytes: Uint8Array, off: number, len: number, meta: PortFrameMeta) => void;
+  /** Whether a unicast frame to bytes[off..off+6) goes to a port that takes super-frames whole. */
+  readonly peerTakesSuperFrames?: (bytes: Uint8Array, off: number) => boolean;
   /** The guest's SWITCH_DATA_PATH (§3.10, 1 = VF): the NIC's VF steers the switch (issue 6). */
   readonly switchDataPath?: (toVf: boolean) => void;
 }
@@ -67,6 +69,10 @@ export class Coordinator implements QueueOwner {
 
   get profile(): HostProfile {
     return this.o.state.profile;
+  }
+
+  peerTakesSuperFrames(bytes: Uint8Array, off: number): boolean {
+    return this.o.peerTakesSuperFrames?.(bytes, off) ?? false;
   }
 
   get ready(): boolean {

@@ -32,6 +32,8 @@ export interface QueueOwner extends TxSink {
   readonly ready: boolean;
   /** What the host offers (transmit offloads are checked against it). */
   readonly profile: HostProfile;
+  /** Whether a unicast frame to bytes[off..off+6) reaches a port that takes LSO super-frames whole. */
+  peerTakesSuperFrames(bytes: Uint8Array, off: number): boolean;
 }
 
 /** Completions waiting for ring space; the guest's requestor bounds how many can be outstanding. */
@@ -63,7 +65,7 @@ export class QueueWorker {
     rxOptions: RxPathOptions = {},
   ) {
     this.rx = new RxPath(ch, this.counters, rxOptions);
-    this.tx = new TxPath(this.counters, gpadls, owner, new TxOffload(owner.profile, this.counters));
+    this.tx = new TxPath(this.counters, gpadls, owner, new TxOffload(owner.profile, this.counters, (b, o) => owner.peerTakesSuperFrames(b, o)));
     ch.onPacket = (pkt) => this.onPacket(pkt);
   }
 

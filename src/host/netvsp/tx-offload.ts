@@ -15,7 +15,7 @@
  *   header checksum is always the guest's (Linux never asks, §6.1); the host verifies it.
  * The guest's memory is never written: a frame that needs changes is copied into scratch first.
  */
-import { isNetvscError } from '../../core/index.js';
+import { isNetvscError, WireError } from '../../core/index.js';
 import {
   classifyFrame,
   copyBytes,
@@ -64,6 +64,8 @@ export class TxOffload {
   constructor(
     private readonly profile: HostProfile,
     private readonly counters: QueueCounters,
+    /** Whether the frame's unicast destination takes super-frames whole (an RSC receiver). */
+    private readonly peerTakesSuperFrames: (bytes: Uint8Array, off: number) => boolean = () => false,
   ) {
     this.sFilled = counters.slot('tx_csum_filled');
     this.sSegments = counters.slot('tx_lso_segments');
@@ -115,18 +117,25 @@ export class TxOffload {
     if (!(v6 ? cap.ipv6 : cap.ipv4)) return this.drop('tx_lso_not_offered');
     // At most 64 KiB of IP packet (IPv6: of payload after the fixed header), 802.1Q tag allowed.
     if (len - 18 - (v6 ? 40 : 0) > 65535) return this.drop('tx_lso_bad');
+    const mss = lsoMss(meta.lso);
+    // An RSC receiver takes the super-frame whole: cut it as ONE segment (the MSS limit is above
+    // 64 KiB), which sets its lengths, IPv4 header and TCP checksum, and send it with the LSO PPI
+    // value kept so the receiver knows it stands for several segments. No 45-way cut and re-merge.
+    const whole = this.peerTakesSuperFrames(u8, off);
     let n: number;
     try {
-      n = this.seg.segment(u8, off, len, lsoMss(meta.lso), this.segOut, 0, this.segOff, this.segLen);
+      if (!(mss >= 1)) throw new WireError('MALFORMED', 'LSO MSS 0');
+      n = this.seg.segment(u8, off, len, whole ? 0xfffff : mss, this.segOut, 0, this.segOff, this.segLen);
+      if (whole) meta.lsoSegments = Math.max(1, Math.ceil((this.segLen[0]! - this.seg.lastHeaderLen) / mss));
     } catch (e) {
       if (!isNetvscError(e)) throw e;
       return this.drop('tx_lso_bad');
     }
-    meta.lso = 0;
+    if (!whole) meta.lso = 0;
     meta.csumTx = 0;
     // Every segment's checksums were just computed here (§6.2: the host finishes what LSO seeded).
     meta.csumRx = CSUM_RX.tcpChecksumSucceeded | (v6 ? 0 : CSUM_RX.ipChecksumSucceeded);
-    this.counters.add(this.sSegments, n);
+    if (!whole) this.counters.add(this.sSegments, n);
     for (let i = 0; i < n; i++) out(this.segOut, this.segOff[i]!, this.segLen[i]!, meta);
   }
 

@@ -21,6 +21,8 @@ export class PortFrameMeta {
   /** RSS hash for the hash-value PPI, valid when hashValid. */
   hash = 0;
   hashValid = false;
+  /** With lso ≠ 0 on a frame the host already finalized: how many MSS segments it stands for. */
+  lsoSegments = 0;
 
   clear(): void {
     this.csumTx = 0;
@@ -30,6 +32,7 @@ export class PortFrameMeta {
     this.csumRx = 0;
     this.hash = 0;
     this.hashValid = false;
+    this.lsoSegments = 0;
   }
 }
 
@@ -45,6 +48,11 @@ export interface SwitchPort {
   readonly macNumber: number;
   /** NDIS_PACKET_TYPE_* bits (§5.11); 0 = receive nothing. External ports report PROMISCUOUS. */
   readonly packetFilter: number;
+  /**
+   * Takes a finalized TCP super-frame whole (meta.lso ≠ 0: lengths and checksums set, MSS in the
+   * PPI value): a synthetic NIC whose guest enabled RSC (§5.6). Other ports get MSS segments.
+   */
+  readonly takesSuperFrames?: boolean;
 }
 
 export interface PortConfig {

@@ -165,6 +165,19 @@ export class VSwitch {
     return n;
   }
 
+  /**
+   * @internal The port a unicast frame from `src` to `dst` would go to (steering, then a live
+   * learned entry), or null when it would be flooded or dropped. No counters, no learning.
+   */
+  unicastPeer(src: PortEntry, dst: number): PortEntry | null {
+    const st = this.steering.size === 0 ? undefined : this.steering.get(dst);
+    if (st !== undefined) return st === src ? null : st;
+    const m = this.macs.get(dst);
+    if (!m || m.entry.removed || m.entry.standby || m.entry === src) return null;
+    if (this.ageingMs > 0 && this.clock.now() - m.seenMs > this.ageingMs) return null;
+    return m.entry;
+  }
+
   private learn(mac: number, src: PortEntry, now: number): void {
     const m = this.macs.get(mac);
     if (m) {
@@ -257,6 +270,12 @@ export class SwitchPortHandle {
 
   remove(): void {
     this.sw.removePort(this.entry);
+  }
+
+  /** Whether a unicast frame to bytes[off..off+6) goes to one port that takes super-frames whole. */
+  peerTakesSuperFrames(bytes: Uint8Array, off: number): boolean {
+    if ((bytes[off]! & 1) !== 0 || this.entry.removed) return false;
+    return this.sw.unicastPeer(this.entry, macAt(bytes, off))?.port.takesSuperFrames === true;
   }
 
   /** Steers `mac`'s traffic to this port and puts `from` on standby (§3.10 data path switch). */
