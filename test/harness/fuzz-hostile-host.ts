@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import * as W from '../../src/wire/index.js';
 import { ManualClock } from '../../src/core/index.js';
-import { NetvscDevice } from '../../src/guest/netvsc/index.js';
+import { NetvscDevice, type DeviceState, type SendSections } from '../../src/guest/netvsc/index.js';
 import type { VmbusPacket } from '../../src/vmbus/index.js';
 import { ScriptedHost } from './scripted-host.js';
 import { boundedSettle, check, typedOnly } from './fuzz-kit.js';
@@ -58,6 +58,9 @@ export const hostAction: fc.Arbitrary<HostAction> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant('hold' as const), on: fc.boolean() }) },
   { weight: 1, arbitrary: fc.constant({ k: 'rescind' as const }) },
 );
+
+/** What an attached device holds (its queues and send-section map). */
+type Attachment = Extract<DeviceState, { kind: 'attached' }>['att'];
 
 const MAC_A = [0x00, 0x15, 0x5d, 0x01, 0x02, 0x03] as const;
 const PEER = [0x00, 0x15, 0x5d, 0x00, 0x00, 0x99] as const;
@@ -122,6 +125,7 @@ export class HostileHostWorld {
       for (const q of att.queues) outstanding += q.tx.outstanding + (q.tx.idle ? 0 : 1);
       check(att.sections.inUse <= outstanding, `${where}: ${att.sections.inUse} send sections in use but only ${outstanding} sends in flight`);
       check(att.sections.inUse >= 0 && att.sections.inUse <= att.sections.count, `${where}: section count out of range`);
+      sectionOwnership(att.queues, att.sections, where);
     }
   }
 
@@ -241,6 +245,29 @@ export class HostileHostWorld {
         return;
     }
   }
+}
+
+/**
+ * The per-descriptor ownership walk (issue 9 invariant 3, read-only): every send section marked in
+ * use belongs to exactly one in-flight NVSP 107 descriptor (= requestor cookie) or to the one open
+ * batch of exactly one queue; no owned section is marked free; each queue's descriptors in flight
+ * equal its outstanding sends, and an open channel's requestor has at least that many ids out.
+ */
+export function sectionOwnership(queues: Attachment['queues'], sections: SendSections, where: string): void {
+  const owner = new Map<number, string>();
+  queues.forEach((q, qi) => {
+    q.tx.forEachOwnedSection((s, d) => {
+      const who = `queue ${qi} ${d < 0 ? 'open batch' : `descriptor ${d}`}`;
+      const prev = owner.get(s);
+      check(prev === undefined, `${where}: send section ${s} owned by ${prev} and by ${who}`);
+      check(s >= 0 && s < sections.count && sections.isUsed(s), `${where}: send section ${s} owned by ${who} but marked free`);
+      owner.set(s, who);
+    });
+    check(q.tx.descriptorsInFlight === q.tx.outstanding, `${where}: queue ${qi} has ${q.tx.descriptorsInFlight} descriptors taken but ${q.tx.outstanding} sends outstanding`);
+    const rq = q.channel.requestor;
+    if (rq && q.channel.state === 'open') check(q.tx.outstanding <= rq.outstanding, `${where}: queue ${qi} has ${q.tx.outstanding} sends in flight but its requestor only ${rq.outstanding} ids`);
+  });
+  check(owner.size === sections.inUse, `${where}: ${sections.inUse} send sections marked in use, ${owner.size} owned by a request`);
 }
 
 function good(f: Uint8Array): Uint8Array {

@@ -191,6 +191,24 @@ export class TxQueue {
     return this.pendSection === NONE && this.outstanding === 0;
   }
 
+  /**
+   * Read-only introspection for the fuzzers' ownership walk (docs/robustness.md, issue 9): calls
+   * `visit(section, desc)` for every send section this queue holds — `desc` is the descriptor (the
+   * requestor cookie, cookies.ts) of the in-flight NVSP 107 that owns it, or -1 for the open batch
+   * not yet sent. Never on the data path: it allocates a scratch map of the free descriptors.
+   */
+  forEachOwnedSection(visit: (section: number, desc: number) => void): void {
+    const free = new Uint8Array(this.descSection.length);
+    for (let i = 0; i < this.descTop; i++) free[this.descFree[i]!] = 1;
+    for (let d = 0; d < free.length; d++) if (free[d] === 0 && this.descSection[d] !== NONE) visit(this.descSection[d]!, d);
+    if (this.pendSection !== NONE) visit(this.pendSection, NONE);
+  }
+
+  /** In-flight NVSP 107 descriptors (taken, not yet completed): equals `outstanding` between calls. */
+  get descriptorsInFlight(): number {
+    return this.descSection.length - this.descTop;
+  }
+
   private wake(): void {
     this.stopped = false;
     this.o.counters.add(this.sWake);
