@@ -46,3 +46,38 @@ export function payloadIntact(b: Uint8Array, at: number, len: number, flow: numb
   for (let i = PAYLOAD_HEADER_LEN; i < len; i++) if (b[at + i] !== patternByte(flow, i)) return false;
   return true;
 }
+
+/** Largest payload a lab frame can carry (a 64 KB IP packet). */
+const MAX_PAYLOAD = 65536;
+/** Payloads up to this length are compared byte by byte. */
+const SHORT_PAYLOAD = 64;
+
+/**
+ * payloadIntact for one flow at memcmp speed: the flow's expected pattern is built once (grown
+ * to the longest payload seen, a control-path allocation) and every received payload is compared
+ * against it with Buffer#compare, which is native. A byte loop over a 1500-byte payload costs
+ * about 2 µs (more than the whole driver path); the native compare about 0.05 µs. Still every
+ * byte is checked, so a flipped byte anywhere is caught.
+ */
+export class PayloadVerifier {
+  private ref: Buffer;
+
+  constructor(readonly flow: number, initialLen = 2048) {
+    this.ref = PayloadVerifier.pattern(flow, initialLen);
+  }
+
+  private static pattern(flow: number, len: number): Buffer {
+    const b = Buffer.allocUnsafe(len);
+    for (let i = 0; i < len; i++) b[i] = patternByte(flow, i);
+    return b;
+  }
+
+  /** Same answer as payloadIntact(b, at, len, this.flow). */
+  intact(b: Uint8Array, at: number, len: number): boolean {
+    if (len < PAYLOAD_HEADER_LEN || len > MAX_PAYLOAD || getU32(b, at + 12) !== len) return false;
+    // A native call costs more than looping over a short payload (a 64-byte frame carries 18 bytes).
+    if (len <= SHORT_PAYLOAD) return payloadIntact(b, at, len, this.flow);
+    if (len > this.ref.length) this.ref = PayloadVerifier.pattern(this.flow, Math.min(MAX_PAYLOAD, Math.max(len, this.ref.length * 2)));
+    return this.ref.compare(b, at + PAYLOAD_HEADER_LEN, at + len, PAYLOAD_HEADER_LEN, len) === 0;
+  }
+}

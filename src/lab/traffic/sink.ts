@@ -3,7 +3,7 @@
  * path and checks them: sequence numbers (delivered, duplicated, reordered, lost) and every
  * payload byte (corrupt). One bit per expected frame, sized at setup; nothing allocates per frame.
  */
-import { getU32, PAYLOAD_SEQ_AT, payloadIntact } from './payload.js';
+import { getU32, PAYLOAD_SEQ_AT, PayloadVerifier } from './payload.js';
 import type { SinkSpec } from './spec.js';
 
 export interface SinkReport {
@@ -31,9 +31,11 @@ export class TrafficSink {
   bytes = 0;
   private highest = -1;
   private readonly seen: Uint8Array;
+  private readonly verifier: PayloadVerifier;
 
   constructor(readonly spec: SinkSpec) {
     this.seen = new Uint8Array((spec.count + 7) >>> 3);
+    this.verifier = new PayloadVerifier(spec.flow);
   }
 
   get complete(): boolean {
@@ -45,7 +47,7 @@ export class TrafficSink {
     this.delivered++;
     this.bytes += frameLen;
     const seq = getU32(b, at + PAYLOAD_SEQ_AT);
-    if (seq >= this.spec.count || !payloadIntact(b, at, end - at, this.spec.flow)) {
+    if (seq >= this.spec.count || !this.verifier.intact(b, at, end - at)) {
       this.corrupt++;
       return;
     }
