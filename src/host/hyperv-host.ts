@@ -58,6 +58,15 @@ export class HypervHost implements Pollable {
     nic.remove();
   }
 
+  /**
+   * Takes a VM off the host (it was removed, or its worker died): removes its NICs (rescind, unmap
+   * the buffers, leave the switch) and forgets its bus, so the name can be attached again.
+   */
+  detachVm(vmId: string): void {
+    for (const nic of this.nics.filter((n) => n.vmId === vmId)) this.removeNic(nic);
+    this.vms.delete(vmId);
+  }
+
   get allNics(): readonly HostNic[] {
     return this.nics;
   }

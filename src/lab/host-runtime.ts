@@ -7,7 +7,8 @@
 import type { MessagePort } from 'node:worker_threads';
 import { ConfigError } from '../core/index.js';
 import { HypervHost, type HostNic, type HostProfileName, type HostStats, type NicStats } from '../host/index.js';
-import { Doorbell, EventLoop, PortLink, VmbusHost, type MessageLink, type VmShared } from '../vmbus/index.js';
+import { Doorbell, EventLoop, PortLink, VmbusHost, type LoopWakeStats, type MessageLink, type VmShared } from '../vmbus/index.js';
+import { auditNics, reclaimVm, type NicAudit, type VmReclaim } from './host-faults.js';
 import type { NicConfig } from './config.js';
 
 interface HostVm {
@@ -20,6 +21,9 @@ export class HostRuntime {
   readonly loop: EventLoop;
   readonly host: HypervHost;
   private readonly vms = new Map<string, HostVm>();
+  /** Fault reports (host-faults.ts): VMs reclaimed after they died; each NIC's config for a re-offer. */
+  private readonly reclaimed: VmReclaim[] = [];
+  private readonly nicConfigs = new Map<string, NicConfig>();
 
   constructor(hostDoorbell: SharedArrayBuffer, profile: HostProfileName) {
     this.loop = new EventLoop(Doorbell.host(hostDoorbell));
@@ -33,6 +37,9 @@ export class HostRuntime {
     const l = 'send' in link ? link : new PortLink(link);
     const bus = new VmbusHost({ memory: shared.memory, signals: shared.signals, link: l, loop: this.loop });
     this.host.attachVm(vm, bus);
+    // A MessagePort closes when the VM's worker ends, however it ends: the host's cue that the
+    // partition is gone (the hypervisor knows), so it reclaims the VM's NICs at once.
+    if (!('send' in link)) link.once('close', () => this.vmLost(vm, l));
     this.vms.set(vm, { bus, link: l, nics: new Map() });
   }
 
@@ -41,6 +48,7 @@ export class HostRuntime {
     const v = this.vm(vm);
     if (v.nics.has(nic.name)) throw new ConfigError('BAD_CONFIG', `nic: VM ${vm} already has a NIC '${nic.name}'`);
     v.nics.set(nic.name, this.host.addNic(vm, { mac: nic.mac, instanceGuid: nic.instanceGuid, name: nic.name }));
+    this.nicConfigs.set(`${vm}/${nic.name}`, nic);
   }
 
   nicStats(vm: string, nic: string): NicStats {
@@ -62,6 +70,46 @@ export class HostRuntime {
     for (const n of v.nics.values()) this.host.removeNic(n);
     v.link.close();
     this.vms.delete(vm);
+    this.host.detachVm(vm); // forget its bus too, so the name can be attached again
+  }
+
+  /**
+   * The VM died (its link closed; in single-thread mode the lab says so): reclaim its NICs as
+   * removeVm does and record what was freed. Returns null when it was already removed.
+   */
+  vmLost(vm: string, link?: MessageLink): VmReclaim | null {
+    const v = this.vms.get(vm);
+    if (!v || (link !== undefined && v.link !== link)) return null;
+    const r = reclaimVm(vm, [...v.nics.values()], () => this.removeVm(vm));
+    this.reclaimed.push(r);
+    return r;
+  }
+
+  /** Every VM the host reclaimed after it died. */
+  reclaims(): VmReclaim[] {
+    return [...this.reclaimed];
+  }
+
+  /** Every NIC's receive-buffer audit (each section free or on exactly one packet). */
+  audit(): NicAudit[] {
+    return auditNics(this.host.allNics);
+  }
+
+  /** The host loop's sleep/wake counters (the lost-signal fault test). */
+  wakeStats(): LoopWakeStats {
+    return this.loop.wakeStats();
+  }
+
+  /**
+   * Fault injection (issue 9): rescinds a NIC and offers it again (same MAC, instance GUID, name),
+   * as a host servicing its NIC mid-traffic. The guest must re-probe the new offer.
+   */
+  reofferNic(vm: string, nic: string): void {
+    const cfg = this.nicConfigs.get(`${vm}/${nic}`);
+    const old = this.nic(vm, nic);
+    this.host.removeNic(old);
+    this.vm(vm).nics.delete(nic);
+    this.addNic(vm, cfg!);
   }
 
   async close(): Promise<void> {

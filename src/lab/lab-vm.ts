@@ -59,6 +59,19 @@ export class LabVm {
     await this.lab.hostClient.call('removeVm', [this.name]).catch(() => {});
     this.lab.forget(this.name);
   }
+
+  /**
+   * Fault injection (issue 9): the VM dies — its worker is terminated with no close call and no
+   * device teardown. The host notices by itself (the VM's MessagePort closes) and reclaims its NICs;
+   * in single-thread mode, where no port closes, the lab tells the host instead.
+   */
+  async kill(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.runtime.stop();
+    if (this.lab.mode === 'single-thread') await this.lab.hostClient.call('vmLost', [this.name]).catch(() => null);
+    this.lab.forget(this.name);
+  }
 }
 
 export class LabNic {

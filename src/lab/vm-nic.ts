@@ -20,10 +20,14 @@ export interface VmNicCounters {
   rx_unclaimed: number;
   /** Frames from the port held back because the device queue was full (retried, not lost). */
   port_tx_held: number;
+  /** Times the NIC was probed again after the host rescinded and re-offered it (issue 9 fault). */
+  reprobes: number;
+  /** Re-probes that failed (the NIC stays down; frames from the port stay held). */
+  reprobe_failed: number;
 }
 
 export class VmNic implements FrameTransmitter, Pollable {
-  readonly counters: VmNicCounters = { port_rx_dropped: 0, rx_unclaimed: 0, port_tx_held: 0 };
+  readonly counters: VmNicCounters = { port_rx_dropped: 0, rx_unclaimed: 0, port_tx_held: 0, reprobes: 0, reprobe_failed: 0 };
   private readonly sinks: TrafficSink[] = [];
   private port: FramePort | null = null;
   private readonly rxMeta: FrameMeta = newFrameMeta();
@@ -39,7 +43,8 @@ export class VmNic implements FrameTransmitter, Pollable {
 
   constructor(
     readonly name: string,
-    readonly driver: GuestNicDriver,
+    /** The guest driver; a new one after a re-probe (replaceDriver). */
+    public driver: GuestNicDriver,
     private readonly budget = 64,
   ) {
     driver.onFrame = (u8, off, len) => this.receive(u8, off, len);
@@ -47,6 +52,16 @@ export class VmNic implements FrameTransmitter, Pollable {
 
   transmit(u8: Uint8Array, off: number, len: number, more: boolean): boolean {
     return this.driver.transmit(u8, off, len, more);
+  }
+
+  /**
+   * Puts a re-probed device in place of one the host rescinded: same frame handler, port, sinks and
+   * held frames, so traffic resumes where it stopped.
+   */
+  replaceDriver(d: GuestNicDriver): void {
+    d.onFrame = this.driver.onFrame;
+    this.driver = d;
+    this.counters.reprobes++;
   }
 
   flushTx(): void {

@@ -5,7 +5,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { ConfigError } from '../core/index.js';
-import { Doorbell, EventLoop, GuestMemory, PageAllocator, PortLink, VmbusGuest, type MessageLink, type VmShared } from '../vmbus/index.js';
+import { Doorbell, EventLoop, GuestMemory, PageAllocator, PortLink, VmbusGuest, type LoopWakeStats, type MessageLink, type VmShared } from '../vmbus/index.js';
 import { vmEnd, type AppPortShared } from './app-port.js';
 import type { NicConfig } from './config.js';
 import { probeGuestNic } from './guest-nic.js';
@@ -50,6 +50,8 @@ export class VmRuntime {
   private readonly taps = new Map<string, TapBridge>();
   private nextApp = 1;
   private closed = false;
+  /** NICs being probed again after a host rescind + re-offer (onNicOffer). */
+  private readonly reprobing = new Set<string>();
 
   constructor(
     private readonly setup: VmSetup,
@@ -66,6 +68,7 @@ export class VmRuntime {
       link: 'send' in link ? link : new PortLink(link),
       loop: this.loop,
     });
+    this.bus.onOffer = (o) => this.onNicOffer(o);
   }
 
   /** Asks the host for its offers, probes and opens every NIC, plugs in the app ports. */
@@ -202,6 +205,36 @@ export class VmRuntime {
     if (!b) throw new ConfigError('BAD_CONFIG', `nic ${nic}: no TAP attached`);
     b.flushCapture();
     return { ...b.counters };
+  }
+
+  /** The VM loop's sleep/wake counters (the lost-signal fault test). */
+  wakeStats(): LoopWakeStats {
+    return this.loop.wakeStats();
+  }
+
+  /**
+   * A NIC offered again after the host rescinded it (host servicing, issue 9): its old device died
+   * with the rescind, so tear that down and probe the new offer in the background. Frames from the
+   * port wait in the NIC meanwhile (held, not lost); sinks and generators keep their NIC.
+   */
+  private onNicOffer(o: Parameters<VmbusGuest['onOffer']>[0]): void {
+    if (o.subChannelIndex !== 0 || this.closed) return;
+    const cfg = this.setup.nics.find((c) => c.instanceGuid === o.ifInstance);
+    const n = cfg ? this.nics.get(cfg.name) : undefined;
+    if (!cfg || !n || this.reprobing.has(cfg.name)) return; // a first offer (bring-up), or already on it
+    this.reprobing.add(cfg.name);
+    void this.reprobe(cfg, n).finally(() => this.reprobing.delete(cfg.name));
+  }
+
+  private async reprobe(cfg: NicConfig, n: VmNic): Promise<void> {
+    await n.driver.close().catch(() => {}); // the device is rescinded: teardown frees what it can
+    try {
+      const driver = await probeGuestNic({ bus: this.bus, memory: this.memory, allocator: this.allocator, loop: this.loop, timeoutMs: this.setup.replyTimeoutMs }, cfg);
+      if (this.closed) return void (await driver.close().catch(() => {}));
+      n.replaceDriver(driver);
+    } catch {
+      n.counters.reprobe_failed++; // typed: no offer any more, or the host refused; the NIC stays down
+    }
   }
 
   /** Stops the apps, removes every device (closing its channels), stops the loop. */

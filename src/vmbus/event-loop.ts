@@ -1,4 +1,13 @@
-import type { Doorbell } from './signal.js';
+import { Doorbell } from './signal.js';
+
+/** How a worker's loop slept and woke (read by the lost-signal fault test across workers). */
+export interface LoopWakeStats {
+  readonly sleeps: number;
+  readonly sleepTimeouts: number;
+  readonly lostWakeupsRecovered: number;
+  /** Doorbell rings this thread made that the lost-signal fault swallowed. */
+  readonly ringsDropped: number;
+}
 
 /** Something the loop drives: a channel, or a producer writing into one. */
 export interface Pollable {
@@ -13,9 +22,14 @@ export interface EventLoopOptions {
   readonly spinIterations?: number;
   /** Longest stretch of work before yielding to the worker's event loop (postMessage, timers). */
   readonly yieldEveryMs?: number;
+  /**
+   * Longest sleep before re-polling with no doorbell: recovery from a lost wakeup (a real guest
+   * re-polls its rings when an interrupt goes missing). Costs one empty pass per period when idle.
+   */
+  readonly maxSleepMs?: number;
 }
 
-const DEFAULTS = { spinIterations: 4000, yieldEveryMs: 2 } as const;
+const DEFAULTS = { spinIterations: 4000, yieldEveryMs: 2, maxSleepMs: 50 } as const;
 
 /**
  * The loop both ends run in their worker: poll every pollable in batches; when none has work,
@@ -27,7 +41,12 @@ export class EventLoop {
   private running: Promise<void> | null = null;
   private readonly spin: number;
   private readonly yieldMs: number;
+  private readonly maxSleepMs: number;
   sleeps = 0;
+  /** Sleeps that ended by timeout with no doorbell. */
+  sleepTimeouts = 0;
+  /** Of those, the ones whose re-poll found work: wakeups that were lost and recovered. */
+  lostWakeupsRecovered = 0;
 
   constructor(
     readonly doorbell: Doorbell,
@@ -35,6 +54,12 @@ export class EventLoop {
   ) {
     this.spin = options.spinIterations ?? DEFAULTS.spinIterations;
     this.yieldMs = options.yieldEveryMs ?? DEFAULTS.yieldEveryMs;
+    this.maxSleepMs = options.maxSleepMs ?? DEFAULTS.maxSleepMs;
+  }
+
+  /** Sleep/wake counters of this loop and the lost-signal fault of its thread. */
+  wakeStats(): LoopWakeStats {
+    return { sleeps: this.sleeps, sleepTimeouts: this.sleepTimeouts, lostWakeupsRecovered: this.lostWakeupsRecovered, ringsDropped: Doorbell.droppedInThread };
   }
 
   add(p: Pollable): void {
@@ -88,11 +113,15 @@ export class EventLoop {
 
   private async loop(): Promise<void> {
     let lastYield = performance.now();
+    let timedOut = false;
     while (!this.stopped) {
       // Read the doorbell before polling: a signal that lands during the poll moves seq away from
       // `seen`, so we cannot go to sleep on a wakeup we have not acted on.
       const seen = this.doorbell.seq;
-      if (this.runOnce() > 0) {
+      const work = this.runOnce();
+      if (timedOut && work > 0) this.lostWakeupsRecovered++;
+      timedOut = false;
+      if (work > 0) {
         const now = performance.now();
         if (now - lastYield >= this.yieldMs) {
           await new Promise<void>((r) => setImmediate(r));
@@ -105,7 +134,9 @@ export class EventLoop {
       while (spun < this.spin && this.doorbell.seq === seen) spun++;
       if (spun < this.spin) continue;
       this.sleeps++;
-      await this.doorbell.wait(seen);
+      await this.doorbell.wait(seen, this.maxSleepMs);
+      timedOut = this.doorbell.seq === seen;
+      if (timedOut) this.sleepTimeouts++;
       lastYield = performance.now();
     }
   }

@@ -31,6 +31,18 @@ type WaitAsync = (i32: Int32Array, index: number, value: number, timeoutMs?: num
 // Atomics.waitAsync is in Node 20 but in TypeScript's ES2024 lib, one past ours.
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
+/** Env var of the lost-signal fault: a worker started with it set to N > 0 loses every Nth doorbell ring. */
+export const FAULT_DROP_DOORBELL_ENV = 'NETVSC_FAULT_DROP_DOORBELL_EVERY';
+
+/**
+ * Fault injection for the robustness tests (issue 9): read when a Doorbell is built, so a test sets
+ * it before the lab starts its workers (each worker gets a copy of the environment). Off by default.
+ */
+function faultDropEvery(): number {
+  const v = Number(process.env[FAULT_DROP_DOORBELL_ENV] ?? '');
+  return Number.isInteger(v) && v > 0 ? v : 0;
+}
+
 /** A SharedArrayBuffer for the host worker's doorbell. */
 export function newHostDoorbellSab(): SharedArrayBuffer {
   return new SharedArrayBuffer(8);
@@ -43,11 +55,20 @@ export function newHostDoorbellSab(): SharedArrayBuffer {
 export class Doorbell {
   rung = 0;
   notified = 0;
+  /** Rings swallowed by the lost-signal fault (docs/robustness.md); 0 unless the fault is on. */
+  dropped = 0;
+  /** Rings swallowed by every Doorbell of this thread (a worker rings its peers' doorbells). */
+  static droppedInThread = 0;
+  /** Fault injection: every Nth ring() is lost (0 = off). See faultDropEvery(). */
+  private readonly dropEvery: number;
+  private ringCalls = 0;
 
   constructor(
     private readonly i32: Int32Array,
     private readonly at: number,
-  ) {}
+  ) {
+    this.dropEvery = faultDropEvery();
+  }
 
   static host(sab: SharedArrayBuffer): Doorbell {
     return new Doorbell(new Int32Array(sab), 0);
@@ -62,6 +83,13 @@ export class Doorbell {
   }
 
   ring(): void {
+    // The lost-interrupt fault: the caller's interrupt bit is set but the wakeup never arrives, as
+    // when a SINT is lost; the sleeper's bounded wait (EventLoop maxSleepMs) must re-poll.
+    if (this.dropEvery > 0 && ++this.ringCalls % this.dropEvery === 0) {
+      this.dropped++;
+      Doorbell.droppedInThread++;
+      return;
+    }
     Atomics.add(this.i32, this.at, 1);
     this.rung++;
     if (Atomics.load(this.i32, this.at + 1) !== 0) {
