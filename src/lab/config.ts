@@ -29,6 +29,8 @@ export interface NicOptions {
   /** ethtool -G tx: send sections. */
   readonly txSections?: number;
   readonly mtu?: number;
+  /** Switch port VLAN mode: an id = access port on that VLAN; `{ trunk }` = tagged VLANs carried. */
+  readonly vlan?: LabVlanPort;
 }
 
 export interface VmOptions {
@@ -48,6 +50,8 @@ export interface NicConfig {
   readonly mtu: number;
   /** The VMBus offer's instance GUID; the VM worker finds its NIC's offer by it. */
   readonly instanceGuid: string;
+  /** Switch port VLAN mode (host/vswitch PortConfig.vlan); absent = the untagged network. */
+  readonly vlan?: LabVlanPort;
 }
 
 function int(field: string, v: unknown, min: number, max: number): number {
@@ -91,6 +95,17 @@ export function checkQueues(field: string, v: unknown): number {
   return int(field, v, 1, NIC_LIMITS.maxChannels);
 }
 
+/** A switch port's VLAN membership (host/vswitch/port.ts PortConfig.vlan). */
+export type LabVlanPort = number | { readonly trunk: readonly number[] };
+
+function checkVlanPort(field: string, v: unknown): LabVlanPort | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'number') return int(field, v, 0, 4094);
+  const t = typeof v === 'object' && v !== null ? (v as { trunk?: unknown }).trunk : undefined;
+  if (!Array.isArray(t) || t.length === 0) throw new ConfigError('BAD_CONFIG', `${field}: a VLAN id or { trunk: [ids] }`);
+  return { trunk: t.map((x, i) => int(`${field}.trunk[${i}]`, x, 1, 4094)) };
+}
+
 /** Checks and fills one NIC; `vmIndex`/`nicIndex` make the default MAC and the offer GUID unique. */
 export function nicConfig(o: NicOptions, vmIndex: number, nicIndex: number, field: string): NicConfig {
   if (typeof o !== 'object' || o === null) throw new ConfigError('BAD_CONFIG', `${field}: must be an object`);
@@ -104,6 +119,7 @@ export function nicConfig(o: NicOptions, vmIndex: number, nicIndex: number, fiel
     rxSections: checkRing(`${field}.rxSections`, o.rxSections ?? NIC_LIMITS.defaultRxSections, NIC_LIMITS.maxRxSections),
     txSections: checkRing(`${field}.txSections`, o.txSections ?? NIC_LIMITS.defaultTxSections, NIC_LIMITS.maxTxSections),
     mtu: checkMtu(`${field}.mtu`, o.mtu ?? 1500),
+    ...(o.vlan !== undefined ? { vlan: checkVlanPort(`${field}.vlan`, o.vlan)! } : {}),
     instanceGuid: `f8615163-${hex2(vmIndex >> 8)}${hex2(vmIndex)}-4000-8000-0000000000${hex2(nicIndex)}`,
   };
 }

@@ -6,15 +6,13 @@
  * change goes through applyChange, the same path scenario events take.
  */
 import { ConfigError } from '../core/index.js';
-import type { FeatureName, FlowType, NicChange } from './scenario/index.js';
+import type { FlowType, NicChange } from './scenario/index.js';
 import { FEATURE_NAMES } from './scenario/index.js';
 import type { LabNic } from './lab-vm.js';
-import { applyChange } from './run/apply-change.js';
+import { applyChange, featureStates } from './run/apply-change.js';
 import { snapshotNic } from './run/nic-snapshot.js';
 import type { ScenarioRun } from './scenario-runner.js';
 
-/** NDIS_HASH ipv4/tcp classes: Linux netvsc hashes TCP by ports, UDP by addresses only by default. */
-const DEFAULT_L4_HASH: Readonly<Record<FlowType, 'sd' | 'sdfn'>> = { tcp4: 'sdfn', tcp6: 'sdfn', udp4: 'sd', udp6: 'sd' };
 const CSUM_TCP4 = 0x1;
 const CSUM_UDP4 = 0x2;
 const CSUM_TCP6 = 0x10;
@@ -44,30 +42,17 @@ export function labControlHandler(run: Pick<ScenarioRun, 'lab' | 'nics'>) {
       return { ...(await nic(r.nic).ethtool()).channels };
     },
     async 'ethtool.features'(r: { readonly nic: string }) {
-      const f = (await nic(r.nic).ethtool()).features;
-      // What the driver negotiated with the host; none can be switched yet (-K is UNSUPPORTED).
-      const on: Record<FeatureName, boolean> = {
-        'rx-checksumming': true,
-        'tx-checksumming': f.txCsumMask !== 0,
-        'scatter-gather': true,
-        'tcp-segmentation-offload': f.tso4 || f.tso6,
-        'generic-segmentation-offload': true,
-        'generic-receive-offload': true,
-        'large-receive-offload': f.lro,
-        'rx-vlan-offload': true,
-        'tx-vlan-offload': true,
-        'receive-hashing': true,
-      };
-      return { features: FEATURE_NAMES.map((name) => ({ name, on: on[name], fixed: true })) };
+      // Read from the running driver: gro/lro switch (lro only where the host offers RSC); the
+      // rest were negotiated with the host at attach and are shown [fixed].
+      const st = await featureStates(nic(r.nic));
+      return { features: FEATURE_NAMES.map((name) => ({ name, on: st[name].on, fixed: !st[name].changeable })) };
     },
     async 'ethtool.rxfh'(r: { readonly nic: string }) {
       const v = await nic(r.nic).ethtool();
       return { rings: v.channels.combined, indirection: [...v.rxfh.indir], hkey: [...v.rxfh.key], hfunc: v.rxfh.hfunc };
     },
     async 'ethtool.rx-flow-hash'(r: { readonly nic: string; readonly flowType: FlowType }) {
-      nic(r.nic);
-      // The lab cannot change the TX hash level (-N is UNSUPPORTED), so the driver's defaults hold.
-      return { flowType: r.flowType, fields: DEFAULT_L4_HASH[r.flowType] };
+      return { flowType: r.flowType, fields: (await nic(r.nic).switches()).flowHash[r.flowType] };
     },
     async change(r: { readonly nic: string; readonly change: NicChange }) {
       return { notes: await applyChange(nic(r.nic), r.change) };

@@ -5,7 +5,7 @@
 import { NetvscDevice, type TxMeta, type EthtoolView } from '../guest/index.js';
 import type { EventLoop, GuestMemory, PageAllocator, VmbusGuest } from '../vmbus/index.js';
 import type { NicConfig } from './config.js';
-import type { GuestNicDriver, LabFrameHandler, NicInfo, NicOffloads } from './nic-driver.js';
+import type { GuestNicDriver, LabFrameHandler, NicInfo, NicOffloads, NicSwitches, StackTxRequest } from './nic-driver.js';
 import { ConfigError } from '../core/index.js';
 
 export interface GuestNicContext {
@@ -16,8 +16,14 @@ export interface GuestNicContext {
   readonly timeoutMs: number;
 }
 
+/** HV_*_L4HASH class bits of the driver's TX hash mask (protocol.md §6.6). */
+const L4HASH_BITS = { tcp4: 1, tcp6: 2, udp4: 4, udp6: 8 } as const;
+
 class NetvscNicDriver implements GuestNicDriver {
   onFrame: LabFrameHandler = () => {};
+  /** -K gro and lro as last set (the driver keeps both across re-attaches; both start on). */
+  private gro = true;
+  private lro = true;
 
   constructor(
     private readonly nic: NicConfig,
@@ -28,6 +34,36 @@ class NetvscNicDriver implements GuestNicDriver {
 
   transmit(u8: Uint8Array, off: number, len: number, more: boolean, meta: TxMeta | null = null): boolean {
     return this.dev.send(u8, off, len, meta, more);
+  }
+
+  xmit(u8: Uint8Array, off: number, len: number, req: StackTxRequest, more: boolean): boolean {
+    return this.dev.xmit(u8, off, len, req, more);
+  }
+
+  setRxfh(o: { readonly key?: Uint8Array; readonly indir?: readonly number[] }): Promise<void> {
+    return this.dev.setRxfh(o);
+  }
+
+  setRxFlowHash(cls: keyof typeof L4HASH_BITS, fields: 'sd' | 'sdfn'): void {
+    this.dev.setRxFlowHash(cls, fields);
+  }
+
+  setGro(on: boolean): void {
+    this.dev.setGro(on);
+    this.gro = on;
+  }
+
+  async setLro(on: boolean): Promise<void> {
+    await this.dev.setLro(on);
+    this.lro = on;
+  }
+
+  switches(): NicSwitches {
+    const mask = this.dev.txPrep.l4Hash;
+    const level = (c: keyof typeof L4HASH_BITS): 'sd' | 'sdfn' => ((mask & L4HASH_BITS[c]) !== 0 ? 'sdfn' : 'sd');
+    // LRO is on only where the host offers RSC at all (the guest asks for it at attach).
+    const rscOffered = this.dev.state.kind === 'attached' && this.dev.ethtool().features.lro;
+    return { gro: this.gro, lro: this.lro && rscOffered, flowHash: { tcp4: level('tcp4'), tcp6: level('tcp6'), udp4: level('udp4'), udp6: level('udp6') } };
   }
 
   offloads(): NicOffloads {
@@ -62,7 +98,8 @@ class NetvscNicDriver implements GuestNicDriver {
   }
 
   stats(): Record<string, number> {
-    return this.dev.stats();
+    // The stack path's offload counters (checksum offloaded/software, LSO, VLAN popped) after the device's.
+    return { ...this.dev.stats(), ...this.dev.txPrep.counters.snapshot() };
   }
 
   setRing(rxSections: number, txSections: number): Promise<void> {

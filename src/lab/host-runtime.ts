@@ -47,7 +47,7 @@ export class HostRuntime {
   addNic(vm: string, nic: NicConfig): void {
     const v = this.vm(vm);
     if (v.nics.has(nic.name)) throw new ConfigError('BAD_CONFIG', `nic: VM ${vm} already has a NIC '${nic.name}'`);
-    v.nics.set(nic.name, this.host.addNic(vm, { mac: nic.mac, instanceGuid: nic.instanceGuid, name: nic.name }));
+    v.nics.set(nic.name, this.host.addNic(vm, { mac: nic.mac, instanceGuid: nic.instanceGuid, name: nic.name, ...(nic.vlan !== undefined ? { port: { vlan: nic.vlan } } : {}) }));
     this.nicConfigs.set(`${vm}/${nic.name}`, nic);
   }
 

@@ -5,11 +5,12 @@
 export { Lab } from './topology.js';
 export { LabVm, LabNic, type LabNicStats, type TrafficApp } from './lab-vm.js';
 export type { LabMode, LabOptions, NicOptions, VmOptions } from './config.js';
-export type { NicInfo } from './nic-driver.js';
+export type { NicInfo, NicSwitches } from './nic-driver.js';
 export type { GuestNicStats } from './vm-runtime.js';
 export type { GeneratorReport } from './traffic/generator.js';
 export type { SinkReport } from './traffic/sink.js';
-export type { GeneratorOptions, SinkSpec, TrafficProtocol } from './traffic/spec.js';
+export type { GeneratorOptions, SinkSpec, TrafficFamily, TrafficProtocol } from './traffic/spec.js';
+export { recordsPerSend } from './traffic/spec.js';
 export { PAYLOAD_HEADER_LEN, patternByte } from './traffic/payload.js';
 export { APP_PORT_RING_BYTES } from './app-port.js';
 export * from './scenario/index.js';

@@ -6,7 +6,7 @@
 import type { FramePort } from '../core/index.js';
 import type { NicStats } from '../host/index.js';
 import type { EthtoolView } from '../guest/index.js';
-import type { NicInfo } from './nic-driver.js';
+import type { NicInfo, NicSwitches } from './nic-driver.js';
 import type { Spawned } from './spawn.js';
 import type { Lab } from './topology.js';
 import type { GeneratorReport } from './traffic/generator.js';
@@ -124,6 +124,26 @@ export class LabNic {
   /** The host flips the link (media connect / disconnect indication). */
   async setLink(up: boolean): Promise<void> {
     await this.vm.lab.hostClient.call('setLink', [this.vm.name, this.name, up]);
+  }
+
+  /** ethtool -X: a new Toeplitz key (40 bytes) and/or indirection table. */
+  setRxfh(o: { readonly key?: readonly number[]; readonly indir?: readonly number[] }): Promise<NicSwitches> {
+    return this.vm.runtime.client.call('setRxfh', [this.name, o]);
+  }
+
+  /** ethtool -N rx-flow-hash: TX hash of one class by addresses (sd) or with ports (sdfn). */
+  setRxFlowHash(cls: 'tcp4' | 'tcp6' | 'udp4' | 'udp6', fields: 'sd' | 'sdfn'): Promise<NicSwitches> {
+    return this.vm.runtime.client.call('setRxFlowHash', [this.name, cls, fields]);
+  }
+
+  /** ethtool -K gro / lro (the features the driver can switch). */
+  setFeatures(f: { readonly gro?: boolean; readonly lro?: boolean }): Promise<NicSwitches> {
+    return this.vm.runtime.client.call('setFeatures', [this.name, f]);
+  }
+
+  /** GRO, LRO and the rx-flow-hash levels as the driver holds them now. */
+  switches(): Promise<NicSwitches> {
+    return this.vm.runtime.client.call('switches', [this.name]);
   }
 
   /** The driver's ethtool view (rings, channels, offloads, RSS table and key). */

@@ -31,7 +31,38 @@ export interface NicOffloads {
   readonly gsoMax: number;
 }
 
+/** The request the stack hands xmit(): L4 checksum wanted, TCP segment size (0 = not LSO). */
+export interface StackTxRequest {
+  readonly csum: boolean;
+  readonly mss: number;
+}
+
+/** The run-time switches of ethtool -K/-N, as the driver holds them now. */
+export interface NicSwitches {
+  readonly gro: boolean;
+  readonly lro: boolean;
+  /** rx-flow-hash per class: 'sdfn' = hashed with ports. */
+  readonly flowHash: Readonly<Record<'tcp4' | 'tcp6' | 'udp4' | 'udp6', 'sd' | 'sdfn'>>;
+}
+
 export interface GuestNicDriver {
+  /**
+   * The stack's transmit (NetvscDevice.xmit, docs/offloads.md): an 802.1Q tag in the frame
+   * becomes the VLAN PPI, `csum` asks for the L4 checksum (host or software), `mss` > 0 sends a
+   * TCP super-frame as LSOv2; the TX hash picks the queue. The frame is edited in place (tag
+   * popped, checksum fields); false = no room now, the frame is as given.
+   */
+  xmit(u8: Uint8Array, off: number, len: number, req: StackTxRequest, more: boolean): boolean;
+  /** ethtool -X: a new Toeplitz key and/or indirection table. */
+  setRxfh(o: { readonly key?: Uint8Array; readonly indir?: readonly number[] }): Promise<void>;
+  /** ethtool -N rx-flow-hash: the TX hash of one class by addresses only (sd) or with ports (sdfn). */
+  setRxFlowHash(cls: 'tcp4' | 'tcp6' | 'udp4' | 'udp6', fields: 'sd' | 'sdfn'): void;
+  /** ethtool -K gro. */
+  setGro(on: boolean): void;
+  /** ethtool -K lro (host RSC; refused when the host offers none). */
+  setLro(on: boolean): Promise<void>;
+  /** What -K switched: GRO and LRO as they are now, and the TX hash classes hashed with ports. */
+  switches(): NicSwitches;
   /** Queues one frame for transmit (copied before return); false = no room now, frame untouched. */
   transmit(u8: Uint8Array, off: number, len: number, more: boolean, meta?: TxMeta | null): boolean;
   /** Offloads negotiated now (they may change across -G/-L/MTU re-attaches). */

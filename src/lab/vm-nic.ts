@@ -7,9 +7,8 @@ import { clearFrameMeta, newFrameMeta, type FrameMeta, type FramePort } from '..
 import type { Pollable } from '../vmbus/index.js';
 import type { GuestNicDriver } from './nic-driver.js';
 import { HeldFrames } from './held-frames.js';
-import { labPayloadEnd, labPayloadOffset } from './traffic/l4-offsets.js';
-import { getU32, PAYLOAD_MAGIC } from './traffic/payload.js';
-import type { FrameTransmitter } from './traffic/generator.js';
+import { SinkDemux } from './traffic/demux.js';
+import type { FrameTransmitter, StackRequest } from './traffic/generator.js';
 import type { TrafficSink } from './traffic/sink.js';
 
 /** VM-side counters of the lab plumbing (not the driver's). */
@@ -24,11 +23,14 @@ export interface VmNicCounters {
   reprobes: number;
   /** Re-probes that failed (the NIC stays down; frames from the port stay held). */
   reprobe_failed: number;
+  /** IP fragments of lab traffic whose datagram's first fragment was not seen (traffic/demux.ts). */
+  rx_frag_orphan: number;
 }
 
 export class VmNic implements FrameTransmitter, Pollable {
-  readonly counters: VmNicCounters = { port_rx_dropped: 0, rx_unclaimed: 0, port_tx_held: 0, reprobes: 0, reprobe_failed: 0 };
-  private readonly sinks: TrafficSink[] = [];
+  readonly counters: VmNicCounters = { port_rx_dropped: 0, rx_unclaimed: 0, port_tx_held: 0, reprobes: 0, reprobe_failed: 0, rx_frag_orphan: 0 };
+  /** The traffic sinks of this NIC, by flow (and IP fragments by datagram). */
+  private readonly demux = new SinkDemux(this.counters);
   private port: FramePort | null = null;
   private readonly rxMeta: FrameMeta = newFrameMeta();
   private readonly held = new HeldFrames();
@@ -64,6 +66,10 @@ export class VmNic implements FrameTransmitter, Pollable {
     this.counters.reprobes++;
   }
 
+  xmit(u8: Uint8Array, off: number, len: number, req: StackRequest, more: boolean): boolean {
+    return this.driver.xmit(u8, off, len, req, more);
+  }
+
   flushTx(): void {
     this.driver.flushTx();
   }
@@ -74,12 +80,12 @@ export class VmNic implements FrameTransmitter, Pollable {
   }
 
   addSink(sink: TrafficSink): void {
-    this.sinks.push(sink);
+    this.demux.sinks.push(sink);
   }
 
   removeSink(sink: TrafficSink): void {
-    const i = this.sinks.indexOf(sink);
-    if (i >= 0) this.sinks.splice(i, 1);
+    const i = this.demux.sinks.indexOf(sink);
+    if (i >= 0) this.demux.sinks.splice(i, 1);
   }
 
   /** Moves frames from the port into the device; held frames go first, in order. */
@@ -108,20 +114,7 @@ export class VmNic implements FrameTransmitter, Pollable {
   }
 
   private receive(u8: Uint8Array, off: number, len: number): void {
-    const sinks = this.sinks;
-    if (sinks.length > 0) {
-      const at = labPayloadOffset(u8, off, len);
-      if (at >= 0 && at + 16 <= off + len && getU32(u8, at) === PAYLOAD_MAGIC) {
-        const flow = getU32(u8, at + 4);
-        for (let i = 0; i < sinks.length; i++) {
-          const s = sinks[i]!;
-          if (s.spec.flow === flow) {
-            s.take(u8, at, Math.min(labPayloadEnd(u8, off), off + len), len);
-            return;
-          }
-        }
-      }
-    }
+    if (this.demux.receive(u8, off, len)) return;
     if (this.port) {
       clearFrameMeta(this.rxMeta);
       if (!this.port.tryWrite(u8, off, len, this.rxMeta)) this.counters.port_rx_dropped++;

@@ -18,7 +18,7 @@ import { VmNic, type VmNicCounters } from './vm-nic.js';
 import { GUEST_DOORBELL_WORD } from '../vmbus/index.js';
 import { TapPort, type TapShared, type TapWake } from '../io/index.js';
 import { TapBridge, type TapBridgeCounters, type TapBridgeOptions } from './tap/tap-bridge.js';
-import type { NicOffloads } from './nic-driver.js';
+import type { NicOffloads, NicSwitches } from './nic-driver.js';
 
 /** What a VM is built from (structured-cloneable, so it can be workerData). */
 export interface VmSetup {
@@ -117,11 +117,41 @@ export class VmRuntime {
     return n.driver.info();
   }
 
+  /** ethtool -X: key bytes and/or indirection table (the driver checks both). */
+  async setRxfh(nic: string, o: { readonly key?: readonly number[]; readonly indir?: readonly number[] }): Promise<NicSwitches> {
+    const n = this.nic(nic);
+    await n.driver.setRxfh({ ...(o.key ? { key: Uint8Array.from(o.key) } : {}), ...(o.indir ? { indir: o.indir } : {}) });
+    return n.driver.switches();
+  }
+
+  /** ethtool -N rx-flow-hash CLASS sd|sdfn. */
+  setRxFlowHash(nic: string, cls: 'tcp4' | 'tcp6' | 'udp4' | 'udp6', fields: 'sd' | 'sdfn'): NicSwitches {
+    const n = this.nic(nic);
+    n.driver.setRxFlowHash(cls, fields);
+    return n.driver.switches();
+  }
+
+  /** ethtool -K gro / lro. */
+  async setFeatures(nic: string, f: { readonly gro?: boolean; readonly lro?: boolean }): Promise<NicSwitches> {
+    const n = this.nic(nic);
+    if (f.lro !== undefined) await n.driver.setLro(f.lro);
+    if (f.gro !== undefined) n.driver.setGro(f.gro);
+    return n.driver.switches();
+  }
+
+  /** What -K and -N switched, as the driver holds it now. */
+  switches(nic: string): NicSwitches {
+    return this.nic(nic).driver.switches();
+  }
+
   /** Starts a generator on `nic`; returns its app id. */
   startGenerator(nic: string, o: GeneratorOptions): number {
     const n = this.nic(nic);
     const info = n.driver.info();
-    const gen = new TrafficGenerator(generatorSpec(o, info.mac, info.mtu), n, () => this.loop.doorbell.ring());
+    const off = n.driver.offloads();
+    const spec = generatorSpec(o, info.mac, info.mtu, off.gsoMax);
+    if (spec.lso && !(spec.family === 'ipv6' ? off.tso6 : off.tso4)) throw new ConfigError('UNSUPPORTED', `lso: ${nic} negotiated no LSOv2 for ${spec.family}`);
+    const gen = new TrafficGenerator(spec, n, () => this.loop.doorbell.ring());
     const id = this.nextApp++;
     this.apps.set(id, { kind: 'generator', nic: n, app: gen });
     this.loop.add(gen);

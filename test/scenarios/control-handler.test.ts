@@ -23,24 +23,28 @@ beforeAll(async () => {
 afterAll(async () => run?.close());
 
 /** Sends `parallel` TCP flows of `count` frames nic0 → nic1; returns frames delivered and nic1's per-queue rx deltas. */
-async function traffic(parallel: number, count: number): Promise<{ delivered: number; perQueue: number[] }> {
+async function traffic(parallel: number, count: number, protocol: 'tcp' | 'udp' = 'tcp', o: { srcPort?: (i: number) => number; stack?: boolean } = {}): Promise<{ delivered: number; perQueue: number[]; txPerQueue: number[]; coalesced: number }> {
   const from: LabNic = run.nic('nic0');
   const to: LabNic = run.nic('nic1');
   const before = (await to.stats()).guest.ethtool;
+  const txBefore = (await from.stats()).guest.ethtool;
   const pairs: { sink: TrafficApp<SinkReport>; gen: TrafficApp<GeneratorReport> }[] = [];
   for (let i = 0; i < parallel; i++) {
     const flow = flowId++;
     const sink = await to.startSink({ flow, count });
-    const gen = await from.startGenerator({ flow, protocol: 'tcp', dstMac: to.mac, srcPort: 30000 + i * 7, dstPort: 80, sizes: [200], count });
+    const gen = await from.startGenerator({ flow, protocol, dstMac: to.mac, srcPort: o.srcPort?.(i) ?? 30000 + i * 7, dstPort: 80, sizes: [200], count, stack: o.stack ?? false });
     pairs.push({ sink, gen });
   }
   await run.lab.waitFor('generators', async () => (await Promise.all(pairs.map((p) => p.gen.report()))).every((r) => r.done));
   await new Promise((r) => setTimeout(r, 200));
   const reports = await Promise.all(pairs.map(async (p) => (await p.gen.stop(), p.sink.stop())));
   const after = (await to.stats()).guest.ethtool;
+  const txAfter = (await from.stats()).guest.ethtool;
   const perQueue: number[] = [];
   for (let q = 0; `rx_queue_${q}_packets` in after; q++) perQueue.push((after[`rx_queue_${q}_packets`] ?? 0) - (before[`rx_queue_${q}_packets`] ?? 0));
-  return { delivered: reports.reduce((a, r) => a + r.unique, 0), perQueue };
+  const txPerQueue: number[] = [];
+  for (let q = 0; `tx_queue_${q}_packets` in txAfter; q++) txPerQueue.push((txAfter[`tx_queue_${q}_packets`] ?? 0) - (txBefore[`tx_queue_${q}_packets`] ?? 0));
+  return { delivered: reports.reduce((a, r) => a + r.unique, 0), perQueue, txPerQueue, coalesced: reports.reduce((a, r) => a + r.coalesced, 0) };
 }
 
 describe('lab control handler', () => {
@@ -49,7 +53,8 @@ describe('lab control handler', () => {
     const host = await h.host({ op: 'host' });
     expect(host).toMatchObject({ profile: 'azure', maxQueues: 64 });
     expect(host.nics.map((n) => [n.name, n.vm, n.nvspVersion, n.queues, n.link])).toEqual([['nic0', 'vm1', 0x60001, 4, 'up'], ['nic1', 'vm2', 0x60001, 4, 'up']]);
-    const { delivered } = await traffic(1, 300);
+    // UDP: one received frame per sent one (TCP segments would be merged by GRO).
+    const { delivered } = await traffic(1, 300, 'udp');
     expect(delivered).toBe(300);
     const s = await h['ethtool.stats']({ op: 'ethtool.stats', nic: 'nic1' });
     const rx = s.stats.filter((x) => /^rx_queue_\d+_packets$/.test(x.name)).reduce((a, x) => a + x.value, 0);
@@ -79,6 +84,62 @@ describe('lab control handler', () => {
     expect(perQueue.every((n) => n > 0)).toBe(true);
   });
 
+  test('-X equal 1 puts every flow on queue 0; default spreads them again; weight and hkey show in -x', async () => {
+    await h.change({ op: 'change', nic: 'nic1', change: { action: 'rxfh', equal: 1 } });
+    const x1 = await h['ethtool.rxfh']({ op: 'ethtool.rxfh', nic: 'nic1' });
+    expect(new Set(x1.indirection)).toEqual(new Set([0]));
+    const one = await traffic(16, 50);
+    expect(one.delivered).toBe(800);
+    expect(one.perQueue[0]).toBeGreaterThan(0);
+    expect(one.perQueue[1]).toBe(0);
+    await h.change({ op: 'change', nic: 'nic1', change: { action: 'rxfh', weight: [3, 1] } });
+    const xw = await h['ethtool.rxfh']({ op: 'ethtool.rxfh', nic: 'nic1' });
+    expect(xw.indirection.filter((q) => q === 0).length).toBe((xw.indirection.length * 3) / 4);
+    const key = Array.from({ length: 40 }, (_, i) => (i * 37 + 11) & 0xff);
+    await h.change({ op: 'change', nic: 'nic1', change: { action: 'rxfh', default: true, hkey: key } });
+    const xd = await h['ethtool.rxfh']({ op: 'ethtool.rxfh', nic: 'nic1' });
+    expect(xd.hkey).toEqual(key);
+    expect(new Set(xd.indirection)).toEqual(new Set([0, 1]));
+    const spread = await traffic(16, 50);
+    expect(spread.delivered).toBe(800);
+    expect(spread.perQueue.every((n) => n > 0)).toBe(true);
+  });
+
+  test('-N udp4 sd: UDP flows differing only in port collapse onto one TX queue; sdfn spreads them', async () => {
+    const ports = { srcPort: (i: number) => 20000 + i * 13, stack: true };
+    expect(await h['ethtool.rx-flow-hash']({ op: 'ethtool.rx-flow-hash', nic: 'nic0', flowType: 'udp4' })).toEqual({ flowType: 'udp4', fields: 'sdfn' });
+    const l4 = await traffic(16, 20, 'udp', ports);
+    expect(l4.delivered).toBe(320);
+    expect(l4.txPerQueue.filter((n) => n > 0).length).toBeGreaterThan(1);
+    await h.change({ op: 'change', nic: 'nic0', change: { action: 'rx-flow-hash', flowType: 'udp4', fields: 'sd' } });
+    expect(await h['ethtool.rx-flow-hash']({ op: 'ethtool.rx-flow-hash', nic: 'nic0', flowType: 'udp4' })).toEqual({ flowType: 'udp4', fields: 'sd' });
+    const l3 = await traffic(16, 20, 'udp', ports);
+    expect(l3.delivered).toBe(320);
+    expect(l3.txPerQueue.filter((n) => n > 0)).toEqual([320]);
+    // TCP keeps its own level: still spread.
+    expect((await traffic(16, 20, 'tcp', ports)).txPerQueue.filter((n) => n > 0).length).toBeGreaterThan(1);
+    await h.change({ op: 'change', nic: 'nic0', change: { action: 'rx-flow-hash', flowType: 'udp4', fields: 'sdfn' } });
+  });
+
+  test('-K gro off: the receiver stops merging TCP segments; -k shows gro/lro switchable, the rest fixed', async () => {
+    // Host RSC off first, so what merges is the guest's GRO alone.
+    await h.change({ op: 'change', nic: 'nic1', change: { action: 'features', features: { 'large-receive-offload': false } } });
+    const merged = await traffic(1, 2000);
+    expect(merged.delivered).toBe(2000);
+    expect(merged.coalesced).toBeGreaterThan(0);
+    await h.change({ op: 'change', nic: 'nic1', change: { action: 'features', features: { 'generic-receive-offload': false } } });
+    const k = new Map((await h['ethtool.features']({ op: 'ethtool.features', nic: 'nic1' })).features.map((f) => [f.name, f]));
+    expect(k.get('generic-receive-offload')).toEqual({ name: 'generic-receive-offload', on: false, fixed: false });
+    expect(k.get('large-receive-offload')).toEqual({ name: 'large-receive-offload', on: false, fixed: false });
+    expect(k.get('tx-checksumming')).toMatchObject({ on: true, fixed: true });
+    const plain = await traffic(1, 2000);
+    expect(plain.delivered).toBe(2000);
+    expect(plain.coalesced).toBe(0);
+    await h.change({ op: 'change', nic: 'nic1', change: { action: 'features', features: { 'generic-receive-offload': true, 'large-receive-offload': true } } });
+    expect((await traffic(1, 2000)).coalesced).toBeGreaterThan(0);
+    await expect(h.change({ op: 'change', nic: 'nic1', change: { action: 'features', features: { 'tx-checksumming': false } } })).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining('tx-checksumming is fixed') });
+  });
+
   test('link set down: frames stop arriving; up: they flow again', async () => {
     await h.change({ op: 'change', nic: 'nic1', change: { action: 'link', state: 'down' } });
     expect((await h.host({ op: 'host' })).nics.find((n) => n.name === 'nic1')!.link).toBe('down');
@@ -94,8 +155,7 @@ describe('lab control handler', () => {
 
   test('what the lab cannot do yet is refused as UNSUPPORTED with the reason; unknown NICs as BAD_CONFIG', async () => {
     await expect(h.change({ op: 'change', nic: 'nic0', change: { action: 'vf-add' } })).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/VF/) });
-    await expect(h.change({ op: 'change', nic: 'nic0', change: { action: 'rxfh', equal: 2 } })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
-    await expect(h.change({ op: 'change', nic: 'nic0', change: { action: 'features', features: { 'large-receive-offload': false } } })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    await expect(h.change({ op: 'change', nic: 'nic0', change: { action: 'rxfh', equal: 9 } })).rejects.toMatchObject({ code: 'BAD_CONFIG', message: expect.stringContaining('only 4 channel(s)') });
     await expect(h['ethtool.rings']({ op: 'ethtool.rings', nic: 'eth9' })).rejects.toMatchObject({ code: 'BAD_CONFIG', message: expect.stringContaining('nic0, nic1') });
   });
 });

@@ -5,7 +5,7 @@
  */
 import { ConfigError } from '../../core/index.js';
 import type { LabNic } from '../lab-vm.js';
-import type { NicChange } from '../scenario/index.js';
+import type { FeatureName, NicChange } from '../scenario/index.js';
 import { changeUnsupported } from './unsupported.js';
 
 export async function applyChange(nic: LabNic, c: NicChange): Promise<string[]> {
@@ -35,9 +35,94 @@ export async function applyChange(nic: LabNic, c: NicChange): Promise<string[]> 
       await nic.vm.lab.waitFor(`${nic.name} to see link ${c.state}`, async () => (await nic.refresh()).linkUp === want, 5000);
       return notes;
     }
+    case 'rxfh':
+      await applyRxfh(nic, c);
+      return notes;
+    case 'rx-flow-hash':
+      await nic.setRxFlowHash(c.flowType, c.fields);
+      return notes;
+    case 'features':
+      return applyFeatures(nic, c.features);
     default:
       throw new ConfigError('UNSUPPORTED', `${nic.name}: ${c.action} is not supported`);
   }
+}
+
+/** The features -K can switch on a netvsc NIC here, by the driver call that switches them. */
+const SWITCHABLE = { 'generic-receive-offload': 'gro', 'large-receive-offload': 'lro' } as const;
+
+/**
+ * ethtool -K: gro and lro go to the driver; every other feature is fixed (negotiated with the
+ * host at attach), so asking for a different value is refused naming it, and asking for the
+ * value it already has is a no-op (what ethtool does for a fixed feature left as it is).
+ */
+async function applyFeatures(nic: LabNic, f: Readonly<Partial<Record<FeatureName, boolean>>>): Promise<string[]> {
+  const now = await featureStates(nic);
+  const req: { gro?: boolean; lro?: boolean } = {};
+  const fixed: string[] = [];
+  for (const [name, on] of Object.entries(f) as [FeatureName, boolean][]) {
+    const sw = (SWITCHABLE as Partial<Record<FeatureName, 'gro' | 'lro'>>)[name];
+    if (sw) req[sw] = on;
+    else if (now[name].on !== on) fixed.push(name);
+  }
+  if (fixed.length > 0) throw new ConfigError('UNSUPPORTED', `${nic.name}: ${fixed.join(', ')} ${fixed.length > 1 ? 'are' : 'is'} fixed (negotiated with the host at attach; ethtool -k shows [fixed])`);
+  if (req.lro === true && !now['large-receive-offload'].changeable) throw new ConfigError('UNSUPPORTED', `${nic.name}: large-receive-offload is fixed off (the host offers no RSC)`);
+  if (req.lro !== undefined && !now['large-receive-offload'].changeable) delete req.lro;
+  if (req.gro !== undefined || req.lro !== undefined) await nic.setFeatures(req);
+  return [];
+}
+
+/** Every feature's state and whether -K can change it, read from the running driver. */
+export async function featureStates(nic: LabNic): Promise<Record<FeatureName, { on: boolean; changeable: boolean }>> {
+  const [v, sw] = await Promise.all([nic.ethtool(), nic.switches()]);
+  const f = v.features;
+  const fixed = (on: boolean) => ({ on, changeable: false });
+  return {
+    'rx-checksumming': fixed(true),
+    'tx-checksumming': fixed(f.txCsumMask !== 0),
+    'scatter-gather': fixed(true),
+    'tcp-segmentation-offload': fixed(f.tso4 || f.tso6),
+    'generic-segmentation-offload': fixed(true),
+    'generic-receive-offload': { on: sw.gro, changeable: true },
+    // Switchable only where the host offers RSC (NVSP 6.1 hosts with RSC caps).
+    'large-receive-offload': { on: sw.lro, changeable: f.lro },
+    'rx-vlan-offload': fixed(true),
+    'tx-vlan-offload': fixed(true),
+    'receive-hashing': fixed(v.channels.combined > 1),
+  };
+}
+
+/**
+ * ethtool -X: equal N spreads the table over queues 0..N-1; weight gives queue i a share of the
+ * entries proportional to weight[i]; default = equal over every channel; hkey sets the key.
+ */
+async function applyRxfh(nic: LabNic, c: Extract<NicChange, { action: 'rxfh' }>): Promise<void> {
+  const v = await nic.ethtool();
+  const queues = v.channels.combined;
+  const size = v.rxfh.indir.length;
+  if (size === 0 || queues < 2) throw new ConfigError('BAD_CONFIG', `${nic.name}: rxfh: RSS needs more than one channel (have ${queues})`);
+  let indir: number[] | undefined;
+  if (c.equal !== undefined || c.default) {
+    const n = c.equal ?? queues;
+    if (n > queues) throw new ConfigError('BAD_CONFIG', `${nic.name}: rxfh equal ${n}: only ${queues} channel(s)`);
+    indir = Array.from({ length: size }, (_, i) => i % n);
+  } else if (c.weight) indir = weightedTable(nic.name, c.weight, queues, size);
+  await nic.setRxfh({ ...(indir ? { indir } : {}), ...(c.hkey ? { key: c.hkey } : {}) });
+}
+
+/** Entries [floor(W_<i · size / W), floor(W_≤i · size / W)) go to queue i (W = the weights' sum). */
+export function weightedTable(nicName: string, weight: readonly number[], queues: number, size: number): number[] {
+  if (weight.length > queues) throw new ConfigError('BAD_CONFIG', `${nicName}: rxfh weight: ${weight.length} weights for ${queues} channel(s)`);
+  const total = weight.reduce((a, w) => a + w, 0);
+  const out = new Array<number>(size);
+  let cum = 0;
+  for (let q = 0; q < weight.length; q++) {
+    const from = Math.floor((cum * size) / total);
+    cum += weight[q]!;
+    const to = Math.floor((cum * size) / total);
+    for (let j = from; j < to; j++) out[j] = q;
+  }
+  return out;
 }
 
 /** A short human label for a change ("ethtool -G rx 512", "link down"). */

@@ -19,11 +19,9 @@ export function changeUnsupported(c: NicChange): string | null {
     case 'vf-remove':
       return `${c.action}: the lab does not wire VFs to its VMs yet (issue 6)`;
     case 'rxfh':
-      return 'rxfh (ethtool -X): the lab does not carry it to the driver yet (NetvscDevice.setRxfh is not wired into the VM runtime)';
     case 'features':
-      return 'features (ethtool -K): the guest driver has no API to switch offloads at run time';
     case 'rx-flow-hash':
-      return 'rx-flow-hash (ethtool -N): the lab does not carry it to the driver yet (NetvscDevice.setRxFlowHash is not wired into the VM runtime)';
+      return null;
   }
 }
 

@@ -81,3 +81,13 @@ export class PayloadVerifier {
     return this.ref.compare(b, at + PAYLOAD_HEADER_LEN, at + len, PAYLOAD_HEADER_LEN, len) === 0;
   }
 }
+
+/**
+ * Whether b[at, at+n) holds payload bytes from index `from` on (a fragment's share of a
+ * datagram): pattern bytes compare; bytes of the 16-byte header are checked by the caller.
+ */
+export function patternIntact(b: Uint8Array, at: number, from: number, n: number, flow: number): boolean {
+  const skip = Math.max(0, PAYLOAD_HEADER_LEN - from);
+  for (let j = skip; j < n; j++) if (b[at + j] !== patternByte(flow, from + j)) return false;
+  return true;
+}

@@ -1,24 +1,32 @@
 /**
- * A traffic sink that runs inside a VM worker: takes the frames of one flow off a NIC's receive
- * path and checks them: sequence numbers (delivered, duplicated, reordered, lost) and every
- * payload byte (corrupt). One bit per expected frame, sized at setup; nothing allocates per frame.
+ * A traffic sink that runs inside a VM worker: takes the payload records of one flow off a NIC's
+ * receive path and checks them: sequence numbers (delivered, duplicated, reordered, lost) and
+ * every payload byte (corrupt). A frame may carry several records (GRO/RSC coalesced TCP
+ * segments, or a whole LSO super-frame); a fragmented datagram is one record, checked fragment
+ * by fragment (demux.ts). One bit per expected record, sized at setup; nothing allocates per frame.
  */
-import { getU32, PAYLOAD_SEQ_AT, PayloadVerifier } from './payload.js';
+import { getU32, PAYLOAD_HEADER_LEN, PAYLOAD_MAGIC, PAYLOAD_SEQ_AT, PayloadVerifier } from './payload.js';
 import type { SinkSpec } from './spec.js';
 
 export interface SinkReport {
   readonly flow: number;
   readonly expected: number;
-  /** Frames of this flow received, duplicates included. */
+  /** Records of this flow received, duplicates included. */
   readonly delivered: number;
   readonly unique: number;
-  /** expected − unique: frames that never arrived (so far). */
+  /** expected − unique: records that never arrived (so far). */
   readonly lost: number;
   readonly duplicated: number;
-  /** Frames whose seq was below one already seen. */
+  /** Records whose seq was below one already seen. */
   readonly reordered: number;
-  /** Frames whose payload was not byte-identical to what the generator built, or seq out of range. */
+  /** Records whose payload was not byte-identical to what the generator built, or seq out of range. */
   readonly corrupt: number;
+  /** Frames that carried this flow (a coalesced frame or a fragment counts once). */
+  readonly frames: number;
+  /** Frames that carried more than one record: coalesced by the receiver (GRO) or the host (RSC). */
+  readonly coalesced: number;
+  /** IP fragments taken (their datagrams count in delivered once whole). */
+  readonly fragments: number;
   readonly bytes: number;
 }
 
@@ -28,6 +36,9 @@ export class TrafficSink {
   duplicated = 0;
   reordered = 0;
   corrupt = 0;
+  frames = 0;
+  coalesced = 0;
+  fragments = 0;
   bytes = 0;
   private highest = -1;
   private readonly seen: Uint8Array;
@@ -42,12 +53,44 @@ export class TrafficSink {
     return this.unique >= this.spec.count;
   }
 
-  /** One frame of this flow; payload at b[at, end). `frameLen` is the whole frame's length. */
+  /** One frame of this flow; its records at b[at, end). `frameLen` is the whole frame's length. */
   take(b: Uint8Array, at: number, end: number, frameLen: number): void {
-    this.delivered++;
+    this.frames++;
     this.bytes += frameLen;
-    const seq = getU32(b, at + PAYLOAD_SEQ_AT);
-    if (seq >= this.spec.count || !this.verifier.intact(b, at, end - at)) {
+    let records = 0;
+    const flow = this.spec.flow;
+    // The first record is always examined (a frame too short for one is corrupt); then as many
+    // as follow it back to back.
+    while (records === 0 || at + PAYLOAD_HEADER_LEN <= end) {
+      records++;
+      const len = at + PAYLOAD_HEADER_LEN <= end ? getU32(b, at + 12) : 0;
+      if (len < PAYLOAD_HEADER_LEN || at + len > end || getU32(b, at) !== PAYLOAD_MAGIC || getU32(b, at + 4) !== flow || !this.verifier.intact(b, at, len)) {
+        // The rest of the frame cannot be walked: one corrupt record stands for it.
+        this.delivered++;
+        this.corrupt++;
+        break;
+      }
+      this.record(getU32(b, at + PAYLOAD_SEQ_AT), true);
+      at += len;
+    }
+    if (records > 1) this.coalesced++;
+  }
+
+  /** One IP fragment of this flow arrived (its datagram is counted by datagram()). */
+  fragment(frameLen: number): void {
+    this.frames++;
+    this.fragments++;
+    this.bytes += frameLen;
+  }
+
+  /** A fragmented datagram arrived whole; `intact` = every fragment's bytes checked out. */
+  datagram(seq: number, intact: boolean): void {
+    this.record(seq, intact);
+  }
+
+  private record(seq: number, intact: boolean): void {
+    this.delivered++;
+    if (!intact || seq >= this.spec.count) {
       this.corrupt++;
       return;
     }
@@ -73,6 +116,9 @@ export class TrafficSink {
       duplicated: this.duplicated,
       reordered: this.reordered,
       corrupt: this.corrupt,
+      frames: this.frames,
+      coalesced: this.coalesced,
+      fragments: this.fragments,
       bytes: this.bytes,
     };
   }
