@@ -16,6 +16,10 @@ export interface LabOptions {
   readonly mode?: LabMode;
   /** Longest a control call (bring-up, -G, stats) may take before it fails with TIMEOUT. */
   readonly callTimeoutMs?: number;
+  /** Delay before the host shows an added VF to a guest that can take it (Hyper-V: 1000 ms, the default). */
+  readonly vfShowDelayMs?: number;
+  /** How long a planned VF removal waits for the guest's eject ack before removing it anyway (5000 ms). */
+  readonly vfEjectTimeoutMs?: number;
 }
 
 export interface NicOptions {
@@ -29,6 +33,8 @@ export interface NicOptions {
   /** ethtool -G tx: send sections. */
   readonly txSections?: number;
   readonly mtu?: number;
+  /** 'boot': the NIC has an SR-IOV VF when the VM starts; 'none' (default): only addVf() brings one. */
+  readonly vf?: 'boot' | 'none';
   /** Switch port VLAN mode: an id = access port on that VLAN; `{ trunk }` = tagged VLANs carried. */
   readonly vlan?: LabVlanPort;
 }
@@ -50,6 +56,7 @@ export interface NicConfig {
   readonly mtu: number;
   /** The VMBus offer's instance GUID; the VM worker finds its NIC's offer by it. */
   readonly instanceGuid: string;
+  readonly vf: 'boot' | 'none';
   /** Switch port VLAN mode (host/vswitch PortConfig.vlan); absent = the untagged network. */
   readonly vlan?: LabVlanPort;
 }
@@ -106,6 +113,16 @@ function checkVlanPort(field: string, v: unknown): LabVlanPort | undefined {
   return { trunk: t.map((x, i) => int(`${field}.trunk[${i}]`, x, 1, 4094)) };
 }
 
+function checkVfAtBoot(field: string, v: unknown): 'boot' | 'none' {
+  if (v === undefined || v === 'none' || v === 'boot') return v ?? 'none';
+  throw new ConfigError('BAD_CONFIG', `${field}: '${String(v)}' is not 'boot' or 'none'`);
+}
+
+/** A VF timing option: an integer of milliseconds in [0, 60000], or the default. */
+export function checkVfMs(field: string, v: unknown, dflt: number): number {
+  return v === undefined ? dflt : int(field, v, 0, 60_000);
+}
+
 /** Checks and fills one NIC; `vmIndex`/`nicIndex` make the default MAC and the offer GUID unique. */
 export function nicConfig(o: NicOptions, vmIndex: number, nicIndex: number, field: string): NicConfig {
   if (typeof o !== 'object' || o === null) throw new ConfigError('BAD_CONFIG', `${field}: must be an object`);
@@ -119,6 +136,7 @@ export function nicConfig(o: NicOptions, vmIndex: number, nicIndex: number, fiel
     rxSections: checkRing(`${field}.rxSections`, o.rxSections ?? NIC_LIMITS.defaultRxSections, NIC_LIMITS.maxRxSections),
     txSections: checkRing(`${field}.txSections`, o.txSections ?? NIC_LIMITS.defaultTxSections, NIC_LIMITS.maxTxSections),
     mtu: checkMtu(`${field}.mtu`, o.mtu ?? 1500),
+    vf: checkVfAtBoot(`${field}.vf`, o.vf),
     ...(o.vlan !== undefined ? { vlan: checkVlanPort(`${field}.vlan`, o.vlan)! } : {}),
     instanceGuid: `f8615163-${hex2(vmIndex >> 8)}${hex2(vmIndex)}-4000-8000-0000000000${hex2(nicIndex)}`,
   };

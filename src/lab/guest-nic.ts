@@ -2,11 +2,11 @@
  * Adapts the guest netvsc driver (NetvscDevice) to the lab's GuestNicDriver seam: probe and open
  * on the VM's bus, frames in and out, ethtool-named statistics and reconfiguration.
  */
-import { NetvscDevice, type TxMeta, type EthtoolView } from '../guest/index.js';
+import { NetvscDevice, type EthtoolView, type TxMeta, type VfNetdev, type VfNetdevEvent } from '../guest/index.js';
 import type { EventLoop, GuestMemory, PageAllocator, VmbusGuest } from '../vmbus/index.js';
 import type { NicConfig } from './config.js';
-import type { GuestNicDriver, LabFrameHandler, NicInfo, NicOffloads, NicSwitches, StackTxRequest } from './nic-driver.js';
-import { ConfigError } from '../core/index.js';
+import type { GuestNicDriver, GuestVfState, LabFrameHandler, NicInfo, NicOffloads, NicSwitches, StackTxRequest } from './nic-driver.js';
+import { ConfigError, type MessageObserver } from '../core/index.js';
 
 export interface GuestNicContext {
   readonly bus: VmbusGuest;
@@ -112,6 +112,15 @@ class NetvscNicDriver implements GuestNicDriver {
 
   setChannels(queues: number): Promise<void> {
     return this.dev.setChannels(queues);
+  }
+
+  vfEvent(vf: VfNetdev, ev: VfNetdevEvent): void {
+    this.dev.failover.vfEvent(vf, ev);
+  }
+
+  vfState(): GuestVfState {
+    const f = this.dev.failover;
+    return { dataPath: f.path.kind, serial: f.vf?.serial ?? null, events: [...f.events] };
   }
 
   async close(): Promise<void> {

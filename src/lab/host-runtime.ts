@@ -6,10 +6,15 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { ConfigError } from '../core/index.js';
-import { HypervHost, type HostNic, type HostProfileName, type HostStats, type NicStats } from '../host/index.js';
+import { HypervHost, type HostNic, type HostProfileName, type HostStats, type HostVfEvent, type HostVfOptions, type NicStats, type VfLoss } from '../host/index.js';
 import { Doorbell, EventLoop, PortLink, VmbusHost, type LoopWakeStats, type MessageLink, type VmShared } from '../vmbus/index.js';
 import { auditNics, reclaimVm, type NicAudit, type VmReclaim } from './host-faults.js';
 import type { NicConfig } from './config.js';
+import { HostVfs } from './vf/host-vfs.js';
+import type { SharedVfSpec } from './vf/shared-vf.js';
+
+/** The host's view of a NIC plus its recent VF events (docs/vf.md). */
+export type LabHostNicStats = NicStats & { readonly vfEvents: readonly HostVfEvent[] };
 
 interface HostVm {
   readonly bus: VmbusHost;
@@ -24,6 +29,9 @@ export class HostRuntime {
   /** Fault reports (host-faults.ts): VMs reclaimed after they died; each NIC's config for a re-offer. */
   private readonly reclaimed: VmReclaim[] = [];
   private readonly nicConfigs = new Map<string, NicConfig>();
+  private readonly vfs = new HostVfs();
+  /** Each VM's doorbell: a VF's hot-plug, link, eject and received frames wake the VM's loop. */
+  private readonly vmDoorbells = new Map<string, Doorbell>();
 
   constructor(hostDoorbell: SharedArrayBuffer, profile: HostProfileName) {
     this.loop = new EventLoop(Doorbell.host(hostDoorbell));
@@ -37,6 +45,7 @@ export class HostRuntime {
     const l = 'send' in link ? link : new PortLink(link);
     const bus = new VmbusHost({ memory: shared.memory, signals: shared.signals, link: l, loop: this.loop });
     this.host.attachVm(vm, bus);
+    this.vmDoorbells.set(vm, Doorbell.guest(shared.signals));
     // A MessagePort closes when the VM's worker ends, however it ends: the host's cue that the
     // partition is gone (the hypervisor knows), so it reclaims the VM's NICs at once.
     if (!('send' in link)) link.once('close', () => this.vmLost(vm, l));
@@ -49,10 +58,27 @@ export class HostRuntime {
     if (v.nics.has(nic.name)) throw new ConfigError('BAD_CONFIG', `nic: VM ${vm} already has a NIC '${nic.name}'`);
     v.nics.set(nic.name, this.host.addNic(vm, { mac: nic.mac, instanceGuid: nic.instanceGuid, name: nic.name, ...(nic.vlan !== undefined ? { port: { vlan: nic.vlan } } : {}) }));
     this.nicConfigs.set(`${vm}/${nic.name}`, nic);
+    this.vfs.watch(v.nics.get(nic.name)!);
   }
 
-  nicStats(vm: string, nic: string): NicStats {
-    return this.nic(vm, nic).stats();
+  nicStats(vm: string, nic: string): LabHostNicStats {
+    const n = this.nic(vm, nic);
+    return { ...n.stats(), vfEvents: this.vfs.eventsOf(n) };
+  }
+
+  /** Assigns an SR-IOV VF (its rings: `spec`) to the NIC; it is shown after the delay in `o`. */
+  addVf(vm: string, nic: string, spec: SharedVfSpec, o: HostVfOptions): void {
+    this.vfs.add(this.nic(vm, nic), spec, this.vmDoorbells.get(vm)!, o);
+  }
+
+  /** Takes the NIC's VF away: planned (switch back, eject, ack) or surprise; returns a surprise's in-flight loss. */
+  removeVf(vm: string, nic: string, surprise: boolean): VfLoss | null {
+    return this.vfs.remove(this.nic(vm, nic), surprise);
+  }
+
+  /** The VF port's carrier (down moves the data path back to synthetic at once). */
+  setVfLink(vm: string, nic: string, up: boolean): void {
+    this.nic(vm, nic).vf.setLink(up);
   }
 
   /** Media connect / disconnect to the guest. */
@@ -67,8 +93,14 @@ export class HostRuntime {
   /** Rescinds the VM's NICs and drops its bus (the VM worker is gone or going). */
   removeVm(vm: string): void {
     const v = this.vm(vm);
-    for (const n of v.nics.values()) this.host.removeNic(n);
+    for (const n of v.nics.values()) {
+      // The VM is going: its VF goes with it (as a surprise: nobody is left to ack an eject).
+      if (n.vf.state.kind !== 'none') n.vf.remove(false);
+      this.vfs.forget(n);
+      this.host.removeNic(n);
+    }
     v.link.close();
+    this.vmDoorbells.delete(vm);
     this.vms.delete(vm);
     this.host.detachVm(vm); // forget its bus too, so the name can be attached again
   }

@@ -4,7 +4,8 @@
  * postMessage); traffic apps run inside the VM.
  */
 import type { FramePort } from '../core/index.js';
-import type { NicStats } from '../host/index.js';
+import type { VfLoss } from '../host/index.js';
+import type { LabHostNicStats } from './host-runtime.js';
 import type { EthtoolView } from '../guest/index.js';
 import type { NicInfo, NicSwitches } from './nic-driver.js';
 import type { Spawned } from './spawn.js';
@@ -17,7 +18,7 @@ import type { GuestNicStats, VmRuntime } from './vm-runtime.js';
 
 export interface LabNicStats {
   /** The host's NetVSP view of this NIC (state, buffers, per-queue and NIC counters). */
-  readonly host: NicStats;
+  readonly host: LabHostNicStats;
   /** The guest driver's view: `ethtool -S` counters, the lab plumbing's counters, negotiated info. */
   readonly guest: GuestNicStats;
 }
@@ -144,6 +145,37 @@ export class LabNic {
   /** GRO, LRO and the rx-flow-hash levels as the driver holds them now. */
   switches(): Promise<NicSwitches> {
     return this.vm.runtime.client.call('switches', [this.name]);
+  }
+
+  /**
+   * The host assigns a new SR-IOV VF (next serial, this NIC's MAC) to the NIC. Resolves once it is
+   * assigned; the host shows it after the lab's vfShowDelayMs and the guest then switches its data
+   * path to it (watch `stats().guest.vf.dataPath`). Returns the VF's serial.
+   */
+  async addVf(): Promise<number> {
+    const spec = this.vm.lab.newVf(this.mac);
+    await this.vm.runtime.client.call('plugVf', [spec]);
+    try {
+      await this.vm.lab.hostClient.call('addVf', [this.vm.name, this.name, spec, this.vm.lab.vfOptions]);
+    } catch (e) {
+      await this.vm.runtime.client.call('unplugVf', [spec.serial]).catch(() => {});
+      throw e;
+    }
+    return spec.serial;
+  }
+
+  /**
+   * The host takes the VF away. Planned (default): the data path goes back to synthetic first, then
+   * an eject request; the VF leaves when the guest acks (resolves before that: watch the host's VF
+   * state). Surprise: gone now; resolves to what was in flight on it (lost, counted).
+   */
+  removeVf(o: { readonly surprise?: boolean } = {}): Promise<VfLoss | null> {
+    return this.vm.lab.hostClient.call('removeVf', [this.vm.name, this.name, o.surprise ?? false]);
+  }
+
+  /** The VF port's carrier; down moves the data path back to synthetic at once (host-initiated). */
+  async setVfLink(up: boolean): Promise<void> {
+    await this.vm.lab.hostClient.call('setVfLink', [this.vm.name, this.name, up]);
   }
 
   /** The driver's ethtool view (rings, channels, offloads, RSS table and key). */

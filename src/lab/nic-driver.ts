@@ -3,7 +3,7 @@
  * guest-nic.ts adapts NetvscDevice to it, so the VM side of the lab does not change when the
  * driver's API moves.
  */
-import type { EthtoolView, RxMeta, TxMeta } from '../guest/index.js';
+import type { EthtoolView, RxMeta, TxMeta, VfNetdev, VfNetdevEvent, VfUserEvent } from '../guest/index.js';
 
 /** What a NIC negotiated at bring-up (read by tests against the host profile). */
 export interface NicInfo {
@@ -82,4 +82,18 @@ export interface GuestNicDriver {
   /** ethtool -L combined. */
   setChannels(queues: number): Promise<void>;
   close(): Promise<void>;
+  /** The VM's netdev notifier: a VF registered, changed, is going down or went away (§6.8). */
+  vfEvent(vf: VfNetdev, ev: VfNetdevEvent): void;
+  /** The failover's view: data path, the enslaved VF's serial, recent events. */
+  vfState(): GuestVfState;
+}
+
+/** The guest driver's VF failover state (docs/vf.md "What a user sees"). */
+export interface GuestVfState {
+  /** synthetic | switchingToVf | onVf | switchingToSynthetic (Linux's data_path_is_vf is onVf). */
+  readonly dataPath: 'synthetic' | 'switchingToVf' | 'onVf' | 'switchingToSynthetic';
+  /** Serial of the enslaved VF, null when none. */
+  readonly serial: number | null;
+  /** The last events, oldest first. */
+  readonly events: readonly VfUserEvent[];
 }

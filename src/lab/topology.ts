@@ -10,12 +10,14 @@ import { ConfigError, newFrameMeta, ResourceError, type FramePort } from '../cor
 import { hostProfile, type HostProfile, type HostStats } from '../host/index.js';
 import { inMemoryLinkPair, newHostDoorbellSab, newVmShared } from '../vmbus/index.js';
 import { appEnd, newAppPortShared } from './app-port.js';
-import { checkMode, checkProfile, checkVmName, nicConfig, vmMemoryPages, type LabMode, type LabOptions, type VmOptions } from './config.js';
+import { checkMode, checkProfile, checkVfMs, checkVmName, nicConfig, vmMemoryPages, type LabMode, type LabOptions, type VmOptions } from './config.js';
 import type { HostRuntime } from './host-runtime.js';
 import { LabVm } from './lab-vm.js';
 import { Pump } from './pump.js';
 import { spawnHostHere, spawnHostWorker, spawnVmHere, spawnVmWorker, type Spawned } from './spawn.js';
 import type { VmRuntime, VmSetup } from './vm-runtime.js';
+import { newSharedVf, type SharedVfSpec } from './vf/shared-vf.js';
+import { HOST_VF_DEFAULTS, type HostVfOptions } from '../host/index.js';
 
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 /** A VM's NVSP/RNDIS reply timeout: below the call timeout, so a silent host fails the call with its own reason. */
@@ -26,6 +28,10 @@ export class Lab {
   private readonly vms = new Map<string, LabVm>();
   private vmCount = 0;
   private closed = false;
+  /** VF serials are unique in the lab (the PCI slot name the guest matches on, §6.8). */
+  private vfSerial = 0;
+  /** @internal the host's VF timing (show delay, eject timeout), for LabNic.addVf. */
+  vfOptions: HostVfOptions = HOST_VF_DEFAULTS;
 
   private constructor(
     readonly mode: LabMode,
@@ -45,11 +51,21 @@ export class Lab {
     const mode = checkMode(o.mode);
     const timeout = o.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     if (!Number.isInteger(timeout) || timeout < 100) throw new ConfigError('BAD_CONFIG', `callTimeoutMs: ${String(timeout)} is not an integer ≥ 100`);
+    const vfOptions: HostVfOptions = { showDelayMs: checkVfMs('vfShowDelayMs', o.vfShowDelayMs, HOST_VF_DEFAULTS.showDelayMs), ejectTimeoutMs: checkVfMs('vfEjectTimeoutMs', o.vfEjectTimeoutMs, HOST_VF_DEFAULTS.ejectTimeoutMs) };
     const hostDoorbell = newHostDoorbellSab();
     const data = { hostDoorbell, profile: profileName };
     const pump = mode === 'single-thread' ? new Pump(timeout) : null;
     const host = pump ? spawnHostHere(data, pump) : spawnHostWorker(data, timeout);
-    return new Lab(mode, host, hostDoorbell, pump, timeout, hostProfile(profileName));
+    const lab = new Lab(mode, host, hostDoorbell, pump, timeout, hostProfile(profileName));
+    lab.vfOptions = vfOptions;
+    return lab;
+  }
+
+  /** @internal a new emulated VF for a NIC: the next serial, the NIC's MAC, fresh rings. */
+  newVf(mac: string): SharedVfSpec {
+    // 2 MiB per ring (~5000 frames of 400 B): a VM worker descheduled for a few hundred ms on a
+    // busy box must not overflow its VF where its VMBus receive buffer (9709 sections) would not.
+    return newSharedVf({ serial: ++this.vfSerial, mac, maxQueues: 2, ringBytes: 1 << 21 });
   }
 
   /** Creates a VM with its NICs, offers them on its bus, attaches them to the switch and brings them up. */
@@ -65,7 +81,8 @@ export class Lab {
     if (names.size !== nics.length) throw new ConfigError('BAD_CONFIG', 'nics: NIC names must be unique within the VM');
     const shared = newVmShared(vmMemoryPages(nics, o.memoryMiB), this.hostDoorbell);
     const appPorts = nics.map((n) => newAppPortShared(`${name}/${n.name}`));
-    const setup: VmSetup = { name, shared, nics, appPorts, replyTimeoutMs: Math.min(REPLY_TIMEOUT_MS, this.callTimeoutMs) };
+    const bootVfs = nics.map((n) => (n.vf === 'boot' ? this.newVf(n.mac) : null));
+    const setup: VmSetup = { name, shared, nics, appPorts, replyTimeoutMs: Math.min(REPLY_TIMEOUT_MS, this.callTimeoutMs), bootVfs: bootVfs.filter((v) => v !== null) };
     let vm: Spawned<VmRuntime> | null = null;
     let onHost = false;
     try {
@@ -74,12 +91,14 @@ export class Lab {
         await this.host.client.call('addVm', [name, shared, hostEnd]);
         onHost = true;
         for (const n of nics) await this.host.client.call('addNic', [name, n]);
+        await this.addBootVfs(name, nics, bootVfs);
         vm = spawnVmHere(setup, vmEnd, this.pump);
       } else {
         const { port1, port2 } = new MessageChannel();
         await this.host.client.call('addVm', [name, shared, port1], [port1]);
         onHost = true;
         for (const n of nics) await this.host.client.call('addNic', [name, n]);
+        await this.addBootVfs(name, nics, bootVfs);
         vm = spawnVmWorker({ setup, link: port2 }, this.callTimeoutMs);
       }
       const infos = await vm.client.call('bringUp', []);
@@ -91,6 +110,14 @@ export class Lab {
       await vm?.stop();
       if (onHost) await this.host.client.call('removeVm', [name]).catch(() => {});
       throw e;
+    }
+  }
+
+  /** NICs with `vf: 'boot'` get their VF before the VM starts; the host shows it once the guest negotiated SR-IOV. */
+  private async addBootVfs(vm: string, nics: readonly { readonly name: string }[], vfs: readonly (SharedVfSpec | null)[]): Promise<void> {
+    for (let i = 0; i < nics.length; i++) {
+      const spec = vfs[i];
+      if (spec) await this.host.client.call('addVf', [vm, nics[i]!.name, spec, this.vfOptions]);
     }
   }
 

@@ -19,6 +19,10 @@ import { GUEST_DOORBELL_WORD } from '../vmbus/index.js';
 import { TapPort, type TapShared, type TapWake } from '../io/index.js';
 import { TapBridge, type TapBridgeCounters, type TapBridgeOptions } from './tap/tap-bridge.js';
 import type { NicOffloads, NicSwitches } from './nic-driver.js';
+import type { GuestVfState } from './nic-driver.js';
+import type { VfDeviceStats } from './vf/guest-end.js';
+import type { SharedVfSpec } from './vf/shared-vf.js';
+import { VmVfs } from './vf/vm-vfs.js';
 
 /** What a VM is built from (structured-cloneable, so it can be workerData). */
 export interface VmSetup {
@@ -28,6 +32,8 @@ export interface VmSetup {
   readonly appPorts: readonly AppPortShared[];
   /** Longest wait for one NVSP/RNDIS reply during bring-up and reconfiguration. */
   readonly replyTimeoutMs: number;
+  /** VFs assigned before the VM starts (NICs with `vf: 'boot'`); the host shows them after bring-up. */
+  readonly bootVfs?: readonly SharedVfSpec[];
 }
 
 export interface GuestNicStats {
@@ -35,6 +41,12 @@ export interface GuestNicStats {
   readonly ethtool: Record<string, number>;
   readonly lab: VmNicCounters;
   readonly info: NicInfo;
+  /** SR-IOV failover: data path, enslaved VF, events, and the VF device's own counters. */
+  readonly vf: GuestNicVf;
+}
+
+export interface GuestNicVf extends GuestVfState {
+  readonly device: (VfDeviceStats & { readonly name: string }) | null;
 }
 
 type App = { readonly kind: 'generator'; readonly nic: VmNic; readonly app: TrafficGenerator } | { readonly kind: 'sink'; readonly nic: VmNic; readonly app: TrafficSink };
@@ -52,6 +64,8 @@ export class VmRuntime {
   private closed = false;
   /** NICs being probed again after a host rescind + re-offer (onNicOffer). */
   private readonly reprobing = new Set<string>();
+  /** The VM's SR-IOV VFs and its netdev notifier chain (src/lab/vf/vm-vfs.ts). */
+  private readonly vfs: VmVfs;
 
   constructor(
     private readonly setup: VmSetup,
@@ -69,6 +83,8 @@ export class VmRuntime {
       loop: this.loop,
     });
     this.bus.onOffer = (o) => this.onNicOffer(o);
+    this.vfs = new VmVfs(this.loop, Doorbell.host(setup.shared.hostDoorbell), () => [...this.nics.values()].map((n) => n.driver));
+    for (const spec of setup.bootVfs ?? []) this.vfs.plug(spec);
   }
 
   /** Asks the host for its offers, probes and opens every NIC, plugs in the app ports. */
@@ -82,6 +98,7 @@ export class VmRuntime {
       nic.attachPort(vmEnd(this.setup.appPorts[i]!));
       this.nics.set(cfg.name, nic);
       this.loop.add(nic);
+      this.vfs.announceTo(driver);
       out.push(driver.info());
     }
     return out;
@@ -93,7 +110,18 @@ export class VmRuntime {
 
   stats(nic: string): GuestNicStats {
     const n = this.nic(nic);
-    return { ethtool: n.driver.stats(), lab: { ...n.counters }, info: n.driver.info() };
+    const vf = n.driver.vfState();
+    return { ethtool: n.driver.stats(), lab: { ...n.counters }, info: n.driver.info(), vf: { ...vf, device: this.vfs.deviceStats(vf.serial) } };
+  }
+
+  /** A VF assigned to this VM by the host (it appears when the host plugs it, after its show delay). */
+  plugVf(spec: SharedVfSpec): void {
+    this.vfs.plug(spec);
+  }
+
+  /** Forgets a VF whose assignment the host refused. */
+  unplugVf(serial: number): void {
+    this.vfs.unplug(serial);
   }
 
   async setRing(nic: string, rxSections: number, txSections: number): Promise<NicInfo> {
@@ -277,6 +305,7 @@ export class VmRuntime {
       b.close();
     }
     this.taps.clear();
+    this.vfs.close();
     for (const n of this.nics.values()) {
       this.loop.remove(n);
       await n.driver.close().catch(() => {}); // the host may already be gone: teardown is best effort

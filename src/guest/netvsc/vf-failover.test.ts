@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { ManualClock, ResourceError } from '../../core/index.js';
 import { newGuestCounters } from './counters.js';
 import type { RxMeta } from './meta.js';
-import { VF_TX_TAKEN, VF_TX_UNUSED, VfFailover } from './vf-failover.js';
+import { VF_TX_BUSY, VF_TX_TAKEN, VF_TX_UNUSED, VfFailover } from './vf-failover.js';
 import type { VfNetdev, VfRxHandler } from './vf-netdev.js';
 
 const MAC = Uint8Array.of(0, 0x15, 0x5d, 1, 2, 3);
@@ -59,7 +59,10 @@ describe('VfFailover', () => {
     f.onAssociation({ allocated: true, serial: 7 });
     f.vfEvent(vf, 'register');
     expect(f.path.kind).toBe('switchingToVf');
-    expect(f.transmit(frame, 0, 100, null)).toBe(VF_TX_UNUSED); // not before the completion (§3.10)
+    // Not on the VF before the completion (§3.10), and not synthetic either: held, so the host cannot
+    // see a synthetic frame after it took the switch (overtaken by the first VF frames).
+    expect(f.transmit(frame, 0, 100, null)).toBe(VF_TX_BUSY);
+    expect(f.counters.get('vf_tx_held_switching')).toBe(1);
     await settle();
     expect(f.dataPathIsVf).toBe(true);
     expect(f.transmit(frame, 0, 100, null)).toBe(VF_TX_TAKEN);

@@ -34,6 +34,7 @@ export const VF_FAILOVER_COUNTER_NAMES = [
   'vf_switch_to_synthetic',
   'vf_switch_failed', // SWITCH_DATA_PATH got no completion (timeout, channel gone, ring full)
   'vf_tx_busy', // the VF transmit queue was full
+  'vf_tx_held_switching', // TX refused (retry) while SWITCH_DATA_PATH(1) was outstanding: order
   'vf_removed_planned',
   'vf_removed_surprise',
   'vf_rx_drained_on_removal', // frames taken off the VF after its eject request, none lost
@@ -77,6 +78,8 @@ export class VfFailover {
   onEvent: (e: VfUserEvent) => void = () => {};
   lastError: Error | null = null;
   private readonly candidates = new Set<VfNetdev>();
+  /** Registered before any association: not yet judged. */
+  private readonly waiting = new Set<VfNetdev>();
   private readonly rxMeta: RxMeta = newRxMeta(0);
   private readonly rxFromVf: VfRxHandler;
   /** Bumped by reset(): a completion from an older attachment changes nothing. */
@@ -89,6 +92,7 @@ export class VfFailover {
   private readonly sTxB: number;
   private readonly sTxDrop: number;
   private readonly sTxBusy: number;
+  private readonly sTxHeld: number;
 
   constructor(private readonly host: FailoverHost) {
     const c = host.counters;
@@ -98,6 +102,7 @@ export class VfFailover {
     this.sTxB = c.slot('vf_tx_bytes');
     this.sTxDrop = c.slot('vf_tx_dropped');
     this.sTxBusy = this.counters.slot('vf_tx_busy');
+    this.sTxHeld = this.counters.slot('vf_tx_held_switching');
     // Bound once: the receive hook runs per frame and allocates nothing.
     this.rxFromVf = (u8, off, len, queue) => {
       c.add(this.sRxP);
@@ -119,10 +124,10 @@ export class VfFailover {
       case 'register':
         this.candidates.add(vf);
         this.tryMatch();
-        if (this.vf !== vf) {
-          this.counters.inc('vf_ignored');
-          this.emit('vfIgnored', vf.serial, `${vf.name}: no association for serial ${vf.serial} with this MAC`);
-        }
+        // Before any association the VF waits for one (the device can be seen before the host's
+        // in-band message is read): judged when it comes, not counted ignored now.
+        if (this.vf !== vf && this.assoc.allocated) this.ignore(vf);
+        else if (this.vf !== vf) this.waiting.add(vf);
         this.reconcile();
         return;
       case 'change':
@@ -131,6 +136,7 @@ export class VfFailover {
       case 'goingDown':
       case 'unregister':
         this.candidates.delete(vf);
+        this.waiting.delete(vf);
         if (vf === this.vf) this.leave(vf, ev === 'goingDown');
         return;
     }
@@ -146,7 +152,11 @@ export class VfFailover {
     }
     this.assoc = a;
     this.failedSerial = -1;
-    if (a.allocated) this.tryMatch();
+    if (a.allocated) {
+      this.tryMatch();
+      for (const w of this.waiting) if (w !== this.vf) this.ignore(w);
+      this.waiting.clear();
+    }
     this.reconcile();
   }
 
@@ -167,6 +177,13 @@ export class VfFailover {
   /** §1.3 step 2: the VF when on it and it runs with carrier; else VF_TX_UNUSED (synthetic). */
   transmit(frame: Uint8Array, off: number, len: number, meta: TxMeta | null): number {
     const vf = this.vf;
+    // While SWITCH_DATA_PATH(1) is outstanding, hold TX like a stopped queue: a synthetic frame sent
+    // now could reach the host after it took the switch and be overtaken by the first VF frames
+    // (the host drains the VF before each synthetic frame, not the other way round).
+    if (this.path.kind === 'switchingToVf') {
+      this.counters.add(this.sTxHeld);
+      return VF_TX_BUSY;
+    }
     if (vf === null || this.path.kind !== 'onVf' || !vf.running || !vf.carrier) return VF_TX_UNUSED;
     if (len > vf.maxFrameLen) {
       this.host.counters.add(this.sTxDrop);
@@ -194,11 +211,17 @@ export class VfFailover {
     return true;
   }
 
+  private ignore(vf: VfNetdev): void {
+    this.counters.inc('vf_ignored');
+    this.emit('vfIgnored', vf.serial, `${vf.name}: no association for serial ${vf.serial} with this MAC`);
+  }
+
   private tryMatch(): void {
     if (this.vf !== null) return;
     for (const c of this.candidates) {
       if (!this.matches(c)) continue;
       this.candidates.delete(c);
+      this.waiting.delete(c);
       this.vf = c;
       c.rxHandler = this.rxFromVf;
       this.counters.inc('vf_registered');

@@ -232,7 +232,10 @@ export class Coordinator implements QueueOwner {
         return this.onSubchannel(msg.op, msg.numSubchannels, pkt, ch);
       case W.NVSP_MSG4_TYPE_SWITCH_DATA_PATH:
         // The VF owner steers (and counts a request illegal in its state); the guest waits for an
-        // empty completion either way (§3.10), so it is always sent.
+        // empty completion either way (§3.10), so it is always sent. Frames already switched to
+        // this NIC go out first: a burst still held would reach the guest after the completion,
+        // behind the first frames on the VF (reordering at the switch, issue 6).
+        for (const q of this.openQueues()) if (q.rx.pending > 0 && q.rx.flush()) q.ch.flush();
         this.o.switchDataPath?.(msg.activeDatapath !== 0);
         return this.complete(ch, pkt, null);
       default:

@@ -89,7 +89,7 @@ export class HostVf {
     if (!Number.isInteger(hw.serial) || hw.serial < 0 || hw.serial > 0xffffffff) throw new ConfigError('BAD_CONFIG', `VF serial ${hw.serial} is not a u32`);
     this.showDelayMs = o.showDelayMs ?? HOST_VF_DEFAULTS.showDelayMs;
     this.ejectTimeoutMs = o.ejectTimeoutMs ?? HOST_VF_DEFAULTS.ejectTimeoutMs;
-    this.state = S.onVfAdded(this.state, hw.serial, this.nic.sriovNegotiated());
+    this.state = S.onVfAdded(this.state, hw.serial, this.guestCanTakeVf());
     this.hw = hw;
     this.port.hw = hw;
     this.vfHandle = this.nic.vswitch.addPort(this.port, {}, { standby: true });
@@ -168,10 +168,13 @@ export class HostVf {
     this.emit('switched', toVf ? 'to VF' : 'to synthetic');
   }
 
-  /** Frames the guest queued on the VF go into the switch (before any later synthetic frame: order). */
+  /** Every frame the guest queued on the VF goes into the switch (before any later synthetic frame: order). */
   drainTx(): number {
     const hw = this.hw;
-    return hw === null ? 0 : hw.pollTx(this.forwardTx, TX_BUDGET);
+    if (hw === null) return 0;
+    let n = 0;
+    for (let k; (k = hw.pollTx(this.forwardTx, TX_BUDGET)) > 0; ) n += k;
+    return n;
   }
 
   /** Host loop work: association retries, guest SR-IOV/reset observation, eject acks, VF transmit. */
@@ -183,7 +186,7 @@ export class HostVf {
       work++;
     }
     this.observeGuest();
-    work += this.drainTx();
+    if (this.hw !== null) work += this.hw.pollTx(this.forwardTx, TX_BUDGET);
     const hw = this.hw;
     if (hw !== null && this.state.kind === 'unavailable' && this.state.planned && hw.ejectAcked) {
       while (hw.pollTx(this.forwardTx, TX_BUDGET) > 0); // the guest let go: everything it queued goes out
@@ -202,20 +205,29 @@ export class HostVf {
   private observeGuest(): void {
     const k = this.state.kind;
     if (k === 'none' || k === 'unavailable') return;
-    const ok = this.nic.sriovNegotiated();
     if (k === 'initializing') {
-      if (ok) {
+      if (this.guestCanTakeVf()) {
         this.state = S.onGuestSriov(this.state);
         this.startShowDelay();
       }
       return;
     }
-    if (ok) return;
+    if (this.nic.sriovNegotiated()) return;
     // The primary channel closed (§3.7): the guest forgets the association and must negotiate again.
     this.stopShowDelay();
     if (k === 'switched' || k === 'switchPending') this.steerToSynthetic();
     this.state = S.onGuestReset(this.state);
     this.counters.inc('vf_guest_resets');
+  }
+
+  /**
+   * SR-IOV negotiated and the guest's packet filter set (its RNDIS data path is open): an
+   * association sent while it is still setting up its buffers can come before its queues read
+   * in-band messages and be lost (a short show delay in the lab makes that window real; Hyper-V's
+   * 1 s hides it).
+   */
+  private guestCanTakeVf(): boolean {
+    return this.nic.sriovNegotiated() && this.nic.packetFilter !== 0;
   }
 
   private startShowDelay(): void {

@@ -48,6 +48,8 @@ export class VfGuestEnd implements VfNetdev, Pollable {
     readonly name: string,
     /** The VM's netdev notifier chain (every netvsc device hears every VF). */
     private readonly notify: (vf: VfGuestEnd, ev: VfNetdevEvent) => void,
+    /** Rings the host's doorbell (workers: its loop may sleep) after a queued frame or an eject ack. */
+    private readonly wakeHost: () => void = () => {},
   ) {
     this.serial = spec.serial;
     this.permanentMac = spec.mac;
@@ -100,23 +102,42 @@ export class VfGuestEnd implements VfNetdev, Pollable {
     this.rxBytes = this.txBytes = this.txBusy = 0;
   }
 
+  /** False when the queue is full or the device vanished meanwhile: nothing taken (the master retries, then goes synthetic). */
   transmit(frame: Uint8Array, off: number, len: number, queue: number): boolean {
-    const q = (queue >>> 0) % this.queueCount;
-    const r = this.tx[q]!;
-    const at = r.reserve(len);
-    if (at < 0) {
-      this.txBusy++;
-      return false;
+    const ctl = this.ctl;
+    // Busy mark first, then Present (shared-vf.ts VfCtl): a surprise removal waits for us.
+    Atomics.add(ctl, VfCtl.TxBusy, 1);
+    try {
+      if (Atomics.load(ctl, VfCtl.Present) === 0) return false;
+      const q = (queue >>> 0) % this.queueCount;
+      const r = this.tx[q]!;
+      const at = r.reserve(len);
+      if (at < 0) {
+        this.txBusy++;
+        return false;
+      }
+      copyBytes(frame, off, r.bytes, at, len);
+      r.commit(len);
+      this.txPackets[q]! += 1;
+      this.txBytes += len;
+    } finally {
+      Atomics.sub(ctl, VfCtl.TxBusy, 1);
     }
-    copyBytes(frame, off, r.bytes, at, len);
-    r.commit(len);
-    this.txPackets[q]! += 1;
-    this.txBytes += len;
+    this.wakeHost();
     return true;
   }
 
   pollRx(budget: number): number {
-    if (!this.present) return 0;
+    const ctl = this.ctl;
+    Atomics.add(ctl, VfCtl.RxBusy, 1); // a count: a receive handler may poll again
+    try {
+      return Atomics.load(ctl, VfCtl.Present) === 0 ? 0 : this.readRx(budget);
+    } finally {
+      Atomics.sub(ctl, VfCtl.RxBusy, 1);
+    }
+  }
+
+  private readRx(budget: number): number {
     let n = 0;
     for (let q = 0; q < this.rx.length && n < budget; q++) {
       const r = this.rx[q]!;
@@ -137,6 +158,7 @@ export class VfGuestEnd implements VfNetdev, Pollable {
 
   release(): void {
     Atomics.store(this.ctl, VfCtl.EjectAck, 1);
+    this.wakeHost();
   }
 
   /** Watches the control words (PCI hot-plug, link, eject) and receives. */

@@ -15,7 +15,14 @@ export class VfHostEnd implements VfHardware {
   private readonly rx: FrameRing[];
   private nextTx = 0;
 
-  constructor(readonly spec: SharedVfSpec) {
+  /**
+   * @param wakeGuest rings the VM's doorbell (workers: the VM's loop may sleep); called after every
+   * control-word change and received frame. Nothing to do in the single-thread testbed.
+   */
+  constructor(
+    readonly spec: SharedVfSpec,
+    private readonly wakeGuest: () => void = () => {},
+  ) {
     this.serial = spec.serial;
     this.mac = spec.mac;
     this.ctl = new Int32Array(spec.ctl);
@@ -39,14 +46,17 @@ export class VfHostEnd implements VfHardware {
     Atomics.store(this.ctl, VfCtl.EjectRequest, 0);
     Atomics.store(this.ctl, VfCtl.EjectAck, 0);
     Atomics.store(this.ctl, VfCtl.Present, 1);
+    this.wakeGuest();
   }
 
   setLink(up: boolean): void {
     Atomics.store(this.ctl, VfCtl.Link, up ? 1 : 0);
+    this.wakeGuest();
   }
 
   requestEject(): void {
     Atomics.store(this.ctl, VfCtl.EjectRequest, 1);
+    this.wakeGuest();
   }
 
   /** Round-robin over the TX rings so one busy queue cannot starve the others. */
@@ -75,12 +85,16 @@ export class VfHostEnd implements VfHardware {
     if (at < 0) return false;
     copyBytes(b, off, r.bytes, at, len);
     r.commit(len);
+    this.wakeGuest();
     return true;
   }
 
   /** The device leaves the VM: the guest stops touching it; what is still queued is counted lost. */
   unplug(): VfLoss {
     Atomics.store(this.ctl, VfCtl.Present, 0);
+    // A guest in another thread may be inside transmit()/pollRx() having seen Present = 1: wait
+    // until it is out (microseconds; never in one thread). After that it sees 0 and stays away.
+    for (let spins = 0; spins < 50_000_000 && (Atomics.load(this.ctl, VfCtl.TxBusy) | Atomics.load(this.ctl, VfCtl.RxBusy)) !== 0; spins++);
     let lostTx = 0;
     for (const r of this.tx) {
       for (let at = r.peek(); at >= 0; at = r.peek()) {
@@ -98,6 +112,7 @@ export class VfHostEnd implements VfHardware {
       }
       r.publishTail();
     }
+    this.wakeGuest();
     return { lostTx, lostRx };
   }
 }

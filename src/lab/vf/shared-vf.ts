@@ -9,7 +9,13 @@ import { ConfigError } from '../../core/index.js';
 import { createFrameRingBuffer } from '../../io/index.js';
 import { parseMac } from '../../host/index.js';
 
-export const VfCtl = { Present: 0, Link: 1, EjectRequest: 2, EjectAck: 3, Queues: 4 } as const;
+/**
+ * Control words. TxBusy/RxBusy are the guest's "inside a ring operation" marks: the host, after
+ * clearing Present on a surprise removal, waits for both to drop to 0 before it counts what is left
+ * in the rings, so a guest in another thread can neither slip a frame in after the count (lost
+ * uncounted) nor read one the host counted as lost (counted twice).
+ */
+export const VfCtl = { Present: 0, Link: 1, EjectRequest: 2, EjectAck: 3, Queues: 4, TxBusy: 5, RxBusy: 6 } as const;
 const CTL_WORDS = 16;
 
 export interface SharedVfSpec {
