@@ -4,3 +4,4 @@ export * from './clock.js';
 export * from './counters.js';
 export * from './worker-url.js';
 export * from './frame-port.js';
+export * from './message-observer.js';

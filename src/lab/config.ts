@@ -6,6 +6,7 @@ import { ConfigError } from '../core/index.js';
 import { HOST_PROFILE_NAMES, type HostProfileName } from '../host/index.js';
 import { NIC_LIMITS } from './scenario/index.js';
 import { checkMac } from './traffic/spec.js';
+import type { NicCaptureFiles, NicCaptureOptions } from './capture/config.js';
 
 export type LabMode = 'workers' | 'single-thread';
 
@@ -37,6 +38,8 @@ export interface NicOptions {
   readonly vf?: 'boot' | 'none';
   /** Switch port VLAN mode: an id = access port on that VLAN; `{ trunk }` = tagged VLANs carried. */
   readonly vlan?: LabVlanPort;
+  /** pcap files per layer and an NVSP/RNDIS trace (issue 7, docs/tap.md "Capture"). */
+  readonly capture?: NicCaptureOptions;
 }
 
 export interface VmOptions {
@@ -59,6 +62,8 @@ export interface NicConfig {
   readonly vf: 'boot' | 'none';
   /** Switch port VLAN mode (host/vswitch PortConfig.vlan); absent = the untagged network. */
   readonly vlan?: LabVlanPort;
+  /** Capture files, when the NIC is captured (src/lab/capture). */
+  readonly capture?: NicCaptureFiles;
 }
 
 function int(field: string, v: unknown, min: number, max: number): number {

@@ -14,6 +14,8 @@ export interface GuestNicContext {
   readonly allocator: PageAllocator;
   readonly loop: EventLoop;
   readonly timeoutMs: number;
+  /** The NIC's NVSP/RNDIS message trace (src/lab/capture), or null. */
+  readonly observer?: MessageObserver | null;
 }
 
 /** HV_*_L4HASH class bits of the driver's TX hash mask (protocol.md §6.6). */
@@ -143,6 +145,7 @@ export async function probeGuestNic(c: GuestNicContext, nic: NicConfig): Promise
     rxSections: nic.rxSections,
     txSections: nic.txSections,
     channels: nic.queues,
+    observer: c.observer ?? null,
   });
   await dev.open();
   return new NetvscNicDriver(nic, dev);

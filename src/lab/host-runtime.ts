@@ -12,6 +12,9 @@ import { auditNics, reclaimVm, type NicAudit, type VmReclaim } from './host-faul
 import type { NicConfig } from './config.js';
 import { HostVfs } from './vf/host-vfs.js';
 import type { SharedVfSpec } from './vf/shared-vf.js';
+import { PortCapture, type PortCapturePaths } from './capture/port-capture.js';
+import { TapPort, type TapShared, type TapWake } from '../io/index.js';
+import { UplinkPort, type UplinkCounters } from './tap/uplink-port.js';
 
 /** The host's view of a NIC plus its recent VF events (docs/vf.md). */
 export type LabHostNicStats = NicStats & { readonly vfEvents: readonly HostVfEvent[] };
@@ -20,12 +23,16 @@ interface HostVm {
   readonly bus: VmbusHost;
   readonly link: MessageLink;
   readonly nics: Map<string, HostNic>;
+  /** Switch-port captures by NIC name (issue 7). */
+  readonly captures: Map<string, PortCapture>;
 }
 
 export class HostRuntime {
   readonly loop: EventLoop;
   readonly host: HypervHost;
   private readonly vms = new Map<string, HostVm>();
+  /** The switch's uplink TAP (src/lab/tap/uplink-port.ts), its capture, or none. */
+  private uplink: { readonly port: UplinkPort; readonly capture: PortCapture | null } | null = null;
   /** Fault reports (host-faults.ts): VMs reclaimed after they died; each NIC's config for a re-offer. */
   private readonly reclaimed: VmReclaim[] = [];
   private readonly nicConfigs = new Map<string, NicConfig>();
@@ -33,7 +40,10 @@ export class HostRuntime {
   /** Each VM's doorbell: a VF's hot-plug, link, eject and received frames wake the VM's loop. */
   private readonly vmDoorbells = new Map<string, Doorbell>();
 
-  constructor(hostDoorbell: SharedArrayBuffer, profile: HostProfileName) {
+  constructor(
+    private readonly hostDoorbell: SharedArrayBuffer,
+    profile: HostProfileName,
+  ) {
     this.loop = new EventLoop(Doorbell.host(hostDoorbell));
     this.host = new HypervHost({ profile });
     this.loop.add(this.host);
@@ -49,16 +59,23 @@ export class HostRuntime {
     // A MessagePort closes when the VM's worker ends, however it ends: the host's cue that the
     // partition is gone (the hypervisor knows), so it reclaims the VM's NICs at once.
     if (!('send' in link)) link.once('close', () => this.vmLost(vm, l));
-    this.vms.set(vm, { bus, link: l, nics: new Map() });
+    this.vms.set(vm, { bus, link: l, nics: new Map(), captures: new Map() });
   }
 
   /** Offers a synthetic NIC to the VM and plugs it into the switch. */
   addNic(vm: string, nic: NicConfig): void {
     const v = this.vm(vm);
     if (v.nics.has(nic.name)) throw new ConfigError('BAD_CONFIG', `nic: VM ${vm} already has a NIC '${nic.name}'`);
-    v.nics.set(nic.name, this.host.addNic(vm, { mac: nic.mac, instanceGuid: nic.instanceGuid, name: nic.name, ...(nic.vlan !== undefined ? { port: { vlan: nic.vlan } } : {}) }));
+    const hostNic = this.host.addNic(vm, { mac: nic.mac, instanceGuid: nic.instanceGuid, name: nic.name, ...(nic.vlan !== undefined ? { port: { vlan: nic.vlan } } : {}) });
+    v.nics.set(nic.name, hostNic);
     this.nicConfigs.set(`${vm}/${nic.name}`, nic);
     this.vfs.watch(v.nics.get(nic.name)!);
+    const c = nic.capture;
+    if (c?.switchIn || c?.switchOut) {
+      const pc = new PortCapture({ ...(c.switchIn ? { ingress: c.switchIn } : {}), ...(c.switchOut ? { egress: c.switchOut } : {}) });
+      v.captures.set(nic.name, pc);
+      hostNic.port.setCapture(pc);
+    }
   }
 
   nicStats(vm: string, nic: string): LabHostNicStats {
@@ -90,9 +107,49 @@ export class HostRuntime {
     return this.host.stats();
   }
 
+  /** Where a TAP's RX worker rings the host loop awake (the uplink). */
+  tapWake(): TapWake {
+    return { sab: this.hostDoorbell, index: 0 };
+  }
+
+  /** Puts an uplink TAP on the switch (one per host); `capture` records its port like a NIC's. */
+  attachUplink(name: string, tap: TapShared, capture?: PortCapturePaths): void {
+    if (this.uplink) throw new ConfigError('BAD_CONFIG', `uplink: the switch already has one (${this.uplink.port.name})`);
+    const port = new UplinkPort(name, new TapPort(tap));
+    port.handle = this.host.vswitch.addPort(port);
+    const c = capture && (capture.ingress || capture.egress) ? new PortCapture(capture) : null;
+    if (c) port.handle.setCapture(c);
+    this.uplink = { port, capture: c };
+    this.loop.add(port);
+  }
+
+  uplinkStats(): UplinkCounters | null {
+    return this.uplink ? { ...this.uplink.port.counters } : null;
+  }
+
+  /** Writes the switch-port captures' buffered frames; returns frames captured per port. */
+  flushCaptures(): Record<string, { ingress: number; egress: number }> {
+    const out: Record<string, { ingress: number; egress: number }> = {};
+    for (const [vm, v] of this.vms) {
+      for (const [nic, c] of v.captures) {
+        c.flush();
+        out[`${vm}/${nic}`] = c.counts();
+      }
+    }
+    if (this.uplink?.capture) {
+      this.uplink.capture.flush();
+      out[this.uplink.port.name] = this.uplink.capture.counts();
+    }
+    return out;
+  }
+
   /** Rescinds the VM's NICs and drops its bus (the VM worker is gone or going). */
   removeVm(vm: string): void {
     const v = this.vm(vm);
+    for (const [nic, c] of v.captures) {
+      v.nics.get(nic)?.port.setCapture(null);
+      c.close();
+    }
     for (const n of v.nics.values()) {
       // The VM is going: its VF goes with it (as a surprise: nobody is left to ack an eject).
       if (n.vf.state.kind !== 'none') n.vf.remove(false);
@@ -146,6 +203,12 @@ export class HostRuntime {
 
   async close(): Promise<void> {
     for (const vm of [...this.vms.keys()]) this.removeVm(vm);
+    if (this.uplink) {
+      this.loop.remove(this.uplink.port);
+      this.uplink.port.handle?.remove();
+      this.uplink.capture?.close();
+      this.uplink = null;
+    }
     await this.loop.stop();
   }
 

@@ -18,3 +18,4 @@ export { ScenarioRun, runScenario, type RunOptions } from './scenario-runner.js'
 export type { EventResult, FlowResult, NicSample, RunSample, ScenarioResult } from './run/results.js';
 export type { NicSnapshot, QueueSnapshot } from './run/nic-snapshot.js';
 export { labControlHandler } from './control-handler.js';
+export { CAPTURE_LAYERS, type CaptureLayer, type NicCaptureOptions, type TraceRecord } from './capture/index.js';

@@ -13,6 +13,7 @@ import { appEnd, newAppPortShared } from './app-port.js';
 import { checkMode, checkProfile, checkVfMs, checkVmName, nicConfig, vmMemoryPages, type LabMode, type LabOptions, type VmOptions } from './config.js';
 import type { HostRuntime } from './host-runtime.js';
 import { LabVm } from './lab-vm.js';
+import { withCapture } from './capture/index.js';
 import { Pump } from './pump.js';
 import { spawnHostHere, spawnHostWorker, spawnVmHere, spawnVmWorker, type Spawned } from './spawn.js';
 import type { VmRuntime, VmSetup } from './vm-runtime.js';
@@ -76,7 +77,7 @@ export class Lab {
     const index = ++this.vmCount;
     const nicOpts = o.nics ?? [{}];
     if (!Array.isArray(nicOpts) || nicOpts.length === 0 || nicOpts.length > 8) throw new ConfigError('BAD_CONFIG', 'nics: give 1 to 8 NICs');
-    const nics = nicOpts.map((n, i) => nicConfig(n, index, i, `nics[${i}]`));
+    const nics = nicOpts.map((n, i) => withCapture(nicConfig(n, index, i, `nics[${i}]`), n, name, `nics[${i}].capture`));
     const names = new Set(nics.map((n) => n.name));
     if (names.size !== nics.length) throw new ConfigError('BAD_CONFIG', 'nics: NIC names must be unique within the VM');
     const shared = newVmShared(vmMemoryPages(nics, o.memoryMiB), this.hostDoorbell);
@@ -130,6 +131,12 @@ export class Lab {
   /** @internal the host's control calls, for LabVm / LabNic. */
   get hostClient(): Spawned<HostRuntime>['client'] {
     return this.host.client;
+  }
+
+  /** Writes every buffered capture record (switch ports, guest pcaps, traces) to its file now. */
+  async flushCaptures(): Promise<void> {
+    await this.host.client.call('flushCaptures', []);
+    for (const vm of this.vms.values()) await vm.runtime.client.call('flushCaptures', []);
   }
 
   /** The host's view: profile, every NIC's NetVSP state and counters, switch ports. */

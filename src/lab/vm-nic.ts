@@ -5,8 +5,10 @@
  */
 import { clearFrameMeta, newFrameMeta, type FrameMeta, type FramePort } from '../core/index.js';
 import type { Pollable } from '../vmbus/index.js';
+import { RX_F_VLAN } from '../guest/index.js';
 import type { GuestNicDriver } from './nic-driver.js';
 import { HeldFrames } from './held-frames.js';
+import type { NicCapture } from './capture/guest-capture.js';
 import { SinkDemux } from './traffic/demux.js';
 import type { FrameTransmitter, StackRequest } from './traffic/generator.js';
 import type { TrafficSink } from './traffic/sink.js';
@@ -35,7 +37,10 @@ export class VmNic implements FrameTransmitter, Pollable {
   private readonly rxMeta: FrameMeta = newFrameMeta();
   private readonly held = new HeldFrames();
   private blocked = false;
-  private readonly fromPort = (u8: Uint8Array, off: number, len: number): void => {
+  /** Guest TX/RX pcaps of this NIC (src/lab/capture), or null. */
+  capture: NicCapture | null = null;
+  private readonly fromPort = (u8: Uint8Array, off: number, len: number, m: FrameMeta): void => {
+    if (this.capture !== null) this.capture.guestTx(u8, off, len, m);
     if (this.blocked || !this.driver.transmit(u8, off, len, true)) {
       this.blocked = true;
       this.counters.port_tx_held++;
@@ -49,7 +54,10 @@ export class VmNic implements FrameTransmitter, Pollable {
     public driver: GuestNicDriver,
     private readonly budget = 64,
   ) {
-    driver.onFrame = (u8, off, len) => this.receive(u8, off, len);
+    driver.onFrame = (u8, off, len, meta) => {
+      if (this.capture !== null) this.capture.guestRx(u8, off, len, meta.flags & RX_F_VLAN ? meta.vlan : 0);
+      this.receive(u8, off, len);
+    };
   }
 
   transmit(u8: Uint8Array, off: number, len: number, more: boolean): boolean {

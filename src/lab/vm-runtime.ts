@@ -15,6 +15,7 @@ import { TrafficGenerator, type GeneratorReport } from './traffic/generator.js';
 import { TrafficSink, type SinkReport } from './traffic/sink.js';
 import { generatorSpec, sinkSpec, type GeneratorOptions, type SinkSpec } from './traffic/spec.js';
 import { VmNic, type VmNicCounters } from './vm-nic.js';
+import { VmCaptures } from './capture/vm-captures.js';
 import { GUEST_DOORBELL_WORD } from '../vmbus/index.js';
 import { TapPort, type TapShared, type TapWake } from '../io/index.js';
 import { TapBridge, type TapBridgeCounters, type TapBridgeOptions } from './tap/tap-bridge.js';
@@ -61,6 +62,8 @@ export class VmRuntime {
   /** TAP bridges by NIC name (src/lab/tap): they replace the NIC's app port on the loop. */
   private readonly taps = new Map<string, TapBridge>();
   private nextApp = 1;
+  /** Guest TX/RX pcaps and message traces of captured NICs (src/lab/capture). */
+  private readonly captures: VmCaptures;
   private closed = false;
   /** NICs being probed again after a host rescind + re-offer (onNicOffer). */
   private readonly reprobing = new Set<string>();
@@ -72,6 +75,7 @@ export class VmRuntime {
     link: MessageLink | MessagePort,
   ) {
     this.loop = new EventLoop(Doorbell.guest(setup.shared.signals));
+    this.captures = new VmCaptures(setup.name);
     this.memory = new GuestMemory(setup.shared.memory);
     this.allocator = new PageAllocator(this.memory.pageCount);
     this.bus = new VmbusGuest({
@@ -93,8 +97,10 @@ export class VmRuntime {
     const out: NicInfo[] = [];
     for (let i = 0; i < this.setup.nics.length; i++) {
       const cfg = this.setup.nics[i]!;
-      const driver = await probeGuestNic({ bus: this.bus, memory: this.memory, allocator: this.allocator, loop: this.loop, timeoutMs: this.setup.replyTimeoutMs }, cfg);
+      const observer = this.captures.traceFor(cfg.name, cfg.capture);
+      const driver = await probeGuestNic({ bus: this.bus, memory: this.memory, allocator: this.allocator, loop: this.loop, timeoutMs: this.setup.replyTimeoutMs, observer }, cfg);
       const nic = new VmNic(cfg.name, driver);
+      nic.capture = this.captures.pcapFor(cfg.name, cfg.capture);
       nic.attachPort(vmEnd(this.setup.appPorts[i]!));
       this.nics.set(cfg.name, nic);
       this.loop.add(nic);
@@ -252,7 +258,7 @@ export class VmRuntime {
     const n = this.nic(nic);
     if (this.taps.has(nic)) throw new ConfigError('BAD_CONFIG', `nic ${nic}: a TAP is already attached`);
     this.loop.remove(n);
-    const b = new TapBridge(n.driver, new TapPort(tap), o);
+    const b = new TapBridge(n.driver, new TapPort(tap), o, n.capture);
     this.taps.set(nic, b);
     this.loop.add(b);
   }
@@ -261,8 +267,13 @@ export class VmRuntime {
   tapStats(nic: string): TapBridgeCounters {
     const b = this.taps.get(nic);
     if (!b) throw new ConfigError('BAD_CONFIG', `nic ${nic}: no TAP attached`);
-    b.flushCapture();
+    this.captures.flush();
     return { ...b.counters };
+  }
+
+  /** Writes the buffered guest pcap records and traces; returns each trace's records and drops. */
+  flushCaptures(): Record<string, { records: number; dropped: number }> {
+    return this.captures.flush();
   }
 
   /** The VM loop's sleep/wake counters (the lost-signal fault test). */
@@ -311,6 +322,7 @@ export class VmRuntime {
       await n.driver.close().catch(() => {}); // the host may already be gone: teardown is best effort
     }
     this.nics.clear();
+    this.captures.close();
     await this.loop.stop();
   }
 

@@ -17,10 +17,11 @@ interface UpCliOptions {
   readonly profile: string;
   readonly queues: string;
   readonly mtu: string;
-  readonly uplink?: boolean;
+  readonly uplink?: string;
   readonly detach?: boolean;
   readonly capture?: string;
   readonly captureNics?: string;
+  readonly trace?: boolean;
   readonly offloads: boolean;
   readonly instance: string;
   readonly socket?: string;
@@ -37,12 +38,12 @@ function readProfile(s: string): HostProfileName {
   return s as HostProfileName;
 }
 
-function readCaptureNics(s: string | undefined, vms: number): string[] | undefined {
+function readCaptureNics(s: string | undefined, vms: number, uplink: boolean): string[] | undefined {
   if (s === undefined) return undefined;
   const names = s.split(',').map((x) => x.trim()).filter((x) => x !== '');
-  const known = Array.from({ length: vms }, (_, i) => `nic${i}`);
+  const known = [...Array.from({ length: vms }, (_, i) => `nic${i}`), ...(uplink ? ['uplink'] : [])];
   for (const n of names) if (!known.includes(n)) throw new ConfigError('BAD_CONFIG', `--capture-nics: no NIC '${n}' (have: ${known.join(', ')})`);
-  return names.map((n) => `vm${n.slice(3)}`);
+  return names.map((n) => (n === 'uplink' ? n : `vm${n.slice(3)}`));
 }
 
 /** Control-socket names: nicI is VM I's NIC (the demo's naming). */
@@ -54,7 +55,12 @@ export function upNics(up: TapLab): Map<string, LabNic> {
 export function upSummary(up: TapLab, socket: string): string {
   const rows = up.vms.map((v, i) => `  nic${i}  ${v.name}  netns ${v.ns}  ${v.ifName}  ${v.ip}/24  ${v.tap.nic.mac}`);
   const [a, b] = up.vms;
-  const tryLines = a && b ? [`  ip netns exec ${a.ns} ping -c 3 ${b.ip}`, `  ip netns exec ${b.ns} iperf3 -s -D; ip netns exec ${a.ns} iperf3 -c ${b.ip} -t 3`] : [];
+  const u = up.uplink;
+  if (u) rows.push(`  uplink  netns ${u.ns}  ${u.ifName}  ${u.ip}/24`);
+  const tryLines = [
+    ...(a && b ? [`  ip netns exec ${a.ns} ping -c 3 ${b.ip}`, `  ip netns exec ${b.ns} iperf3 -s -D; ip netns exec ${a.ns} iperf3 -c ${b.ip} -t 3`] : []),
+    ...(u && a ? [`  ip netns exec ${u.ns} ping -c 3 ${a.ip}`] : []),
+  ];
   return [
     `netvsc up: host profile ${up.lab.profile.name}, ${up.vms.length} VM(s) on one virtual switch`,
     ...rows,
@@ -81,13 +87,13 @@ export async function upCommand(o: UpCliOptions): Promise<number> {
   const profile = readProfile(o.profile);
   const queues = readInt('--queues', o.queues, 1, 64);
   const mtu = readInt('--mtu', o.mtu, 68, 65521);
-  const captureNics = readCaptureNics(o.captureNics, vms);
+  const captureNics = readCaptureNics(o.captureNics, vms, o.uplink !== undefined);
   if (captureNics && !o.capture) throw new ConfigError('BAD_CONFIG', '--capture-nics needs --capture DIR');
-  // Refused up front rather than half-done: neither is built yet (docs/tap.md, "Not done").
-  if (o.uplink) throw new ConfigError('UNSUPPORTED', '--uplink: an uplink TAP on the switch is not implemented yet');
+  if (o.trace && !o.capture) throw new ConfigError('BAD_CONFIG', '--trace needs --capture DIR (the trace files go there)');
+  // Refused up front rather than half-done (docs/tap.md, "Not done").
   if (o.detach) throw new ConfigError('UNSUPPORTED', '--detach: run netvsc up in the foreground (or under nohup/systemd-run)');
   const path = o.socket ?? controlSocketPath(o.instance);
-  const up = await tapUp({ vms, profile, queues, mtu, offloads: o.offloads, ...(o.capture ? { captureDir: o.capture } : {}), ...(captureNics ? { captureNics } : {}) });
+  const up = await tapUp({ vms, profile, queues, mtu, offloads: o.offloads, ...(o.capture ? { captureDir: o.capture } : {}), ...(captureNics ? { captureNics } : {}), ...(o.trace ? { trace: true } : {}), ...(o.uplink !== undefined ? { uplink: o.uplink } : {}) });
   let server: ControlServer | null = null;
   try {
     const handler: ControlHandler = labControlHandler({ lab: up.lab, nics: upNics(up) });
@@ -96,7 +102,7 @@ export async function upCommand(o: UpCliOptions): Promise<number> {
     await untilStopped();
   } finally {
     await server?.close();
-    for (const v of up.vms) await v.tap.stats().catch(() => null); // flushes capture files
+    await up.lab.flushCaptures().catch(() => null); // buffered pcap records and traces reach their files
     const r = await up.down();
     process.stderr.write(`netvsc up: removed ${r.namespaces.length} namespace(s), ${r.links.length} link(s)\n`);
   }
@@ -111,10 +117,11 @@ export function register(program: Command): void {
     .option('--profile <name>', `host profile (${HOST_PROFILE_NAMES.join(', ')})`, 'azure')
     .option('--queues <n>', 'VMBus channels per NIC', '1')
     .option('--mtu <n>', 'NIC and TAP MTU', '1500')
-    .option('--uplink', 'an uplink TAP on the virtual switch (not implemented yet)')
+    .option('--uplink <name>', 'an uplink TAP on the virtual switch, in its own namespace (nvsc-uplink) at .254 of the subnet')
     .option('--detach', 'return once up (not supported: stays in the foreground)')
-    .option('--capture <dir>', 'write guest TX/RX pcap files per NIC into DIR')
+    .option('--capture <dir>', 'write pcap files per NIC into DIR: guest TX, switch port in/out, guest RX')
     .option('--capture-nics <list>', 'which NICs to capture, e.g. nic0,nic1 (default: all)')
+    .option('--trace', 'with --capture: also a JSON-lines trace of every NVSP/RNDIS message per captured NIC')
     .option('--no-offloads', 'no checksum/TSO offloads through the virtio-net header (the kernel does them)')
     .option('--instance <name>', 'control socket instance name', DEFAULT_INSTANCE)
     .option('--socket <path>', 'control socket path')

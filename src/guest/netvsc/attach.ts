@@ -1,4 +1,4 @@
-import { isNetvscError, ProtocolError, type Clock } from '../../core/index.js';
+import { isNetvscError, MSG_DIR_RX, MSG_LAYER_VMBUS, ProtocolError, type Clock, type MessageObserver } from '../../core/index.js';
 import {
   NETVSC_MAX_PKT_SIZE,
   NETVSC_RECEIVE_BUFFER_ID,
@@ -53,6 +53,8 @@ export interface AttachConfig {
   readonly recvSectionSize: number;
   readonly sendSectionSize: number;
   readonly versions: readonly number[];
+  /** The message trace's observer (issue 7), or null. */
+  readonly observer: MessageObserver | null;
 }
 
 /** The NVSP half of an attached device (§3.6 steps 1–6). */
@@ -76,8 +78,10 @@ export function requestorSize(ringPages: number): number {
 export async function attachNvsp(c: AttachConfig): Promise<NvspAttachment> {
   const primary = await c.bus.open(c.offer, { ringPages: c.ringPages, maxPktSize: NETVSC_MAX_PKT_SIZE, requestorSize: requestorSize(c.ringPages) });
   const nvsp = new NvspClient(primary, c.clock, c.counters, c.timeoutMs);
+  nvsp.observer = c.observer;
   // Until the queue exists, only init completions can arrive that we care about.
   primary.onPacket = (pkt, ch) => {
+    c.observer?.message(MSG_DIR_RX, 0, MSG_LAYER_VMBUS, pkt.buf, 0, pkt.len);
     if (pkt.type !== VM_PKT_COMP) return;
     let cookie: number;
     try {

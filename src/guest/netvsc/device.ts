@@ -1,4 +1,4 @@
-import { ConfigError, ProtocolError, ResourceError, WireError, systemClock, type Clock } from '../../core/index.js';
+import { ConfigError, ProtocolError, ResourceError, WireError, systemClock, type Clock, type MessageObserver } from '../../core/index.js';
 import {
   NDIS_PACKET_TYPE_ALL_MULTICAST,
   NDIS_PACKET_TYPE_BROADCAST,
@@ -54,6 +54,8 @@ export interface NetvscOptions {
   readonly poolSlotPages?: number;
   /** NVSP versions to try, newest first. */
   readonly versions?: readonly number[];
+  /** Sees every NVSP and RNDIS message sent and received (the lab's trace, issue 7); none by default. */
+  readonly observer?: MessageObserver | null;
 }
 
 /** Marks the send table as not yet received from the host during an attach. */
@@ -127,6 +129,7 @@ export class NetvscDevice {
       recvSectionSize: DEFAULT_SECTION_SIZES.recv,
       sendSectionSize: DEFAULT_SECTION_SIZES.send,
       versions: o.versions ?? NVSP_VERSIONS,
+      observer: o.observer ?? null,
       channels: o.channels ?? 1,
       poolSlots: o.poolSlots ?? 8,
       poolSlotPages: o.poolSlotPages ?? 17,

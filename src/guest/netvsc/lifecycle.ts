@@ -1,4 +1,4 @@
-import { isNetvscError, ResourceError } from '../../core/index.js';
+import { isNetvscError, MSG_DIR_TX, MSG_LAYER_RNDIS, ResourceError } from '../../core/index.js';
 import { NETVSC_MAX_PKT_SIZE, RNDIS_MSG_INDICATE, type NdisRecvScaleCap } from '../../wire/index.js';
 import type { Channel, EventLoop, VmbusPacket } from '../../vmbus/index.js';
 import { releaseBuffers, requestorSize, revokeBuffers, type AttachConfig, type NvspAttachment } from './attach.js';
@@ -56,9 +56,11 @@ const CONTROL_PAGES = 8;
 export async function buildAttachment(nv: NvspAttachment, cfg: Cfg, hooks: DeviceHooks, loop: EventLoop | null): Promise<Attachment> {
   const pages = new ControlPages(cfg.memory, cfg.allocator, CONTROL_PAGES);
   const ctl = new RndisPacketSender(nv.primary);
+  ctl.observer = cfg.observer;
   const send = (page: number, len: number): boolean => {
     ctl.begin(1, NO_SECTION, 0); // control: channel_type 1, no section, one GPA range (§3.8)
     ctl.addRange(cfg.memory.gpa(pages.pfns[page]!), len);
+    cfg.observer?.message(MSG_DIR_TX, 0, MSG_LAYER_RNDIS, cfg.memory.u8, cfg.memory.gpa(pages.pfns[page]!), len);
     if (ctl.send(RNDIS_COOKIE_BASE + page) === 0) return false;
     nv.primary.flush();
     return true;
@@ -81,7 +83,7 @@ export async function buildAttachment(nv: NvspAttachment, cfg: Cfg, hooks: Devic
     const tx = new TxQueue({ channel: ch, memory: cfg.memory, sendBufGpa: nv.send.gpa, sections, pool, counters: cfg.counters, maxPkt: 8, pktAlign: 8 });
     tx.onWake = () => hooks.wake(index);
     const completions = new RxCompletions(ch, nv.recv.sectionCount + 1);
-    const rx = new RxQueue({ queue: index, memory: cfg.memory, recvBufGpa: nv.recv.gpa, recvBufSize: nv.recv.size, recvSectionSize: nv.recv.sectionSize, completions, counters: cfg.counters, onControl: control, rscBytes: 65536 + 2 * nv.recv.sectionSize });
+    const rx = new RxQueue({ queue: index, memory: cfg.memory, recvBufGpa: nv.recv.gpa, recvBufSize: nv.recv.size, recvSectionSize: nv.recv.sectionSize, completions, counters: cfg.counters, onControl: control, rscBytes: 65536 + 8 + 2 * nv.recv.sectionSize });
     const gro = new GroPath(index, hooks.receive);
     gro.enabled = hooks.gro();
     rx.onReceive = gro.receive;
@@ -92,6 +94,7 @@ export async function buildAttachment(nv: NvspAttachment, cfg: Cfg, hooks: Devic
       controlPageDone: (page) => pages.done(page),
       inband: (pkt) => hooks.inband(pkt, ch),
     }, cfg.counters);
+    q.observer = rx.observer = tx.sender.observer = cfg.observer;
     queues.push(q);
     loop?.add(q);
     return q;

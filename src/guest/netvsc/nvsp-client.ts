@@ -1,4 +1,4 @@
-import { isNetvscError, ProtocolError, ResourceError, type Clock } from '../../core/index.js';
+import { isNetvscError, MSG_DIR_TX, MSG_LAYER_NVSP, ProtocolError, ResourceError, type Clock, type MessageObserver } from '../../core/index.js';
 import { emitNvsp, NVSP_MESSAGE_SIZE, parseNvsp, type NvspMessage } from '../../wire/index.js';
 import { RQST_ID_NO_RESPONSE_HI, RQST_ID_NO_RESPONSE_LO, type Channel, type VmbusPacket } from '../../vmbus/index.js';
 import { NVSP_COOKIE_BASE } from './cookies.js';
@@ -28,6 +28,8 @@ export class NvspClient {
   private readonly dv = new DataView(this.scratch.buffer);
   private seq = 0;
   private readonly waiters = new Map<number, Waiter>();
+  /** Sees each message sent (the trace, issue 7), or null. */
+  observer: MessageObserver | null = null;
 
   constructor(
     readonly channel: Channel,
@@ -122,6 +124,8 @@ export class NvspClient {
   private emit(msg: NvspMessage): number {
     this.scratch.fill(0);
     // Linux sends every NVSP message as a zero-filled 40-byte nvsp_message (§3.4).
-    return Math.max(NVSP_MESSAGE_SIZE, emitNvsp(msg, this.dv, 0));
+    const len = Math.max(NVSP_MESSAGE_SIZE, emitNvsp(msg, this.dv, 0));
+    this.observer?.message(MSG_DIR_TX, this.channel.subChannelIndex, MSG_LAYER_NVSP, this.scratch, 0, len);
+    return len;
   }
 }

@@ -1,4 +1,4 @@
-import { isNetvscError } from '../../core/index.js';
+import { isNetvscError, MSG_DIR_RX, MSG_LAYER_VMBUS, type MessageObserver } from '../../core/index.js';
 import { NVSP_MSG1_TYPE_SEND_RNDIS_PKT_COMPLETE, VM_PKT_COMP, VM_PKT_DATA_INBAND, VM_PKT_DATA_USING_XFER_PAGES } from '../../wire/index.js';
 import type { Channel, Pollable, VmbusPacket } from '../../vmbus/index.js';
 import { NVSP_COOKIE_BASE, RNDIS_COOKIE_BASE } from './cookies.js';
@@ -26,6 +26,8 @@ export class Queue implements Pollable {
   private readonly sShort: number;
   private readonly sType: number;
   private readonly sEmpty: number;
+  /** Sees each packet the channel reads (the trace, issue 7), or null. */
+  observer: MessageObserver | null = null;
 
   constructor(
     readonly index: number,
@@ -66,6 +68,7 @@ export class Queue implements Pollable {
   }
 
   private onPacket(pkt: VmbusPacket): void {
+    if (this.observer !== null) this.observer.message(MSG_DIR_RX, this.index, MSG_LAYER_VMBUS, pkt.buf, 0, pkt.len);
     if (this.completions.pending > 0) this.completions.retry(); // keep completions in order
     switch (pkt.type) {
       case VM_PKT_DATA_USING_XFER_PAGES:

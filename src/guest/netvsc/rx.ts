@@ -1,3 +1,4 @@
+import { MSG_DIR_RX, MSG_LAYER_RNDIS, type MessageObserver } from '../../core/index.js';
 import { copyBytes } from '../../packet/index.js';
 import {
   NETVSC_RECEIVE_BUFFER_ID,
@@ -55,6 +56,8 @@ export class RxQueue {
   onBatchEnd: () => void = () => {};
   packets = 0;
   bytes = 0;
+  /** Sees each RNDIS message received, a data packet's header + PPIs only (the trace, issue 7), or null. */
+  observer: MessageObserver | null = null;
   private readonly xfer = new TransferPageView();
   private readonly pkt = new RndisPacketView();
   private readonly slots = new PpiSlots();
@@ -134,6 +137,10 @@ export class RxQueue {
     const type = this.dv.getUint32(at, true);
     const msgLen = this.dv.getUint32(at + 4, true);
     if (msgLen < 8 || msgLen > len) return this.reject(this.s.badRndis); // item 30
+    if (this.observer !== null) {
+      const n = type === RNDIS_MSG_PACKET && msgLen >= 12 ? Math.min(msgLen, 8 + this.dv.getUint32(at + 8, true)) : msgLen;
+      this.observer.message(MSG_DIR_RX, this.o.queue, MSG_LAYER_RNDIS, this.u8, at, n);
+    }
     switch (type) {
       case RNDIS_MSG_PACKET:
         return this.data(at, len, last);

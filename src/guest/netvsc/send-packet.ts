@@ -1,4 +1,4 @@
-import { ResourceError } from '../../core/index.js';
+import { MSG_DIR_TX, MSG_LAYER_NVSP, ResourceError, type MessageObserver } from '../../core/index.js';
 import {
   emitNvsp,
   NVSP_MESSAGE_SIZE,
@@ -29,6 +29,8 @@ export class RndisPacketSender {
   private readonly rangeGpa = new Float64Array(MAX_PAGE_RANGES);
   private readonly rangeLen = new Uint32Array(MAX_PAGE_RANGES);
   private ranges = 0;
+  /** Sees each NVSP 107 sent (the trace, issue 7), or null. */
+  observer: MessageObserver | null = null;
 
   constructor(private readonly channel: Channel) {
     emitNvsp({ type: NVSP_MSG1_TYPE_SEND_RNDIS_PKT, channelType: 0, sendBufSectionIndex: NO_SECTION, sendBufSectionSize: 0 }, this.nvspDv, 0);
@@ -51,6 +53,7 @@ export class RndisPacketSender {
 
   /** Writes the message; returns its trans_id, or 0 when the ring or the requestor is full (nothing sent). */
   send(cookie: number): number {
+    if (this.observer !== null) this.observer.message(MSG_DIR_TX, this.channel.subChannelIndex, MSG_LAYER_NVSP, this.nvsp, 0, NVSP_MESSAGE_SIZE);
     if (this.ranges === 0) return this.channel.sendRequest(cookie, this.nvsp, 0, NVSP_MESSAGE_SIZE);
     const req = this.channel.requestor;
     if (!req) throw new ResourceError('LIMIT', `channel ${this.channel.relid} has no requestor`);

@@ -1,4 +1,4 @@
-import { ResourceError } from '../../core/index.js';
+import { MSG_DIR_TX, MSG_LAYER_RNDIS, ResourceError } from '../../core/index.js';
 import { copyBytes } from '../../packet/index.js';
 import {
   IEEE_8021Q_INFO,
@@ -321,12 +321,15 @@ export class TxQueue {
 
   private writeHeader(at: number, len: number, meta: TxMeta | null, ppis: number, pad: number): void {
     let p = writeRndisPacketHeader(this.dv, at, ppis, len, pad);
-    if (meta === null || ppis === 0) return;
-    const f = meta.flags;
-    if (f & TX_F_HASH) p = writePpi(this.dv, p, NBL_HASH_VALUE, 0, meta.hash);
-    if (f & TX_F_VLAN) p = writePpi(this.dv, p, IEEE_8021Q_INFO, 0, meta.vlan);
-    if (f & TX_F_LSO) writePpi(this.dv, p, TCP_LARGESEND_PKTINFO, 0, meta.lso);
-    else if (f & TX_F_CSUM) writePpi(this.dv, p, TCPIP_CHKSUM_PKTINFO, 0, meta.csum);
+    if (meta !== null && ppis !== 0) {
+      const f = meta.flags;
+      if (f & TX_F_HASH) p = writePpi(this.dv, p, NBL_HASH_VALUE, 0, meta.hash);
+      if (f & TX_F_VLAN) p = writePpi(this.dv, p, IEEE_8021Q_INFO, 0, meta.vlan);
+      if (f & TX_F_LSO) writePpi(this.dv, p, TCP_LARGESEND_PKTINFO, 0, meta.lso);
+      else if (f & TX_F_CSUM) writePpi(this.dv, p, TCPIP_CHKSUM_PKTINFO, 0, meta.csum);
+    }
+    const obs = this.sender.observer;
+    if (obs !== null) obs.message(MSG_DIR_TX, this.o.channel.subChannelIndex, MSG_LAYER_RNDIS, this.u8, at, RNDIS_PACKET_HEADER_SIZE + ppis * PPI_SIZE);
   }
 
   private takeDesc(section: number, pool: number): number {

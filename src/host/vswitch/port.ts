@@ -36,6 +36,20 @@ export class PortFrameMeta {
   }
 }
 
+/** Direction of a captured frame at a switch port: the port sent it into the switch. */
+export const PORT_CAPTURE_INGRESS = 0;
+/** The switch delivered it to the port (after VLAN rewriting and the port's filter). */
+export const PORT_CAPTURE_EGRESS = 1;
+
+/**
+ * An optional per-port observer of the frames crossing it (issue 7 capture). Called on the data
+ * path with bytes and meta valid only during the call; it must copy what it keeps and must not
+ * allocate. Absent (null) costs one comparison per frame.
+ */
+export interface PortCaptureSink {
+  frame(bytes: Uint8Array, off: number, len: number, meta: PortFrameMeta, direction: number): void;
+}
+
 /** A port on the switch. */
 export interface SwitchPort {
   readonly name: string;

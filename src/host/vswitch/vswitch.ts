@@ -14,7 +14,7 @@ import {
   NDIS_PACKET_TYPE_MULTICAST,
   NDIS_PACKET_TYPE_PROMISCUOUS,
 } from '../../wire/index.js';
-import { macAt, type PortConfig, type PortFrameMeta, type SwitchPort } from './port.js';
+import { macAt, PORT_CAPTURE_EGRESS, PORT_CAPTURE_INGRESS, type PortCaptureSink, type PortConfig, type PortFrameMeta, type SwitchPort } from './port.js';
 
 export const PORT_COUNTER_NAMES = [
   'rx_frames', // frames the port sent into the switch
@@ -51,6 +51,8 @@ interface PortEntry {
    * its VF (protocol.md §6.8: only one of the two paths carries the MAC's traffic).
    */
   standby: boolean;
+  /** Capture of the frames crossing this port (issue 7), or null. */
+  capture: PortCaptureSink | null;
 }
 
 interface MacEntry {
@@ -78,7 +80,7 @@ export class VSwitch {
   addPort(port: SwitchPort, config: PortConfig = {}, o: { readonly standby?: boolean } = {}): SwitchPortHandle {
     if (this.ports.some((p) => p.port === port)) throw new ConfigError('BAD_CONFIG', `port ${port.name} is already on the switch`);
     const { access, trunk } = vlanMembership(port, config);
-    const e: PortEntry = { id: this.nextId++, port, config, access, trunk, counters: new Counters(PORT_COUNTER_NAMES), removed: false, standby: o.standby ?? false };
+    const e: PortEntry = { id: this.nextId++, port, config, access, trunk, counters: new Counters(PORT_COUNTER_NAMES), removed: false, standby: o.standby ?? false, capture: null };
     this.ports.push(e);
     return new SwitchPortHandle(this, e);
   }
@@ -135,6 +137,7 @@ export class VSwitch {
     if (len < 14) return 0;
     src.counters.inc('rx_frames');
     src.counters.inc('rx_bytes', len);
+    if (src.capture !== null) src.capture.frame(bytes, off, len, meta, PORT_CAPTURE_INGRESS);
     const vlan = ingressVlan(src, meta);
     if (vlan < 0) {
       src.counters.inc('vlan_dropped');
@@ -204,6 +207,7 @@ export class VSwitch {
     meta.hasVlan = p.trunk !== null && vlan !== 0;
     meta.vlanTci = meta.hasVlan ? ((vlan << 4) | pri) >>> 0 : 0;
     const taken = p.port.deliver(bytes, off, len, meta);
+    if (taken && p.capture !== null) p.capture.frame(bytes, off, len, meta, PORT_CAPTURE_EGRESS);
     meta.hasVlan = hadVlan;
     meta.vlanTci = tci;
     if (!taken) {
@@ -286,6 +290,11 @@ export class SwitchPortHandle {
   /** Drops a steering of `mac` to this port (after the VF is gone and the path is synthetic again). */
   releaseSteering(mac: number): void {
     this.sw.unsteer(mac, this.entry);
+  }
+
+  /** Sets (or with null removes) the capture sink of this port's frames, both directions. */
+  setCapture(sink: PortCaptureSink | null): void {
+    this.entry.capture = sink;
   }
 
   /** True while the port receives nothing (see PortEntry.standby). */

@@ -6,13 +6,11 @@
  * the file shows what reaches the wire and tshark can check every checksum.
  */
 import { FRAME_F_NEEDS_CSUM, type FrameMeta } from '../../core/index.js';
-import { PcapWriter } from '../../io/index.js';
+import type { PcapWriter } from '../../io/index.js';
 import { copyBytes } from '../../packet/index.js';
-import { completePartialChecksum } from './offload-map.js';
-
-/** Big enough for a 64 KiB GSO or RSC super-frame, which tshark reads whole. */
-export const CAPTURE_SNAPLEN = 65536 + 64;
-const CAPTURE_BUFFER = 1 << 20;
+import { completePartialChecksum } from '../tap/offload-map.js';
+import { CAPTURE_SNAPLEN, openPcap } from './open-pcap.js';
+import { writeWithVlanTag } from './port-capture.js';
 
 export interface NicCapturePaths {
   /** pcap of the frames the guest transmits. */
@@ -21,19 +19,17 @@ export interface NicCapturePaths {
   readonly rx?: string;
 }
 
-export function openPcap(path: string): PcapWriter {
-  return new PcapWriter(path, { snapLen: CAPTURE_SNAPLEN, bufferBytes: CAPTURE_BUFFER });
-}
-
 export class NicCapture {
   private readonly tx: PcapWriter | null;
   private readonly rx: PcapWriter | null;
   private readonly scratch: Uint8Array | null;
+  private readonly scratchRx: Uint8Array | null;
 
   constructor(p: NicCapturePaths) {
     this.tx = p.tx ? openPcap(p.tx) : null;
     this.rx = p.rx ? openPcap(p.rx) : null;
     this.scratch = this.tx ? new Uint8Array(CAPTURE_SNAPLEN) : null;
+    this.scratchRx = this.rx ? new Uint8Array(CAPTURE_SNAPLEN + 4) : null;
   }
 
   /** A frame from the kernel, before the NIC takes it; `m` says whether its checksum is partial. */
@@ -50,8 +46,12 @@ export class NicCapture {
     w.write(s, 0, len);
   }
 
-  guestRx(b: Uint8Array, off: number, len: number): void {
-    this.rx?.write(b, off, len);
+  /** A frame the driver delivered; `vlanTci` is its 802.1Q PPI value (0 = none), put back as a tag. */
+  guestRx(b: Uint8Array, off: number, len: number, vlanTci: number): void {
+    const w = this.rx;
+    if (w === null) return;
+    if (vlanTci === 0) w.write(b, off, len);
+    else writeWithVlanTag(w, this.scratchRx!, b, off, len, vlanTci);
   }
 
   flush(): void {

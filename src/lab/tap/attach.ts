@@ -7,7 +7,6 @@ import { ConfigError } from '../../core/index.js';
 import { TapDevice, tapUnavailableReason, TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, type Netns } from '../../io/index.js';
 import type { LabNic } from '../lab-vm.js';
 import type { TapBridgeCounters } from './tap-bridge.js';
-import type { NicCapturePaths } from './nic-capture.js';
 
 export interface NicTapOptions {
   /** Namespace the TAP goes into (created by the caller through `netns`). */
@@ -18,7 +17,6 @@ export interface NicTapOptions {
   readonly address: string;
   /** Map checksum/TSO offloads through the virtio-net header (default true). */
   readonly offloads?: boolean;
-  readonly capture?: NicCapturePaths;
 }
 
 /** A NIC's TAP, attached. */
@@ -31,7 +29,7 @@ export class NicTap {
     readonly address: string,
   ) {}
 
-  /** The bridge's counters (also flushes its capture files). */
+  /** The bridge's counters (also flushes the VM's capture files). */
   stats(): Promise<TapBridgeCounters> {
     return this.nic.vm.runtime.client.call('tapStats', [this.nic.name]);
   }
@@ -67,7 +65,7 @@ export async function attachNicTap(netns: Netns, nic: LabNic, o: NicTapOptions):
     const mac = await netns.exec(o.ns, ['ip', 'link', 'set', 'dev', o.ifName, 'address', nic.mac]);
     if (mac.code !== 0) throw new ConfigError('BAD_CONFIG', `ip link set ${o.ifName} address ${nic.mac}: ${mac.stderr.trim()}`);
     await netns.configureLink(o.ns, o.ifName, { address: o.address, mtu: nic.info.mtu });
-    await client.call('attachTap', [nic.name, device.shared, { offloads, ...(o.capture ? { capture: o.capture } : {}) }]);
+    await client.call('attachTap', [nic.name, device.shared, { offloads }]);
   } catch (e) {
     await device.close(o.ns).catch(() => {});
     throw e;

@@ -4,5 +4,4 @@
 export { attachNicTap, NicTap, requireTap, type NicTapOptions } from './attach.js';
 export { tapUp, tapDown, MAX_UP_VMS, type TapLab, type TapUpOptions, type TapVm } from './up.js';
 export type { TapBridgeCounters, TapBridgeOptions } from './tap-bridge.js';
-export type { NicCapturePaths } from './nic-capture.js';
 export { completePartialChecksum, rxMetaToVnet, vnetToTxMeta } from './offload-map.js';

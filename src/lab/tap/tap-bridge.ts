@@ -7,20 +7,18 @@
  * Data path: the frame is used in place in the TAP ring; no allocation per frame.
  */
 import { newFrameMeta, type FrameMeta, type FramePort } from '../../core/index.js';
-import { newTxMeta, TX_F_CSUM, TX_F_LSO, type RxMeta, type TxMeta } from '../../guest/index.js';
+import { newTxMeta, RX_F_VLAN, TX_F_CSUM, TX_F_LSO, type RxMeta, type TxMeta } from '../../guest/index.js';
 import { FlowKey } from '../../packet/index.js';
 import type { Pollable } from '../../vmbus/index.js';
 import type { GuestNicDriver, NicOffloads } from '../nic-driver.js';
 import { HeldTx } from './held-tx.js';
-import { NicCapture, type NicCapturePaths } from './nic-capture.js';
+import type { NicCapture } from '../capture/guest-capture.js';
 import { rxMetaToVnet, TX_MAP_BAD, TX_MAP_NO_LSO, TX_MAP_SEND, vnetToTxMeta } from './offload-map.js';
 
 /** How a NIC is bridged (structured-cloneable: it crosses to the VM worker). */
 export interface TapBridgeOptions {
   /** Map offloads (the TAP was opened with TUN_F_CSUM and TSO as negotiated); false = plain frames. */
   readonly offloads: boolean;
-  /** Guest TX/RX pcap files, written from the VM worker. */
-  readonly capture?: NicCapturePaths;
   /** Frames taken from the TAP per poll (default 64). */
   readonly budget?: number;
 }
@@ -55,7 +53,6 @@ export class TapBridge implements Pollable {
   private readonly rxFrameMeta: FrameMeta = newFrameMeta();
   private readonly key = new FlowKey();
   private readonly held = new HeldTx();
-  private readonly capture: NicCapture | null;
   private readonly budget: number;
   private caps: NicOffloads;
   private mtu: number;
@@ -67,8 +64,9 @@ export class TapBridge implements Pollable {
     private readonly driver: GuestNicDriver,
     private readonly port: FramePort,
     private readonly o: TapBridgeOptions,
+    /** The NIC's guest TX/RX capture (owned by the VM's captures), or null. */
+    private readonly capture: NicCapture | null = null,
   ) {
-    this.capture = o.capture && (o.capture.tx || o.capture.rx) ? new NicCapture(o.capture) : null;
     this.budget = Math.min(o.budget ?? 64, this.held.capacity);
     this.caps = driver.offloads();
     this.mtu = driver.info().mtu;
@@ -106,13 +104,7 @@ export class TapBridge implements Pollable {
     return 0;
   }
 
-  close(): void {
-    this.capture?.close();
-  }
-
-  flushCapture(): void {
-    this.capture?.flush();
-  }
+  close(): void {}
 
   private transmit(b: Uint8Array, off: number, len: number, m: FrameMeta): void {
     const c = this.counters;
@@ -152,7 +144,7 @@ export class TapBridge implements Pollable {
   private receive(b: Uint8Array, off: number, len: number, rx: RxMeta): void {
     const c = this.counters;
     c.rx_frames++;
-    this.capture?.guestRx(b, off, len);
+    this.capture?.guestRx(b, off, len, rx.flags & RX_F_VLAN ? rx.vlan : 0);
     const m = this.rxFrameMeta;
     if (this.o.offloads) {
       if (rxMetaToVnet(b, off, len, rx, this.mtu, this.key, m)) c.rx_gro++;

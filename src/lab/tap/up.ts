@@ -4,14 +4,14 @@
  * host's virtual switch. Everything is recorded in io's Netns state file before it is made, so
  * `netvsc down` (tapDown) removes it, also after a crash, and nothing without the prefix.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { ConfigError } from '../../core/index.js';
 import type { HostProfileName } from '../../host/index.js';
 import { Netns, type DownReport } from '../../io/index.js';
 import { checkMtu, checkProfile, checkQueues } from '../config.js';
 import { Lab } from '../topology.js';
 import { attachNicTap, requireTap, type NicTap } from './attach.js';
+import { attachUplink, uplinkIfName, type Uplink } from './uplink.js';
+import { captureFiles } from '../capture/config.js';
 
 export interface TapUpOptions {
   /** 1..32 VMs (default 2). */
@@ -21,15 +21,22 @@ export interface TapUpOptions {
   readonly mtu?: number;
   /** Map checksum/TSO offloads through the virtio-net header (default true). */
   readonly offloads?: boolean;
-  /** Directory for pcap files (guest TX / RX per captured NIC); none = no capture. */
+  /** Directory for pcap files (guest TX/RX and switch port per captured NIC); none = no capture. */
   readonly captureDir?: string;
-  /** Which NICs to capture, by VM name (vm0, vm1) or NIC label (vm0/eth0); default all. */
+  /** With captureDir: also a JSON-lines trace of every NVSP/RNDIS message of each captured NIC. */
+  readonly trace?: boolean;
+  /** Which NICs to capture, by VM name (vm0, vm1), NIC label (vm0/eth0) or `uplink`; default all. */
   readonly captureNics?: readonly string[];
   /** Namespace/interface prefix and state file (tests use their own). */
   readonly prefix?: string;
   readonly stateFile?: string;
   /** First three octets of the VMs' /24 (default 10.77.0). */
   readonly subnet?: string;
+  /**
+   * An uplink TAP on the switch with this name (prefixed unless it already has the prefix), in
+   * its own namespace `<prefix>uplink` with address .254 of the subnet.
+   */
+  readonly uplink?: string;
 }
 
 /** One VM as `up` made it. */
@@ -46,6 +53,7 @@ export interface TapLab {
   readonly lab: Lab;
   readonly netns: Netns;
   readonly vms: readonly TapVm[];
+  readonly uplink: Uplink | null;
   /** Closes the lab (host and VM workers), then removes every namespace and interface. */
   down(): Promise<DownReport>;
 }
@@ -72,9 +80,10 @@ export async function tapUp(o: TapUpOptions = {}): Promise<TapLab> {
   const subnet = checkSubnet(o.subnet ?? '10.77.0');
   requireTap();
   const netns = new Netns({ ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.stateFile ? { stateFile: o.stateFile } : {}) });
-  if (o.captureDir) mkdirSync(o.captureDir, { recursive: true });
+  const uplinkName = o.uplink !== undefined ? uplinkIfName(netns, o.uplink) : null;
   const lab = await Lab.create({ profile });
   const vms: TapVm[] = [];
+  let uplink: Uplink | null = null;
   const down = async (): Promise<DownReport> => {
     await lab.close().catch(() => {});
     return netns.down();
@@ -82,22 +91,30 @@ export async function tapUp(o: TapUpOptions = {}): Promise<TapLab> {
   try {
     for (let i = 0; i < count; i++) {
       const name = `vm${i}`;
-      const vm = await lab.addVm({ name, nics: [{ queues, mtu }] });
+      const captured = o.captureDir && (!o.captureNics || o.captureNics.includes(name) || o.captureNics.includes(`${name}/eth0`));
+      const capture = captured ? { capture: { dir: o.captureDir!, trace: o.trace ?? false } } : {};
+      const vm = await lab.addVm({ name, nics: [{ queues, mtu, ...capture }] });
       const nic = vm.nics[0]!;
       const ns = netns.name(name);
       const ifName = netns.name(`v${i}${nic.name}`); // nvsc-v0eth0: link names are ≤ 15 bytes
       await netns.createNamespace(ns);
       const ip = `${subnet}.${i + 1}`;
-      const captured = o.captureDir && (!o.captureNics || o.captureNics.includes(name) || o.captureNics.includes(`${name}/${nic.name}`));
-      const capture = captured ? { tx: join(o.captureDir!, `${name}-${nic.name}-guest-tx.pcap`), rx: join(o.captureDir!, `${name}-${nic.name}-guest-rx.pcap`) } : undefined;
-      const tap = await attachNicTap(netns, nic, { ns, ifName, address: `${ip}/24`, ...(o.offloads !== undefined ? { offloads: o.offloads } : {}), ...(capture ? { capture } : {}) });
+      const tap = await attachNicTap(netns, nic, { ns, ifName, address: `${ip}/24`, ...(o.offloads !== undefined ? { offloads: o.offloads } : {}) });
       vms.push({ name, ns, ifName, ip, tap });
+    }
+    if (uplinkName !== null) {
+      const ifName = uplinkName;
+      const ns = netns.name('uplink');
+      await netns.createNamespace(ns);
+      const f = o.captureDir && (!o.captureNics || o.captureNics.includes('uplink')) ? captureFiles('uplink', { dir: o.captureDir, layers: ['switch-in', 'switch-out'] }, 'uplink', ifName) : null;
+      const capture = f ? { ...(f.switchIn ? { ingress: f.switchIn } : {}), ...(f.switchOut ? { egress: f.switchOut } : {}) } : undefined;
+      uplink = await attachUplink(lab, netns, { ns, ifName, address: `${subnet}.254/24`, mtu, ...(capture ? { capture } : {}) });
     }
   } catch (e) {
     await down();
     throw e;
   }
-  return { lab, netns, vms, down };
+  return { lab, netns, vms, uplink, down };
 }
 
 /** `netvsc down`: removes every namespace and interface with the prefix (idempotent, crash-safe). */
