@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import * as W from '../../src/wire/index.js';
 import { HypervHost, type HostNic } from '../../src/host/index.js';
-import { PAGE_SIZE } from '../../src/vmbus/index.js';
+import { PAGE_SIZE, type Channel, type VmbusPacket } from '../../src/vmbus/index.js';
 import { ScriptedGuest, TestLab } from './scripted-guest.js';
 import { boundedSettle, check, typedOnly } from './fuzz-kit.js';
 
@@ -35,6 +35,8 @@ export type GuestAction =
   | { readonly k: 'sendBuf'; readonly pages: number; readonly handle: number | null }
   | { readonly k: 'revoke'; readonly which: 'recv' | 'send'; readonly id: number }
   | { readonly k: 'subchannel'; readonly op: number; readonly n: number }
+  | { readonly k: 'subOpen'; readonly n: number; readonly open: number; readonly sends: number; readonly closeMidStream: 'none' | 'some' | 'all'; readonly complete: boolean }
+  | { readonly k: 'subClose'; readonly n: number }
   | { readonly k: 'nvspRaw'; readonly type: number; readonly body: readonly number[]; readonly request: boolean }
   | { readonly k: 'oid'; readonly set: boolean; readonly oid: number; readonly info: readonly number[]; readonly lenPatch: number | null }
   | { readonly k: 'rndisRaw'; readonly body: readonly number[] }
@@ -79,6 +81,8 @@ export const guestAction: fc.Arbitrary<GuestAction> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant('sendBuf' as const), pages: fc.constantFrom(0, 1, 2, 8, 32), handle: fc.option(u32()) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('revoke' as const), which: fc.constantFrom('recv' as const, 'send' as const), id: u32() }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('subchannel' as const), op: fc.constantFrom(0, 1, 2, 0xffffffff), n: u32() }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('subOpen' as const), n: fc.oneof(fc.integer({ min: 1, max: 8 }), u32()), open: fc.nat({ max: 8 }), sends: fc.nat({ max: 6 }), closeMidStream: fc.constantFrom('none' as const, 'some' as const, 'all' as const), complete: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('subClose' as const), n: fc.integer({ min: 1, max: 8 }) }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('nvspRaw' as const), type: fc.oneof(fc.integer({ min: 0, max: 140 }), u32()), body: bytes(48), request: fc.boolean() }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('oid' as const), set: fc.boolean(), oid: fc.oneof(fc.constantFrom(...OIDS), u32()), info: bytes(200), lenPatch: fc.option(u32()) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('rndisRaw' as const), body: bytes(80) }) },
@@ -157,6 +161,10 @@ interface Balance { recv: unknown; queues: number; offset: number }
 export class HostileGuestWorld {
   private readonly balances = new Map<HostNic, Balance>();
   private seq = 0;
+  /** A's open sub-channels, each with what arrived on it (completions by cookie, transfer-page packets). */
+  private subs: { ch: Channel; comps: Map<number, number>; rx: { lo: number; hi: number }[] }[] = [];
+  /** What the sub-channel actions did, over every world of this process (printed by the fuzzer). */
+  static readonly subTotals = { requests: 0, granted: 0, opened: 0, sends: 0, checkedDelivered: 0, closedMidStream: 0 };
   /** trans_ids A already completed, to complete again (stale and duplicate ids). */
   private readonly done: { lo: number; hi: number }[] = [];
   actions = 0;
@@ -211,7 +219,143 @@ export class HostileGuestWorld {
     for (const g of [this.a, this.b, this.c]) g.completions.clear();
     this.a.inband.length = 0;
     this.invariants(act.k);
+    this.channelsAgree(act.k);
     if (this.actions % 8 === 0) await this.bystanders();
+  }
+
+  /**
+   * Host and guest agree on A's open channels: every channel of A's device open on the host has a
+   * NetVSP queue, and their number is what A holds open (primary + sub-channels) — a sub-channel
+   * A closed mid-stream is gone on the host too, and the host offered exactly the sub-channels A sees.
+   */
+  private channelsAgree(where: string): void {
+    const nic = this.a.nic;
+    const hostOpen = nic.device.channels.length;
+    check(nic.coordinator.openQueues().length === hostOpen, `${where}: ${hostOpen} channels of A open on the host but ${nic.coordinator.openQueues().length} queues`);
+    const guestOpen = (this.a.ch.state === 'open' ? 1 : 0) + this.subs.filter((s) => s.ch.state === 'open').length;
+    check(guestOpen === hostOpen, `${where}: A holds ${guestOpen} channels open, the host ${hostOpen}`);
+    const inst = this.a.vm.guest.offers.get(this.a.ch.relid)?.ifInstance;
+    const seen = [...this.a.vm.guest.offers.values()].filter((o) => o.ifInstance === inst && o.subChannelIndex >= 1).length;
+    if (inst !== undefined) check(seen === nic.device.relids.length - 1, `${where}: A sees ${seen} sub-channel offers, the host made ${nic.device.relids.length - 1}`);
+  }
+
+  /**
+   * Targeted sub-channel checks (issue 9): the SUBCHANNEL request is answered; on a ready NIC a
+   * grant is offered at once; every NVSP 107 sent on a sub-channel that stayed open is completed
+   * exactly once, and with a send buffer, a valid section and frames for B, SUCCESS and delivered.
+   */
+  private async subOpen(act: Extract<GuestAction, { k: 'subOpen' }>): Promise<void> {
+    const g = this.a;
+    const bus = g.vm.guest;
+    const offersBefore = this.a.nic.device.relids.length - 1;
+    // SUBCHANNEL needs negotiated NVSP (≥ 5); a revoked receive buffer does not forbid it.
+    const ready = g.nic.coordinator.nvspState.kind === 'ready';
+    const cookie = g.send({ type: W.NVSP_MSG5_TYPE_SUBCHANNEL, completion: false, op: W.NVSP_SUBCHANNEL_ALLOCATE, numSubchannels: act.n >>> 0 });
+    await boundedSettle(this.lab.loop, 'subchannel request');
+    const comp = g.completions.get(cookie);
+    check(comp !== undefined, 'SUBCHANNEL request got no completion');
+    const m = ScriptedGuest.parse(comp, true) as { status?: number; numSubchannels?: number };
+    HostileGuestWorld.subTotals.requests++;
+    if (m.status === W.NVSP_STAT_SUCCESS) {
+      HostileGuestWorld.subTotals.granted += m.numSubchannels ?? 0;
+      check(ready, 'SUBCHANNEL granted on a NIC that is not ready');
+      check(g.nic.device.relids.length - 1 === offersBefore + (m.numSubchannels ?? 0), `granted ${m.numSubchannels} but ${g.nic.device.relids.length - 1 - offersBefore} offered`);
+    }
+    const inst = bus.offers.get(g.ch.relid)?.ifInstance;
+    const free = [...bus.offers.values()].filter((o) => o.ifInstance === inst && o.subChannelIndex >= 1 && !this.subs.some((s) => s.ch.relid === o.childRelid && s.ch.state === 'open'));
+    for (const o of free.slice(0, act.open)) {
+      let ch: Channel;
+      try {
+        ch = await bus.open(o, { ringPages: 8, maxPktSize: W.NETVSC_MAX_PKT_SIZE });
+      } catch (e) {
+        typedOnly(e, 'sub-channel open');
+        continue;
+      }
+      const sub = { ch, comps: new Map<number, number>(), rx: [] as { lo: number; hi: number }[] };
+      ch.onPacket = (pkt: VmbusPacket) => {
+        try {
+          if (pkt.type === W.VM_PKT_COMP) {
+            const c = ch.completeRequest(pkt);
+            sub.comps.set(c, pkt.len - pkt.payloadOffset >= 8 ? pkt.dv.getUint32(pkt.payloadOffset + 4, true) : -1);
+          } else if (pkt.type === W.VM_PKT_DATA_USING_XFER_PAGES) sub.rx.push({ lo: pkt.transIdLo, hi: pkt.transIdHi });
+        } catch {
+          /* the attacker's own parse failures */
+        }
+      };
+      this.subs.push(sub);
+      HostileGuestWorld.subTotals.opened++;
+    }
+    await boundedSettle(this.lab.loop, 'sub-channel open');
+    const open = this.subs.filter((s) => s.ch.state === 'open');
+    if (open.length === 0) return;
+    const sent: { sub: (typeof open)[number]; cookie: number; frame: Uint8Array }[] = [];
+    const rxBefore = this.b.rx.length;
+    for (let i = 0; i < act.sends; i++) {
+      const sub = open[i % open.length]!;
+      const f = testFrame(MACB.B, MACB.A, 100 + 50 * i, i);
+      const idx = 8 + (i % 8); // sections the primary's data actions rarely name
+      let cookie: number;
+      try {
+        if (g.sendPfns.length > 0 && (idx + 1) * g.sendSectionSize <= g.sendPfns.length * PAGE_SIZE) {
+          const b = new Uint8Array(44 + f.length);
+          W.writeRndisPacketHeader(new DataView(b.buffer), 0, 0, f.length, 0);
+          b.set(f, 44);
+          g.write(g.sendPfns, idx * g.sendSectionSize, b);
+        }
+        cookie = g.send({ type: W.NVSP_MSG1_TYPE_SEND_RNDIS_PKT, channelType: 0, sendBufSectionIndex: idx, sendBufSectionSize: 44 + f.length }, true, sub.ch);
+      } catch {
+        continue; // the attacker's ring is full
+      }
+      sent.push({ sub, cookie, frame: f });
+    }
+    // Close mid-stream: before the host has run, with the sends still in the rings.
+    const closing = act.closeMidStream === 'all' ? open : act.closeMidStream === 'some' ? open.filter((_, i) => i % 2 === 0) : [];
+    for (const s of closing) await bus.close(s.ch).catch((e: unknown) => typedOnly(e, 'sub-channel close'));
+    HostileGuestWorld.subTotals.closedMidStream += closing.length;
+    await boundedSettle(this.lab.loop, 'sub-channel sends');
+    const deliverable = this.hostUsesOurSendBuffer() && g.nic.coordinator.ready;
+    const got = this.b.frames(this.b.rx.slice(rxBefore));
+    for (const x of sent) {
+      if (x.sub.ch.state !== 'open') continue; // closed mid-stream: the host reclaims, nothing is owed
+      const st = x.sub.comps.get(x.cookie);
+      check(st !== undefined, `NVSP 107 on sub-channel ${x.sub.ch.subChannelIndex} not completed`);
+      if (deliverable) {
+        check(st === W.NVSP_STAT_SUCCESS, `NVSP 107 on sub-channel ${x.sub.ch.subChannelIndex} completed ${st}`);
+        check(got.some((y) => y.data.length === x.frame.length && y.data.every((v, i) => v === x.frame[i])), `frame sent on sub-channel ${x.sub.ch.subChannelIndex} never reached B`);
+        HostileGuestWorld.subTotals.checkedDelivered++;
+      }
+      x.sub.comps.delete(x.cookie);
+    }
+    HostileGuestWorld.subTotals.sends += sent.length;
+    if (act.complete) for (const s of this.subs) this.completeSub(s);
+  }
+
+  /**
+   * Whether the host's send buffer is the one A writes (same pages, same section size, room for
+   * sections 8–15): a hostile bring-up may have left the host on an older buffer, and then A's
+   * sends carry whatever the old pages hold.
+   */
+  private hostUsesOurSendBuffer(): boolean {
+    const g = this.a;
+    const send = g.nic.coordinator.send;
+    if (!send || send.sectionSize !== g.sendSectionSize || send.mapping.len !== g.sendPfns.length * PAGE_SIZE) return false;
+    if (16 * send.sectionSize > send.mapping.len) return false;
+    return g.sendPfns.every((pfn, i) => send.mapping.gpa(i * PAGE_SIZE) === pfn * PAGE_SIZE);
+  }
+
+  private completeSub(s: { ch: Channel; rx: { lo: number; hi: number }[] }): void {
+    if (s.ch.state !== 'open') return;
+    const body = new Uint8Array(8);
+    W.emitNvsp({ type: W.NVSP_MSG1_TYPE_SEND_RNDIS_PKT_COMPLETE, status: W.NVSP_STAT_SUCCESS }, new DataView(body.buffer), 0);
+    for (const r of s.rx.splice(0)) s.ch.sendCompletion(r.lo, r.hi, body, 0, 8);
+    s.ch.flush();
+  }
+
+  /** Closes the first `n` open sub-channels (whatever they still hold) and forgets closed ones. */
+  private async subClose(n: number): Promise<void> {
+    const bus = this.a.vm.guest;
+    for (const s of this.subs.filter((x) => x.ch.state === 'open').slice(0, n)) await bus.close(s.ch).catch((e: unknown) => typedOnly(e, 'sub-channel close'));
+    this.subs = this.subs.filter((x) => x.ch.state === 'open');
   }
 
   /** Pumps the loop (bounded) and lets the well-behaved guests complete everything they got. */
@@ -297,10 +441,12 @@ export class HostileGuestWorld {
     }
   }
 
-  /** Closes A's primary channel (the host resets the NIC) and opens it again, empty. */
+  /** Closes A's sub-channels and primary channel (the host resets the NIC) and opens the primary again, empty. */
   async reopen(): Promise<void> {
     const g = this.a;
     const bus = g.vm.guest;
+    await this.subClose(Infinity);
+    this.subs = [];
     await bus.close(g.ch).catch((e: unknown) => typedOnly(e, 'guest close'));
     await boundedSettle(this.lab.loop, 'close');
     const offers = await bus.requestOffers();
@@ -443,6 +589,10 @@ export class HostileGuestWorld {
         }
         return;
       }
+      case 'subOpen':
+        return this.subOpen(act);
+      case 'subClose':
+        return this.subClose(act.n);
       case 'close':
         await this.reopen();
         if (act.bringUp) await fullBringUp(g);
