@@ -17,7 +17,11 @@ import { TapPort, type TapShared, type TapWake } from '../io/index.js';
 import { UplinkPort, type UplinkCounters } from './tap/uplink-port.js';
 
 /** The host's view of a NIC plus its recent VF events (docs/vf.md). */
-export type LabHostNicStats = NicStats & { readonly vfEvents: readonly HostVfEvent[] };
+export type LabHostNicStats = NicStats & {
+  readonly vfEvents: readonly HostVfEvent[];
+  /** The NIC's virtual switch port counters (host/vswitch PORT_COUNTER_NAMES): kept across re-attaches. */
+  readonly port: Record<string, number>;
+};
 
 interface HostVm {
   readonly bus: VmbusHost;
@@ -80,7 +84,7 @@ export class HostRuntime {
 
   nicStats(vm: string, nic: string): LabHostNicStats {
     const n = this.nic(vm, nic);
-    return { ...n.stats(), vfEvents: this.vfs.eventsOf(n) };
+    return { ...n.stats(), vfEvents: this.vfs.eventsOf(n), port: n.port.counters.snapshot() };
   }
 
   /** Assigns an SR-IOV VF (its rings: `spec`) to the NIC; it is shown after the delay in `o`. */

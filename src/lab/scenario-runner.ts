@@ -12,7 +12,7 @@ import { FlowRun, flowCount } from './run/flow-run.js';
 import { snapshotNic } from './run/nic-snapshot.js';
 import { expectationFailures, sampleOf, type EventResult, type FlowResult, type RunSample, type ScenarioResult } from './run/results.js';
 import { assertScenarioSupported } from './run/unsupported.js';
-import type { ScenarioSpec } from './scenario/index.js';
+import type { NicSpec, ScenarioSpec } from './scenario/index.js';
 import { Lab } from './topology.js';
 
 export interface RunOptions {
@@ -68,10 +68,12 @@ export class ScenarioRun {
       for (const vm of spec.vms) {
         const v = await lab.addVm({
           name: vm.name,
-          nics: vm.nics.map((n) => ({ name: n.name, mac: n.mac, queues: n.queues, rxSections: n.rxSections, txSections: n.txSections, mtu: n.mtu })),
+          nics: vm.nics.map((n) => ({ name: n.name, mac: n.mac, queues: n.queues, rxSections: n.rxSections, txSections: n.txSections, mtu: n.mtu, ...vlanPort(n.vlan) })),
         });
         for (const n of v.nics) nics.set(n.name, n);
       }
+      // Features named at start go through the same path as a -K event.
+      for (const vm of spec.vms) for (const n of vm.nics) if (Object.keys(n.features).length > 0) await applyChange(nics.get(n.name)!, { action: 'features', features: n.features });
     } catch (e) {
       await lab.close();
       throw e;
@@ -195,6 +197,13 @@ export class ScenarioRun {
       await this.idle(10);
     }
   }
+}
+
+/** A scenario NIC's VLAN mode as the switch port's (host/vswitch PortConfig.vlan). */
+function vlanPort(v: NicSpec['vlan']): { vlan?: number | { trunk: readonly number[] } } {
+  if (v.mode === 'access') return { vlan: v.id };
+  if (v.mode === 'trunk') return { vlan: { trunk: v.allowed } };
+  return {};
 }
 
 /** Builds, runs and closes: the whole of `netvsc run`. */

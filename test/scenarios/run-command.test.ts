@@ -18,10 +18,14 @@ afterEach(() => {
   process.exitCode = undefined;
 });
 
+/** A scenario the lab refuses: it starts hosts from a profile name only, without overrides. */
+const UNSUPPORTED_FILE = join(mkdtempSync(join(tmpdir(), 'netvsc-unsup-')), 'overrides.json');
+writeFileSync(UNSUPPORTED_FILE, JSON.stringify({ name: 'overrides', host: { profile: 'azure', overrides: { maxQueues: 3 } }, vms: [{ name: 'a', nics: [{ name: 'eth0' }] }, { name: 'b', nics: [{ name: 'eth1' }] }], flows: [{ protocol: 'udp', from: 'eth0', to: 'eth1', size: 200, count: 1 }] }));
+
 describe('netvsc run / demo input', () => {
   test.each([
     [['run', '/nonexistent/x.json'], /^netvsc: BAD_CONFIG: \/nonexistent\/x\.json: cannot read \(ENOENT\)\n$/],
-    [['run', 'examples/vlan.json'], /^netvsc: UNSUPPORTED: scenario vlan needs what the lab does not have yet: /],
+    [['run', UNSUPPORTED_FILE], /^netvsc: UNSUPPORTED: scenario overrides needs what the lab does not have yet: host\.overrides\.maxQueues/],
     [['run', 'examples/ring-pressure.json', '--duration', 'soon'], /^netvsc: BAD_CONFIG: --duration: /],
     [['demo', '--duration', '-3'], /^netvsc: /],
     [['demo', '--profile', 'ws2003'], /^netvsc: BAD_CONFIG: --profile: 'ws2003' is not one of /],

@@ -8,6 +8,10 @@ import type { GeneratorReport } from '../traffic/generator.js';
 import type { SinkReport } from '../traffic/sink.js';
 import type { LabNic, TrafficApp } from '../lab-vm.js';
 import type { FlowSpec } from '../scenario/index.js';
+import { recordsPerSend } from '../traffic/spec.js';
+
+/** Records a sink tracks at most (its bitmap is count/8 bytes; traffic/spec.ts sinkSpec). */
+const SINK_RECORD_CAP = 1 << 26;
 
 /** Frames a sink can track for a flow with no count and no pacing (its bitmap is count/8 bytes). */
 export const UNPACED_FRAME_CAP = 1 << 22;
@@ -17,6 +21,10 @@ export interface FlowTotals extends Pick<SinkReport, 'delivered' | 'unique' | 'l
   readonly sent: number;
   readonly sentBytes: number;
   readonly rxBytes: number;
+  /** Received frames that carried several records (GRO/RSC merged TCP segments). */
+  readonly coalesced: number;
+  /** IP fragments received (each datagram counts once in delivered). */
+  readonly fragments: number;
 }
 
 /** Frames per second per parallel flow for the rate (0 = as fast as the NIC takes them). */
@@ -58,19 +66,30 @@ export class FlowRun {
   async start(): Promise<void> {
     const f = this.spec;
     const pps = flowPps(f);
+    const vlan = f.vlan ?? -1;
+    // An LSO send is at most the host's GSO limit; each carries `records` sequence numbers.
+    const size = f.lso ? Math.min(f.size, 14 + (vlan >= 0 ? 4 : 0) + (await this.from.ethtool()).features.gsoMaxSize - 1) : f.size;
+    const records = recordsPerSend({ protocol: f.protocol, family: f.family, lso: f.lso, vlan }, size, this.from.info.mtu);
+    const count = Math.min(this.count, Math.floor(SINK_RECORD_CAP / records));
     for (let i = 0; i < f.parallel; i++) {
       const flow = this.firstId + i;
-      const sink = await this.to.startSink({ flow, count: this.count });
+      const sink = await this.to.startSink({ flow, count: count * records });
       const gen = await this.from.startGenerator({
         flow,
-        protocol: f.protocol === 'tcp' ? 'tcp' : 'udp',
+        protocol: f.protocol,
+        family: f.family,
+        ...(f.vlan !== undefined ? { vlan: f.vlan } : {}),
+        lso: f.lso,
+        fragment: f.fragment,
+        // Scenario traffic takes the stack's path: checksum offload as negotiated, TX hash.
+        stack: true,
         dstMac: this.to.mac,
         src: f.src,
         dst: f.dst,
         srcPort: (f.srcPort ?? 49152) + i,
         dstPort: f.dstPort ?? 5201,
-        sizes: [f.size],
-        count: this.count,
+        sizes: [size],
+        count,
         pps,
       });
       this.pairs.push({ gen, sink, final: null });
@@ -108,6 +127,8 @@ export class FlowRun {
       reordered: sum('reordered'),
       corrupt: sum('corrupt'),
       rxBytes: sum('bytes'),
+      coalesced: sum('coalesced'),
+      fragments: sum('fragments'),
     };
   }
 

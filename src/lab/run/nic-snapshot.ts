@@ -53,7 +53,9 @@ const LAB_DROPS = ['port_rx_dropped'] as const;
 const HOST_QUEUE_DROPS = ['rx_dropped_no_section', 'rx_dropped_ring_full', 'rx_dropped_no_buffer', 'rx_dropped_too_big', 'tx_dropped_switch', 'tx_bad_section', 'tx_bad_range', 'tx_bad_rndis'] as const;
 /** Counters that show an offload or a fallback at work. */
 const HOST_QUEUE_OFFLOADS = ['tx_csum_filled', 'tx_lso_segments'] as const;
-const GUEST_OFFLOADS = ['tx_scattered', 'tx_send_full', 'stop_queue', 'wake_queue'] as const;
+const GUEST_OFFLOADS = ['tx_csum_offloaded', 'tx_csum_software', 'tx_lso_packets', 'tx_vlan_popped', 'tx_scattered', 'tx_send_full', 'stop_queue', 'wake_queue'] as const;
+/** Switch port counters (kept across re-attaches) of frames not handed to this NIC: link down, packet filter off while it re-attaches, VLAN rules. */
+const SWITCH_DROPS = ['tx_dropped', 'tx_filtered', 'vlan_filtered', 'vlan_dropped'] as const;
 
 function sumHost(queues: readonly Readonly<Record<string, number>>[], name: string): number {
   let n = 0;
@@ -82,6 +84,7 @@ export function snapshotOf(nic: LabNic, s: LabNicStats): NicSnapshot {
   for (const n of GUEST_DROPS) put(n, g[n] ?? 0);
   for (const n of LAB_DROPS) put(n, s.guest.lab[n]);
   for (const n of HOST_QUEUE_DROPS) put(`host_${n}`, sumHost(s.host.queues, n));
+  for (const n of SWITCH_DROPS) put(`switch_${n}`, s.host.port[n] ?? 0);
   const offloads: Record<string, number> = {};
   for (const n of HOST_QUEUE_OFFLOADS) offloads[`host_${n}`] = sumHost(s.host.queues, n);
   for (const n of GUEST_OFFLOADS) offloads[n] = g[n] ?? 0;

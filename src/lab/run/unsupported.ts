@@ -35,20 +35,9 @@ export function scenarioUnsupported(s: ScenarioSpec): string[] {
   }
   s.vms.forEach((vm, i) =>
     vm.nics.forEach((n, j) => {
-      const at = `vms[${i}].nics[${j}]`;
-      if (n.vlan.mode !== 'untagged') out.push(`${at}.vlan: the switch has no VLAN port modes yet`);
-      if (n.vf !== 'none') out.push(`${at}.vf: the lab does not wire VFs to its VMs yet (issue 6)`);
-      if (Object.keys(n.features).length > 0) out.push(`${at}.features: the guest driver has no API to switch offloads`);
+      if (n.vf !== 'none') out.push(`vms[${i}].nics[${j}].vf: the lab does not wire VFs to its VMs yet (issue 6)`);
     }),
   );
-  s.flows.forEach((f, i) => {
-    const at = `flows[${i}] (${f.name})`;
-    if (f.protocol === 'icmp') out.push(`${at}.protocol: the lab's traffic apps send UDP and TCP only, not ICMP`);
-    if (f.family === 'ipv6') out.push(`${at}.family: the lab's traffic apps build IPv4 frames only`);
-    if (f.lso) out.push(`${at}.lso: the lab's traffic apps do not send LSO super-frames yet`);
-    if (f.fragment) out.push(`${at}.fragment: the lab's traffic apps do not fragment yet`);
-    if (f.vlan !== undefined) out.push(`${at}.vlan: the lab's traffic apps do not tag frames yet`);
-  });
   s.events.forEach((e, i) => {
     const why = changeUnsupported(e.change);
     if (why) out.push(`events[${i}]: ${why}`);
