@@ -73,7 +73,7 @@ export function labControlHandler(run: Pick<ScenarioRun, 'lab' | 'nics'>) {
             queues: s.queues.length,
             mtu: s.mtu,
             link: s.link,
-            vf: 'none' as const,
+            vf: s.vf,
             checksumOffload: csum.filter(([bit]) => (m & bit) !== 0).map(([, name]) => name),
             lso: v.features.tso4 || v.features.tso6,
             rsc: v.features.lro,

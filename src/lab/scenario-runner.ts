@@ -62,13 +62,13 @@ export class ScenarioRun {
   static async create(spec: ScenarioSpec, o: RunOptions = {}): Promise<ScenarioRun> {
     assertScenarioSupported(spec);
     if (o.durationMs !== undefined && !(Number.isInteger(o.durationMs) && o.durationMs >= 100)) throw new ConfigError('BAD_CONFIG', `duration: ${o.durationMs} ms is not an integer ≥ 100`);
-    const lab = await Lab.create({ profile: spec.host.profile, ...(o.mode ? { mode: o.mode } : {}), ...(o.callTimeoutMs ? { callTimeoutMs: o.callTimeoutMs } : {}) });
+    const lab = await Lab.create({ profile: spec.host.profile, vfShowDelayMs: spec.host.vfAddDelayMs, ...(o.mode ? { mode: o.mode } : {}), ...(o.callTimeoutMs ? { callTimeoutMs: o.callTimeoutMs } : {}) });
     const nics = new Map<string, LabNic>();
     try {
       for (const vm of spec.vms) {
         const v = await lab.addVm({
           name: vm.name,
-          nics: vm.nics.map((n) => ({ name: n.name, mac: n.mac, queues: n.queues, rxSections: n.rxSections, txSections: n.txSections, mtu: n.mtu, ...vlanPort(n.vlan) })),
+          nics: vm.nics.map((n) => ({ name: n.name, mac: n.mac, queues: n.queues, rxSections: n.rxSections, txSections: n.txSections, mtu: n.mtu, vf: n.vf, ...vlanPort(n.vlan) })),
         });
         for (const n of v.nics) nics.set(n.name, n);
       }

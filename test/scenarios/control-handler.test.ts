@@ -153,8 +153,30 @@ describe('lab control handler', () => {
     expect((await h.host({ op: 'host' })).nics.find((n) => n.name === 'nic1')!.mtu).toBe(9000);
   });
 
-  test('what the lab cannot do yet is refused as UNSUPPORTED with the reason; unknown NICs as BAD_CONFIG', async () => {
-    await expect(h.change({ op: 'change', nic: 'nic0', change: { action: 'vf-add' } })).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/VF/) });
+  test('vf add: host shows the VF, stats the VF data path and traffic crosses it; vf remove (planned, then surprise) goes back to synthetic', async () => {
+    const vfOf = async (): Promise<{ vf: string; dataPath: string }> => ({
+      vf: (await h.host({ op: 'host' })).nics.find((n) => n.name === 'nic0')!.vf,
+      dataPath: (await h.stats({ op: 'stats' })).nics.find((n) => n.name === 'nic0')!.dataPath,
+    });
+    expect(await vfOf()).toEqual({ vf: 'none', dataPath: 'synthetic' });
+    expect((await h.change({ op: 'change', nic: 'nic0', change: { action: 'vf-add' } })).notes[0]).toMatch(/^VF serial \d+ assigned/);
+    await run.lab.waitFor('nic0 on its VF', async () => (await vfOf()).dataPath === 'vf', 10_000);
+    expect((await vfOf()).vf).toBe('active');
+    const before = (await run.nic('nic0').stats()).guest.ethtool.vf_tx_packets ?? 0;
+    expect((await traffic(1, 100, 'udp')).delivered).toBe(100);
+    expect((await run.nic('nic0').stats()).guest.ethtool.vf_tx_packets).toBe(before + 100);
+    expect((await h.change({ op: 'change', nic: 'nic0', change: { action: 'vf-remove', surprise: false } })).notes[0]).toMatch(/^data path switched to synthetic; VF removed/);
+    expect(await vfOf()).toEqual({ vf: 'none', dataPath: 'synthetic' });
+    expect((await traffic(1, 100, 'udp')).delivered).toBe(100);
+    await h.change({ op: 'change', nic: 'nic0', change: { action: 'vf-add' } });
+    await run.lab.waitFor('nic0 on its VF again', async () => (await vfOf()).dataPath === 'vf', 10_000);
+    expect((await h.change({ op: 'change', nic: 'nic0', change: { action: 'vf-remove', surprise: true } })).notes[0]).toMatch(/^VF surprise-removed: in flight lost tx \d+, rx \d+/);
+    await run.lab.waitFor('nic0 back on synthetic', async () => (await vfOf()).dataPath === 'synthetic', 10_000);
+    expect((await vfOf()).vf).toBe('none');
+    await expect(h.change({ op: 'change', nic: 'nic0', change: { action: 'vf-remove', surprise: false } })).rejects.toMatchObject({ code: 'BAD_CONFIG', message: expect.stringMatching(/no VF/) });
+  });
+
+  test('bad values are refused with the reason; unknown NICs as BAD_CONFIG', async () => {
     await expect(h.change({ op: 'change', nic: 'nic0', change: { action: 'rxfh', equal: 9 } })).rejects.toMatchObject({ code: 'BAD_CONFIG', message: expect.stringContaining('only 4 channel(s)') });
     await expect(h['ethtool.rings']({ op: 'ethtool.rings', nic: 'eth9' })).rejects.toMatchObject({ code: 'BAD_CONFIG', message: expect.stringContaining('nic0, nic1') });
   });

@@ -7,6 +7,7 @@ import { ConfigError } from '../../core/index.js';
 import type { LabNic } from '../lab-vm.js';
 import type { FeatureName, NicChange } from '../scenario/index.js';
 import { changeUnsupported } from './unsupported.js';
+import { addVf, removeVf } from './vf-change.js';
 
 export async function applyChange(nic: LabNic, c: NicChange): Promise<string[]> {
   const why = changeUnsupported(c);
@@ -35,6 +36,10 @@ export async function applyChange(nic: LabNic, c: NicChange): Promise<string[]> 
       await nic.vm.lab.waitFor(`${nic.name} to see link ${c.state}`, async () => (await nic.refresh()).linkUp === want, 5000);
       return notes;
     }
+    case 'vf-add':
+      return addVf(nic);
+    case 'vf-remove':
+      return removeVf(nic, c.surprise);
     case 'rxfh':
       await applyRxfh(nic, c);
       return notes;
@@ -43,8 +48,6 @@ export async function applyChange(nic: LabNic, c: NicChange): Promise<string[]> 
       return notes;
     case 'features':
       return applyFeatures(nic, c.features);
-    default:
-      throw new ConfigError('UNSUPPORTED', `${nic.name}: ${c.action} is not supported`);
   }
 }
 

@@ -20,6 +20,8 @@ export interface NicSnapshot {
   readonly mac: string;
   readonly link: 'up' | 'down';
   readonly dataPath: 'synthetic' | 'vf';
+  /** The NIC's SR-IOV VF: none, present (assigned, not carrying traffic), active (the data path). */
+  readonly vf: 'none' | 'present' | 'active';
   /** Negotiated NVSP version as on the wire (0x60001 = 6.1). */
   readonly nvspVersion: number;
   /** major << 16 | minor. */
@@ -84,6 +86,8 @@ export function snapshotOf(nic: LabNic, s: LabNicStats): NicSnapshot {
   for (const n of GUEST_DROPS) put(n, g[n] ?? 0);
   for (const n of LAB_DROPS) put(n, s.guest.lab[n]);
   for (const n of HOST_QUEUE_DROPS) put(`host_${n}`, sumHost(s.host.queues, n));
+  // The VF's port: frames its receive queues had no room for, and what a surprise removal lost.
+  for (const n of ['vf_frames_to_guest_dropped', 'vf_lost_tx', 'vf_lost_rx'] as const) put(`host_${n}`, s.host.vf.counters[n] ?? 0);
   for (const n of SWITCH_DROPS) put(`switch_${n}`, s.host.port[n] ?? 0);
   const offloads: Record<string, number> = {};
   for (const n of HOST_QUEUE_OFFLOADS) offloads[`host_${n}`] = sumHost(s.host.queues, n);
@@ -94,8 +98,9 @@ export function snapshotOf(nic: LabNic, s: LabNicStats): NicSnapshot {
     vm: nic.vm.name,
     mac: nic.mac,
     link: info.linkUp ? 'up' : 'down',
-    // No VF data path exists yet (issue 6): every frame goes over VMBus.
-    dataPath: 'synthetic',
+    // Linux's data_path_is_vf: TX and RX go over the VF, not VMBus (docs/vf.md).
+    dataPath: s.guest.vf.dataPath === 'onVf' ? 'vf' : 'synthetic',
+    vf: s.guest.vf.dataPath === 'onVf' ? 'active' : s.host.vf.state === 'none' ? 'none' : 'present',
     nvspVersion: info.nvspVersion,
     ndisVersion: info.ndisVersion,
     mtu: info.mtu,
@@ -103,10 +108,11 @@ export function snapshotOf(nic: LabNic, s: LabNicStats): NicSnapshot {
     txSections: info.txSections,
     hostRxSections: s.host.recvBuffer?.sections ?? 0,
     hostTxSections: s.host.sendBuffer?.sections ?? 0,
-    rxPackets: total('rxPackets'),
-    rxBytes: total('rxBytes'),
-    txPackets: total('txPackets'),
-    txBytes: total('txBytes'),
+    // Frames over the VF count too: the synthetic channels' counters do not see them.
+    rxPackets: total('rxPackets') + (g.vf_rx_packets ?? 0),
+    rxBytes: total('rxBytes') + (g.vf_rx_bytes ?? 0),
+    txPackets: total('txPackets') + (g.vf_tx_packets ?? 0),
+    txBytes: total('txBytes') + (g.vf_tx_bytes ?? 0),
     queues,
     drops,
     offloads,

@@ -14,10 +14,9 @@ export function changeUnsupported(c: NicChange): string | null {
     case 'channels':
     case 'mtu':
     case 'link':
-      return null;
     case 'vf-add':
     case 'vf-remove':
-      return `${c.action}: the lab does not wire VFs to its VMs yet (issue 6)`;
+      return null;
     case 'rxfh':
     case 'features':
     case 'rx-flow-hash':
@@ -33,11 +32,6 @@ export function scenarioUnsupported(s: ScenarioSpec): string[] {
     // The lab starts a host from a profile name only; an override equal to the profile is a no-op.
     if (profile[k as keyof typeof s.host.overrides] !== v) out.push(`host.overrides.${k}: the lab starts hosts from a profile name only`);
   }
-  s.vms.forEach((vm, i) =>
-    vm.nics.forEach((n, j) => {
-      if (n.vf !== 'none') out.push(`vms[${i}].nics[${j}].vf: the lab does not wire VFs to its VMs yet (issue 6)`);
-    }),
-  );
   s.events.forEach((e, i) => {
     const why = changeUnsupported(e.change);
     if (why) out.push(`events[${i}]: ${why}`);
