@@ -1,0 +1,117 @@
+// Layered capture and the uplink with the real Linux stack (root): `up` with capture and trace on
+// two VMs and an uplink TAP, ping and a short iperf3 TCP run, then tshark reads every pcap — guest
+// TX, both switch-port directions, guest RX, the uplink's port — and finds the ICMP echoes at each
+// layer they cross and every IP/TCP/UDP checksum good; every trace record decodes through the wire
+// CLI's decoder to the message it names. The uplink namespace pings both VMs.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { wireDecode } from '../../src/cli/commands/wire.js';
+import { Netns, runCommand } from '../../src/io/index.js';
+import type { TraceRecord } from '../../src/lab/index.js';
+import { tapUp, type TapLab } from '../../src/lab/tap/index.js';
+import { iperf3, tsharkChecksums } from '../harness/e2e-tools.js';
+import { netnsCanRun, testPrefix } from '../harness/netns-guard.js';
+
+const run = netnsCanRun('e2e capture over TAP', { needsTap: true, tools: ['ping', 'iperf3', 'tshark'] });
+const dir = mkdtempSync(join(tmpdir(), 'nvsc-cap-'));
+const prefix = testPrefix('c');
+const stateFile = join(dir, 'state.json');
+const captureDir = join(dir, 'capture');
+const LAYERS = ['guest-tx', 'switch-in', 'switch-out', 'guest-rx'] as const;
+
+/** Frames in `pcap` matching a tshark display filter. */
+async function count(pcap: string, filter: string): Promise<number> {
+  const r = await runCommand(['tshark', '-n', '-r', pcap, '-Y', filter, '-T', 'fields', '-e', 'frame.number'], 60_000);
+  if (r.code !== 0) throw new Error(`tshark -r ${pcap} -Y ${filter}: ${r.stderr}`);
+  return r.stdout.split('\n').filter((l) => l.trim() !== '').length;
+}
+
+describe.runIf(run)('capture at every layer, trace, uplink', () => {
+  let up: TapLab | undefined;
+
+  beforeAll(async () => {
+    up = await tapUp({ vms: 2, prefix, stateFile, subnet: '10.79.0', captureDir, trace: true, uplink: 'up0' });
+  });
+
+  afterAll(async () => {
+    try {
+      await up?.down();
+    } finally {
+      await new Netns({ prefix, stateFile }).down();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect((await new Netns({ prefix, stateFile }).listNamespaces()).filter((n) => n.startsWith(prefix))).toEqual([]);
+  });
+
+  test('the uplink namespace reaches both VMs through the switch', async () => {
+    const u = up!.uplink!;
+    expect(u.ns).toBe(`${prefix}uplink`);
+    expect(u.ifName).toBe(`${prefix}up0`);
+    for (const v of up!.vms) {
+      const r = await up!.netns.exec(u.ns, ['ping', '-c', '5', '-i', '0.05', '-W', '2', v.ip], 30_000);
+      expect(r.stdout, v.ip).toMatch(/5 packets transmitted, 5 received, 0% packet loss/);
+    }
+    const s = await up!.lab.hostClient.call('uplinkStats', []);
+    expect(s!.rx_frames).toBeGreaterThanOrEqual(10);
+    expect(s!.tx_frames).toBeGreaterThanOrEqual(10);
+  });
+
+  test('ping and iperf3 between the VMs', async () => {
+    const [a, b] = up!.vms;
+    const r = await up!.netns.exec(a!.ns, ['ping', '-c', '10', '-i', '0.05', '-W', '2', b!.ip], 30_000);
+    expect(r.stdout).toMatch(/10 packets transmitted, 10 received, 0% packet loss/);
+    const tcp = await iperf3(up!.netns, b!.ns, a!.ns, b!.ip, 5311, ['-t', '1', '-b', '50M']);
+    expect(tcp.bps).toBeGreaterThan(20e6);
+  });
+
+  test('every layer has the echoes it carried, and tshark finds every checksum good', async () => {
+    await up!.lab.flushCaptures();
+    const [a, b] = up!.vms;
+    const files = readdirSync(captureDir).filter((f) => f.endsWith('.pcap')).sort();
+    const want = [...['vm0', 'vm1'].flatMap((v) => LAYERS.map((l) => `${v}-eth0-${l}.pcap`)), `uplink-${prefix}up0-switch-in.pcap`, `uplink-${prefix}up0-switch-out.pcap`].sort();
+    expect(files).toEqual(want);
+    // A → B echo requests: leave A (guest TX), enter the switch at A's port, leave it at B's, reach B.
+    const echoAB = `icmp.type == 8 && ip.src == ${a!.ip} && ip.dst == ${b!.ip}`;
+    for (const f of ['vm0-eth0-guest-tx', 'vm0-eth0-switch-in', 'vm1-eth0-switch-out', 'vm1-eth0-guest-rx']) {
+      expect(await count(join(captureDir, `${f}.pcap`), echoAB), f).toBe(10);
+    }
+    // … and never where they do not pass.
+    expect(await count(join(captureDir, 'vm0-eth0-guest-rx.pcap'), echoAB)).toBe(0);
+    expect(await count(join(captureDir, `uplink-${prefix}up0-switch-out.pcap`), echoAB)).toBe(0);
+    // The uplink's echoes to each VM entered the switch at the uplink port.
+    for (const v of up!.vms) expect(await count(join(captureDir, `uplink-${prefix}up0-switch-in.pcap`), `icmp.type == 8 && ip.dst == ${v.ip}`)).toBe(5);
+    for (const f of files) {
+      const r = await tsharkChecksums(join(captureDir, f));
+      expect(r.bad, f).toEqual([]);
+      expect(r.good, f).toBeGreaterThan(f.startsWith('uplink') ? 5 : 10);
+    }
+  });
+
+  test('the trace holds the bring-up and the data messages, and every record decodes', async () => {
+    await up!.lab.flushCaptures();
+    const recs = readFileSync(join(captureDir, 'vm0-eth0-trace.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as TraceRecord);
+    expect(recs.find((r) => r.dir === 'tx')?.msg).toBe('nvsp_message/nvsp_message_init');
+    expect(recs.filter((r) => r.msg === 'unknown')).toEqual([]);
+    expect(recs.some((r) => r.dir === 'tx' && r.msg === 'rndis_message/rndis_packet')).toBe(true);
+    expect(recs.some((r) => r.dir === 'rx' && r.layer === 'rndis' && r.msg === 'rndis_message/rndis_packet')).toBe(true);
+    const wrong: string[] = [];
+    // Every control record, and a spread of data records.
+    const picks = recs.filter((r, i) => r.msg !== 'rndis_message/rndis_packet' || i % 97 === 0);
+    for (const r of picks) {
+      let got: string;
+      try {
+        got = wireDecode({ hex: r.hex, ...(r.struct ? { struct: r.struct } : {}) }).message;
+      } catch (e) {
+        got = (e as Error).message;
+      }
+      const want = r.struct ?? (r.msg === 'completion' ? 'vmpacket_descriptor' : r.msg);
+      if (got !== want && !got.endsWith(`+${want}`)) wrong.push(`${r.dir} ${r.layer} ${r.msg}: ${got}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+});
