@@ -1,5 +1,5 @@
 import { MSG_DIR_RX, MSG_LAYER_RNDIS, type MessageObserver } from '../../core/index.js';
-import { copyBytes } from '../../packet/index.js';
+import { alignGap, copyBytes } from '../../packet/index.js';
 import {
   NETVSC_RECEIVE_BUFFER_ID,
   NVSP_MSG1_TYPE_SEND_RNDIS_PKT,
@@ -68,6 +68,8 @@ export class RxQueue {
   private readonly rscBuf: Uint8Array;
   private rscActive = false;
   private rscLen = 0;
+  /** Where the packet being reassembled starts in rscBuf (0–7). */
+  private rscAt = 0;
   private rscCount = 0;
   private readonly s: Readonly<Record<'badNvsp' | 'badHdr' | 'badSet' | 'badRange' | 'big' | 'badRndis' | 'unknown' | 'badRsc' | 'fail' | 'busy' | 'dropped', number>>;
 
@@ -179,16 +181,20 @@ export class RxQueue {
     const flag = pktinfoFlag(this.slots.pktinfoId);
     if (flag & RNDIS_PKTINFO_1ST_FRAG) {
       this.rscActive = true;
+      // Reassemble from the offset that keeps the first fragment's bytes at their receive-buffer
+      // address mod 8; the host cuts fragments in multiples of 8 and keeps that alignment in each,
+      // so every fragment's copy runs word-wise (packet/copy alignGap).
+      this.rscAt = alignGap(this.u8.byteOffset + v.dataStart, 0);
       this.rscLen = 0;
       this.rscCount = 0;
       fillMeta(this.rscMeta, this.slots); // the first fragment's PPIs apply to the whole packet
       this.rscMeta.flags |= RX_F_RSC;
     } else if (!this.rscActive) return this.reject(this.s.badRsc);
-    if (this.rscCount >= NVSP_RSC_MAX || this.rscLen + v.dataLength > this.rscBuf.length) {
+    if (this.rscCount >= NVSP_RSC_MAX || this.rscAt + this.rscLen + v.dataLength > this.rscBuf.length) {
       this.rscActive = false;
       return this.reject(this.s.badRsc);
     }
-    copyBytes(this.u8, v.dataStart, this.rscBuf, this.rscLen, v.dataLength);
+    copyBytes(this.u8, v.dataStart, this.rscBuf, this.rscAt + this.rscLen, v.dataLength);
     this.rscLen += v.dataLength;
     this.rscCount++;
     if ((flag & RNDIS_PKTINFO_LAST_FRAG) === 0) {
@@ -200,7 +206,7 @@ export class RxQueue {
     this.rscMeta.fragments = this.rscCount;
     this.packets++;
     this.bytes += this.rscLen;
-    this.onReceive(this.rscBuf, 0, this.rscLen, this.rscMeta);
+    this.onReceive(this.rscBuf, this.rscAt, this.rscLen, this.rscMeta);
     return true;
   }
 

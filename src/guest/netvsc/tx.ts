@@ -1,5 +1,5 @@
 import { MSG_DIR_TX, MSG_LAYER_RNDIS, ResourceError } from '../../core/index.js';
-import { copyBytes } from '../../packet/index.js';
+import { alignGap, copyBytes } from '../../packet/index.js';
 import {
   IEEE_8021Q_INFO,
   NBL_HASH_VALUE,
@@ -292,10 +292,17 @@ export class TxQueue {
     const slot = o.pool.alloc();
     const d = this.takeDesc(NONE, slot);
     const gpa = o.pool.gpa(slot);
-    this.writeHeader(gpa, len, meta, ppis, 0);
-    copyBytes(frame, off, this.u8, gpa + rmsg, len);
+    // The frame lands at the address it had mod 8, so the 64 KB copy runs word-wise (packet/copy alignGap).
+    let gap = alignGap(frame.byteOffset + off, gpa + rmsg);
+    if (rmsg + gap + len > o.pool.slotBytes) gap = 0;
+    this.writeHeader(gpa, len, meta, ppis, gap);
+    if (gap !== 0) {
+      this.dv.setUint32(gpa + 8, this.dv.getUint32(gpa + 8, true) + gap, true); // data_offset past the gap
+      this.u8.fill(0, gpa + rmsg, gpa + rmsg + gap);
+    }
+    copyBytes(frame, off, this.u8, gpa + rmsg + gap, len);
     this.sender.begin(0, NO_SECTION, 0);
-    this.sender.addRange(gpa, rmsg + len);
+    this.sender.addRange(gpa, rmsg + gap + len);
     if (this.sender.send(d) === 0) {
       this.putDesc(d);
       o.pool.free(slot);

@@ -28,6 +28,7 @@ import {
   RNDIS_PKTINFO_LAST_FRAG,
   RNDIS_PKTINFO_SUBALLOC,
 } from '../../wire/index.js';
+import { alignGap } from '../../packet/index.js';
 import { RscCoalescer } from './rsc.js';
 import { newContiguousRun, RingWriter, type Channel } from '../../vmbus/index.js';
 import type { QueueCounters } from '../counters.js';
@@ -64,10 +65,11 @@ export class RxPath {
   private readonly nvsp: Uint8Array;
   private readonly nvspLen: number;
   /**
-   * Header scratch. Only the header and PPIs are written here, but writeRndisPacketHeader checks
+   * Header scratch. Only the header and PPIs are written here (what follows stays zero: the
+   * alignment gap is copied from it), but writeRndisPacketHeader checks
    * that the whole message would fit its DataView, so it spans the largest message too.
    */
-  private readonly hdr = new Uint8Array(RNDIS_PACKET_HEADER_SIZE + 4 * PPI_SIZE + 65536);
+  private readonly hdr = new Uint8Array(RNDIS_PACKET_HEADER_SIZE + 4 * PPI_SIZE + 65536 + 8);
   private readonly hdrDv = new DataView(this.hdr.buffer);
   private readonly run = newContiguousRun();
   private readonly sPackets: number;
@@ -112,6 +114,8 @@ export class RxPath {
   }
 
   private rsc_: RscCoalescer | null = null;
+  /** The alignment gap reserve() left after the header of the message it placed last. */
+  private gap = 0;
   private pktId = 0;
 
   /** RSC for this queue (§5.6), created on first use: frames offered here may be coalesced. */
@@ -131,7 +135,9 @@ export class RxPath {
       return false;
     }
     const extra = (meta.csumRx !== 0 ? 1 : 0) + (meta.hashValid ? 1 : 0) + (meta.hasVlan ? 1 : 0);
-    const chunk = (recv.sectionSize - RNDIS_PACKET_HEADER_SIZE - (1 + extra) * PPI_SIZE) & ~7;
+    // Room for an alignment gap of up to 7 bytes; chunks stay multiples of 8, so every fragment
+    // keeps the frame's bytes at the same address mod 8 as the one before (alignGap).
+    const chunk = (recv.sectionSize - RNDIS_PACKET_HEADER_SIZE - (1 + extra) * PPI_SIZE - 7) & ~7;
     const n = Math.ceil(len / chunk);
     if (n > NVSP_RSC_MAX || n > this.maxRanges) {
       this.counters.inc('rx_dropped_too_big');
@@ -147,19 +153,21 @@ export class RxPath {
       return false;
     }
     const id = (this.pktId = (this.pktId + 1) & 0xffff);
+    const srcBase = frame.byteOffset;
     for (let i = 0, from = off; i < n; i++) {
       const c = Math.min(chunk, off + len - from);
       const ppis = 1 + (i === 0 ? extra : 0);
       const hdrLen = RNDIS_PACKET_HEADER_SIZE + ppis * PPI_SIZE;
-      const at = this.reserve(hdrLen + c, false);
+      const at = this.reserve(hdrLen + c, false, hdrLen, srcBase + from);
       if (at < 0) return false; // cannot happen after the checks above; counted by reserve
+      const gap = this.gap;
       const flag = RNDIS_PKTINFO_SUBALLOC | (i === 0 ? RNDIS_PKTINFO_1ST_FRAG : 0) | (i === n - 1 ? RNDIS_PKTINFO_LAST_FRAG : 0);
-      let p = writeRndisPacketHeader(this.hdrDv, 0, ppis, c);
+      let p = this.writeHeader(ppis, c, gap);
       p = writePpi(this.hdrDv, p, RNDIS_PKTINFO_ID, 1, packPktinfoId(RNDIS_PKTINFO_ID_V1, flag, id));
       if (i === 0) this.writePpis(p, meta);
       const m = recv.mapping;
-      copyToGpadl(m, at, this.hdr, 0, hdrLen, this.run);
-      copyToGpadl(m, at + hdrLen, frame, from, c, this.run);
+      copyToGpadl(m, at, this.hdr, 0, hdrLen + gap, this.run); // the gap goes out as zeros
+      copyToGpadl(m, at + hdrLen + gap, frame, from, c, this.run);
       from += c;
     }
     this.counters.add(this.sPackets);
@@ -176,16 +184,27 @@ export class RxPath {
   deliverFrame(frame: Uint8Array, off: number, len: number, meta: PortFrameMeta): boolean {
     const ppis = (meta.csumRx !== 0 ? 1 : 0) + (meta.hashValid ? 1 : 0) + (meta.hasVlan ? 1 : 0);
     const hdrLen = RNDIS_PACKET_HEADER_SIZE + ppis * PPI_SIZE;
-    const at = this.reserve(hdrLen + len, false);
+    const at = this.reserve(hdrLen + len, false, hdrLen, frame.byteOffset + off);
     if (at < 0) return false;
-    this.writePpis(writeRndisPacketHeader(this.hdrDv, 0, ppis, len), meta);
+    const gap = this.gap;
+    this.writePpis(this.writeHeader(ppis, len, gap), meta);
     const m = this.recv!.mapping;
-    copyToGpadl(m, at, this.hdr, 0, hdrLen, this.run);
-    copyToGpadl(m, at + hdrLen, frame, off, len, this.run);
+    copyToGpadl(m, at, this.hdr, 0, hdrLen + gap, this.run); // the gap goes out as zeros
+    copyToGpadl(m, at + hdrLen + gap, frame, off, len, this.run);
     this.burstFrames++;
     this.counters.add(this.sPackets);
     this.counters.add(this.sBytes, len);
     return true;
+  }
+
+  /**
+   * An RNDIS PACKET header in the header scratch for `ppis` PPIs and `len` frame bytes placed `gap`
+   * bytes after the PPIs (data_offset says where, §5.2; msg_len counts the gap). Returns the first PPI's offset.
+   */
+  private writeHeader(ppis: number, len: number, gap: number): number {
+    const p = writeRndisPacketHeader(this.hdrDv, 0, ppis, len, gap);
+    if (gap !== 0) this.hdrDv.setUint32(8, this.hdrDv.getUint32(8, true) + gap, true);
+    return p;
   }
 
   /** The receive PPIs `meta` asks for, at p in the header scratch (§6.3). */
@@ -237,7 +256,7 @@ export class RxPath {
    * Room for a message of `len` bytes: in the current section if it fits (8-byte aligned), else a
    * new section chained to the burst's packet. -1 (counted) when there is none.
    */
-  private reserve(len: number, control: boolean): number {
+  private reserve(len: number, control: boolean, hdrLen = 0, srcAbs = -1): number {
     const recv = this.recv;
     if (!recv) {
       this.counters.inc('rx_dropped_no_buffer');
@@ -258,7 +277,9 @@ export class RxPath {
         return -1;
       }
     }
-    if (this.section < 0 || this.fill + len > recv.sectionSize) {
+    // A frame copied from srcAbs gets a gap after its header so it keeps its address mod 8 (alignGap).
+    let gap = srcAbs < 0 ? 0 : alignGap(srcAbs, this.section * recv.sectionSize + this.fill + hdrLen);
+    if (this.section < 0 || this.fill + len + gap > recv.sectionSize) {
       const s = recv.allocSection(control);
       if (s < 0) {
         this.counters.add(this.sNoSection);
@@ -268,7 +289,11 @@ export class RxPath {
       recv.chain(this.slot, s);
       this.section = s;
       this.fill = 0;
+      gap = srcAbs < 0 ? 0 : alignGap(srcAbs, s * recv.sectionSize + hdrLen);
+      if (len + gap > recv.sectionSize) gap = 0; // a frame that fills the section goes unaligned
     }
+    this.gap = gap;
+    len += gap;
     const at = this.section * recv.sectionSize + this.fill;
     this.fill += (len + 7) & ~7;
     this.rangeOff[this.rangeCount] = at;
