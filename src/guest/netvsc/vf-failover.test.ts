@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { ManualClock, ResourceError } from '../../core/index.js';
 import { newGuestCounters } from './counters.js';
-import type { RxMeta } from './meta.js';
+import { newTxMeta, TX_F_CSUM, TX_F_LSO, TX_F_VLAN, type RxMeta } from './meta.js';
 import { VF_TX_BUSY, VF_TX_TAKEN, VF_TX_UNUSED, VfFailover } from './vf-failover.js';
 import type { VfNetdev, VfRxHandler } from './vf-netdev.js';
 
@@ -66,6 +66,10 @@ describe('VfFailover', () => {
     await settle();
     expect(f.dataPathIsVf).toBe(true);
     expect(f.transmit(frame, 0, 100, null)).toBe(VF_TX_TAKEN);
+    expect(counters.get('vf_tx_packets')).toBe(1);
+    // No TX offloads on the VF: a frame asking for checksum, LSO or a VLAN tag goes synthetic, counted.
+    for (const flags of [TX_F_CSUM, TX_F_LSO, TX_F_VLAN]) expect(f.transmit(frame, 0, 100, { ...newTxMeta(), flags })).toBe(VF_TX_UNUSED);
+    expect(f.counters.get('vf_tx_offload_synthetic')).toBe(3);
     expect(counters.get('vf_tx_packets')).toBe(1);
     expect(calls).toEqual([{ toVf: true, pathWasVf: false }]);
   });

@@ -15,7 +15,7 @@
 import { Counters, isNetvscError, ProtocolError, type Clock } from '../../core/index.js';
 import type { GuestCounters } from './counters.js';
 import type { VfAssociation } from './inband.js';
-import { newRxMeta, TX_F_HASH, type RxMeta, type TxMeta } from './meta.js';
+import { newRxMeta, TX_F_CSUM, TX_F_HASH, TX_F_LSO, TX_F_VLAN, type RxMeta, type TxMeta } from './meta.js';
 import * as P from './vf-path.js';
 import type { VfNetdev, VfNetdevEvent, VfRxHandler } from './vf-netdev.js';
 
@@ -35,6 +35,7 @@ export const VF_FAILOVER_COUNTER_NAMES = [
   'vf_switch_failed', // SWITCH_DATA_PATH got no completion (timeout, channel gone, ring full)
   'vf_tx_busy', // the VF transmit queue was full
   'vf_tx_held_switching', // TX refused (retry) while SWITCH_DATA_PATH(1) was outstanding: order
+  'vf_tx_offload_synthetic', // frames needing checksum/LSO/VLAN offload sent synthetic (the VF has none)
   'vf_removed_planned',
   'vf_removed_surprise',
   'vf_rx_drained_on_removal', // frames taken off the VF after its eject request, none lost
@@ -93,6 +94,7 @@ export class VfFailover {
   private readonly sTxDrop: number;
   private readonly sTxBusy: number;
   private readonly sTxHeld: number;
+  private readonly sTxOffload: number;
 
   constructor(private readonly host: FailoverHost) {
     const c = host.counters;
@@ -103,6 +105,7 @@ export class VfFailover {
     this.sTxDrop = c.slot('vf_tx_dropped');
     this.sTxBusy = this.counters.slot('vf_tx_busy');
     this.sTxHeld = this.counters.slot('vf_tx_held_switching');
+    this.sTxOffload = this.counters.slot('vf_tx_offload_synthetic');
     // Bound once: the receive hook runs per frame and allocates nothing.
     this.rxFromVf = (u8, off, len, queue) => {
       c.add(this.sRxP);
@@ -185,6 +188,13 @@ export class VfFailover {
       return VF_TX_BUSY;
     }
     if (vf === null || this.path.kind !== 'onVf' || !vf.running || !vf.carrier) return VF_TX_UNUSED;
+    // The emulated VF offers no TX offloads: a frame that needs the host to fill its checksum, cut
+    // it (LSO) or tag it (VLAN PPI) goes synthetic. Order holds: the host drains the VF's queues
+    // before it forwards each synthetic frame.
+    if (meta !== null && (meta.flags & (TX_F_CSUM | TX_F_LSO | TX_F_VLAN)) !== 0) {
+      this.counters.add(this.sTxOffload);
+      return VF_TX_UNUSED;
+    }
     if (len > vf.maxFrameLen) {
       this.host.counters.add(this.sTxDrop);
       return VF_TX_TAKEN;
