@@ -124,6 +124,7 @@ describe('faults between real workers', () => {
     await send(lab, b, a, 2, 0, 300, [rb, rc]); // A does not read its port: its frames pile up inside A
     await send(lab, a, b, 3, 0, 300, [rb, rc]);
     await arrive(lab, rc, 1, 0, 200);
+    await lab.waitFor('some of A\'s frames at B', () => (rb.drain(), rb.count(3) > 0));
     const before = await lab.hostStats();
     expect(before.nics.some((n) => n.mac === a.mac)).toBe(true);
     await lab.vm('a').kill(); // mid-traffic: A's port still has frames, B keeps sending to it
