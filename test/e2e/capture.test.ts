@@ -7,11 +7,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { wireDecode } from '../../src/cli/commands/wire.js';
 import { readPcap } from '../../src/io/index.js';
-import type { TraceRecord } from '../../src/lab/index.js';
+import { wireDecode } from '../../src/cli/commands/wire.js';
 import { buildUdp4Frame, FrameSpec } from '../../src/packet/index.js';
 import { newLab, range } from './fixtures.js';
+import { readTrace, undecodable } from '../harness/trace-check.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nvsc-capture-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,11 +33,6 @@ function frames(srcMac: string, dstMac: string, n: number): Uint8Array[] {
 }
 
 const pcap = (name: string): Uint8Array[] => readPcap(join(dir, name)).records.map((r) => Uint8Array.from(r.data));
-const trace = (name: string): TraceRecord[] =>
-  readFileSync(join(dir, name), 'utf8')
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as TraceRecord);
 
 describe.each(['single-thread', 'workers'] as const)('capture through the Lab API (%s)', (mode) => {
   test('every layer holds the frames byte-identical; the trace decodes', async () => {
@@ -62,7 +57,7 @@ describe.each(['single-thread', 'workers'] as const)('capture through the Lab AP
     expect(() => readFileSync(join(sub, 'b-eth0-trace.jsonl'))).toThrow();
     expect(() => readFileSync(join(sub, 'b-eth0-guest-tx.pcap'))).toThrow();
 
-    const recs = trace(`${mode}/a-eth0-trace.jsonl`);
+    const recs = readTrace(join(dir, `${mode}/a-eth0-trace.jsonl`));
     const names = (dir: string, layer: string): string[] => recs.filter((r) => r.dir === dir && r.layer === layer).map((r) => r.msg);
     const txNvsp = names('tx', 'nvsp');
     expect(txNvsp[0]).toBe('nvsp_message/nvsp_message_init');
@@ -81,19 +76,7 @@ describe.each(['single-thread', 'workers'] as const)('capture through the Lab AP
     // Every record goes through the CLI's decoder and comes out as the message it names.
     const picks = [...recs.filter((r) => r.layer !== 'rndis' || r.msg !== 'rndis_message/rndis_packet'), ...data.slice(0, 5)];
     expect(recs.filter((r) => r.msg === 'unknown')).toEqual([]);
-    const wrong: string[] = [];
-    for (const r of picks) {
-      let got: string;
-      try {
-        got = wireDecode({ hex: r.hex, ...(r.struct ? { struct: r.struct } : {}) }).message;
-      } catch (e) {
-        got = (e as Error).message;
-      }
-      // A whole VMBus packet decodes as `<descriptor>+<NVSP message>`; the rest as the message itself.
-      const want = r.struct ?? (r.msg === 'completion' ? 'vmpacket_descriptor' : r.msg);
-      if (got !== want && !got.endsWith(`+${want}`)) wrong.push(`${r.dir} ${r.layer} ${r.msg} ${r.hex.slice(0, 64)}: ${got}`);
-    }
-    expect(wrong).toEqual([]);
+    expect(undecodable(picks)).toEqual([]);
     const first = data[0]!;
     const dec = wireDecode({ hex: first.hex, struct: first.struct! }).fields as { data_len: number };
     expect(dec.data_len).toBe(sent[0]!.length);
