@@ -68,7 +68,7 @@ export class ScenarioRun {
       for (const vm of spec.vms) {
         const v = await lab.addVm({
           name: vm.name,
-          nics: vm.nics.map((n) => ({ name: n.name, mac: n.mac, queues: n.queues, rxSections: n.rxSections, txSections: n.txSections, mtu: n.mtu, vf: n.vf, ...vlanPort(n.vlan) })),
+          nics: vm.nics.map((n) => ({ name: n.name, mac: n.mac, queues: n.queues, rxSections: n.rxSections, txSections: n.txSections, mtu: n.mtu, vf: n.vf, ...vlanPort(n.vlan), ...(n.capture ? { capture: n.capture } : {}) })),
         });
         for (const n of v.nics) nics.set(n.name, n);
       }

@@ -4,10 +4,11 @@
  */
 import { join } from 'node:path';
 import { ConfigError } from '../../core/index.js';
+import { CAPTURE_LAYER_NAMES, type CaptureLayerName } from '../scenario/index.js';
 
 /** guest-tx/guest-rx: in the VM; switch-in/switch-out: at the NIC's switch port, in the host. */
-export const CAPTURE_LAYERS = ['guest-tx', 'guest-rx', 'switch-in', 'switch-out'] as const;
-export type CaptureLayer = (typeof CAPTURE_LAYERS)[number];
+export const CAPTURE_LAYERS = CAPTURE_LAYER_NAMES;
+export type CaptureLayer = CaptureLayerName;
 
 export interface NicCaptureOptions {
   /** Directory the files go into (created if missing). */

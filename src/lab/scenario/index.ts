@@ -13,6 +13,7 @@ export type {
   VlanPort,
   VmSpec,
 } from './types.js';
+export { CAPTURE_LAYER_NAMES, type CaptureLayerName, type NicCapture } from './types.js';
 export { FEATURE_ALIASES, FEATURE_NAMES, type FeatureName, featureName } from './features.js';
 export {
   FLOW_TYPES,

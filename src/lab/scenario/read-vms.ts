@@ -2,7 +2,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { FieldReader, type Issues, child } from './fields.js';
 import { NIC_LIMITS, readFeatureMap } from './nic-change.js';
-import type { NicSpec, VlanPort, VmSpec } from './types.js';
+import { CAPTURE_LAYER_NAMES, type CaptureLayerName, type NicCapture, type NicSpec, type VlanPort, type VmSpec } from './types.js';
 
 /** Linux interface names: at most 15 characters (IFNAMSIZ − 1). */
 const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,14}$/;
@@ -87,8 +87,26 @@ function readNic(v: unknown, path: string, issues: Issues, ctx: NicContext): Nic
   const vlan = r.has('vlan') ? readVlan(r.raw('vlan'), r.at('vlan'), issues) : { mode: 'untagged' as const };
   const vf = r.oneOf('vf', ['boot', 'none'] as const) ?? 'none';
   const features = r.has('features') ? readFeatureMap(r.raw('features'), r.at('features'), issues) : {};
+  const capture = r.has('capture') ? readCapture(r.raw('capture'), r.at('capture'), issues) : undefined;
   r.rejectUnknown();
-  return { name, vm: ctx.vm, mac, ipv4, ipv6, queues, rxSections, txSections, mtu, vlan, vf, features };
+  return { name, vm: ctx.vm, mac, ipv4, ipv6, queues, rxSections, txSections, mtu, vlan, vf, features, ...(capture ? { capture } : {}) };
+}
+
+function readCapture(v: unknown, path: string, issues: Issues): NicCapture | undefined {
+  const r = FieldReader.of(v, path, issues);
+  if (!r) return undefined;
+  r.require('dir');
+  const dir = r.str('dir', /^.+$/, 'a directory path') ?? '';
+  let layers: readonly CaptureLayerName[] = CAPTURE_LAYER_NAMES;
+  if (r.has('layers')) {
+    const a = r.array('layers', CAPTURE_LAYER_NAMES.length);
+    if (a && (a.length === 0 || !a.every((x) => (CAPTURE_LAYER_NAMES as readonly unknown[]).includes(x)))) {
+      r.fail('layers', `must be a non-empty array of ${CAPTURE_LAYER_NAMES.join(', ')}`);
+    } else if (a) layers = [...new Set(a as CaptureLayerName[])];
+  }
+  const trace = r.bool('trace') ?? false;
+  r.rejectUnknown();
+  return { dir, layers, trace };
 }
 
 function readVlan(v: unknown, path: string, issues: Issues): VlanPort {

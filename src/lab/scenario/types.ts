@@ -44,7 +44,21 @@ export interface NicSpec {
   readonly vf: 'boot' | 'none';
   /** Features set at start; the ones not named keep the driver's defaults. */
   readonly features: Readonly<Partial<Record<FeatureName, boolean>>>;
+  /** pcaps per layer and the NVSP/RNDIS trace of this NIC (docs/tap.md "Capture"); absent = none. */
+  readonly capture?: NicCapture;
 }
+
+/** A NIC's capture: files `<vm>-<nic>-<layer>.pcap` (and `-trace.jsonl`) in `dir`. */
+export interface NicCapture {
+  readonly dir: string;
+  /** Default all four. */
+  readonly layers: readonly CaptureLayerName[];
+  readonly trace: boolean;
+}
+
+/** Where a frame is captured: the guest's TX and RX, its switch port's ingress and egress. */
+export const CAPTURE_LAYER_NAMES = ['guest-tx', 'guest-rx', 'switch-in', 'switch-out'] as const;
+export type CaptureLayerName = (typeof CAPTURE_LAYER_NAMES)[number];
 
 export interface VmSpec {
   readonly name: string;
