@@ -13,6 +13,7 @@ import type { NicConfig } from './config.js';
 import { HostVfs } from './vf/host-vfs.js';
 import type { SharedVfSpec } from './vf/shared-vf.js';
 import { PortCapture, type PortCapturePaths } from './capture/port-capture.js';
+import { MessageTrace } from './capture/message-trace.js';
 import { TapPort, type TapShared, type TapWake } from '../io/index.js';
 import { UplinkPort, type UplinkCounters } from './tap/uplink-port.js';
 
@@ -27,8 +28,8 @@ interface HostVm {
   readonly bus: VmbusHost;
   readonly link: MessageLink;
   readonly nics: Map<string, HostNic>;
-  /** Switch-port captures by NIC name (issue 7). */
-  readonly captures: Map<string, PortCapture>;
+  /** Switch-port captures and host-side message traces by NIC name (issue 7). */
+  readonly captures: Map<string, { readonly port: PortCapture | null; readonly trace: MessageTrace | null }>;
 }
 
 export class HostRuntime {
@@ -75,11 +76,11 @@ export class HostRuntime {
     this.nicConfigs.set(`${vm}/${nic.name}`, nic);
     this.vfs.watch(v.nics.get(nic.name)!);
     const c = nic.capture;
-    if (c?.switchIn || c?.switchOut) {
-      const pc = new PortCapture({ ...(c.switchIn ? { ingress: c.switchIn } : {}), ...(c.switchOut ? { egress: c.switchOut } : {}) });
-      v.captures.set(nic.name, pc);
-      hostNic.port.setCapture(pc);
-    }
+    const port = c?.switchIn || c?.switchOut ? new PortCapture({ ...(c.switchIn ? { ingress: c.switchIn } : {}), ...(c.switchOut ? { egress: c.switchOut } : {}) }) : null;
+    const trace = c?.hostTrace ? new MessageTrace(c.hostTrace, `${vm}/${nic.name}`, 'host') : null;
+    if (port || trace) v.captures.set(nic.name, { port, trace });
+    if (port) hostNic.port.setCapture(port);
+    if (trace) hostNic.coordinator.observer = trace;
   }
 
   nicStats(vm: string, nic: string): LabHostNicStats {
@@ -131,13 +132,14 @@ export class HostRuntime {
     return this.uplink ? { ...this.uplink.port.counters } : null;
   }
 
-  /** Writes the switch-port captures' buffered frames; returns frames captured per port. */
-  flushCaptures(): Record<string, { ingress: number; egress: number }> {
-    const out: Record<string, { ingress: number; egress: number }> = {};
+  /** Writes the switch-port captures' frames and the host traces; returns frames and trace records per NIC. */
+  flushCaptures(): Record<string, { ingress: number; egress: number; traced?: number; traceDropped?: number }> {
+    const out: Record<string, { ingress: number; egress: number; traced?: number; traceDropped?: number }> = {};
     for (const [vm, v] of this.vms) {
       for (const [nic, c] of v.captures) {
-        c.flush();
-        out[`${vm}/${nic}`] = c.counts();
+        c.port?.flush();
+        const t = c.trace?.flush();
+        out[`${vm}/${nic}`] = { ...(c.port?.counts() ?? { ingress: 0, egress: 0 }), ...(t ? { traced: t.records, traceDropped: t.dropped } : {}) };
       }
     }
     if (this.uplink?.capture) {
@@ -151,8 +153,13 @@ export class HostRuntime {
   removeVm(vm: string): void {
     const v = this.vm(vm);
     for (const [nic, c] of v.captures) {
-      v.nics.get(nic)?.port.setCapture(null);
-      c.close();
+      const n = v.nics.get(nic);
+      if (n) {
+        n.port.setCapture(null);
+        n.coordinator.observer = null;
+      }
+      c.port?.close();
+      c.trace?.close();
     }
     for (const n of v.nics.values()) {
       // The VM is going: its VF goes with it (as a surprise: nobody is left to ack an eject).

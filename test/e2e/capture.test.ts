@@ -55,6 +55,7 @@ describe.each(['single-thread', 'workers'] as const)('capture through the Lab AP
     // A's port delivered nothing to A, and B asked for no trace or TX capture.
     expect(pcap(`${mode}/a-eth0-switch-out.pcap`)).toEqual([]);
     expect(() => readFileSync(join(sub, 'b-eth0-trace.jsonl'))).toThrow();
+    expect(() => readFileSync(join(sub, 'b-eth0-host-trace.jsonl'))).toThrow();
     expect(() => readFileSync(join(sub, 'b-eth0-guest-tx.pcap'))).toThrow();
 
     const recs = readTrace(join(dir, `${mode}/a-eth0-trace.jsonl`));
@@ -77,6 +78,18 @@ describe.each(['single-thread', 'workers'] as const)('capture through the Lab AP
     const picks = [...recs.filter((r) => r.layer !== 'rndis' || r.msg !== 'rndis_message/rndis_packet'), ...data.slice(0, 5)];
     expect(recs.filter((r) => r.msg === 'unknown')).toEqual([]);
     expect(undecodable(picks)).toEqual([]);
+    // The host's side of the same NIC: every packet the guest sent, and the host's NVSP answers.
+    const host = readTrace(join(dir, `${mode}/a-eth0-host-trace.jsonl`));
+    expect(host.every((r) => r.side === 'host' && r.nic === 'a/eth0')).toBe(true);
+    expect(host[0]).toMatchObject({ dir: 'rx', layer: 'vmbus', msg: 'nvsp_message/nvsp_message_init' });
+    expect(host.filter((r) => r.dir === 'tx').map((r) => r.msg)).toContain('nvsp_message/nvsp_message_init_complete');
+    // As many NVSP 107s and 108 completions as the guest's own trace shows it sent (RNDIS control,
+    // and data: several frames share one 107 when the driver batches them in a send section, §4.4).
+    const sent107 = recs.filter((r) => r.dir === 'tx' && r.msg === 'nvsp_message/nvsp_1_message_send_rndis_packet').length;
+    expect(sent107).toBeGreaterThan(10);
+    expect(host.filter((r) => r.dir === 'rx' && r.msg === 'nvsp_message/nvsp_1_message_send_rndis_packet').length).toBe(sent107);
+    expect(host.filter((r) => r.dir === 'tx' && r.msg === 'nvsp_message/nvsp_1_message_send_rndis_packet_complete').length).toBe(sent107);
+    expect(undecodable(host)).toEqual([]);
     const first = data[0]!;
     const dec = wireDecode({ hex: first.hex, struct: first.struct! }).fields as { data_len: number };
     expect(dec.data_len).toBe(sent[0]!.length);

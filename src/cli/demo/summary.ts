@@ -26,7 +26,21 @@ export function formatResult(r: ScenarioResult): string {
       r.nics.map((n) => [n.name, n.vm, n.link, nvspVersionName(n.nvspVersion), ndisVersionName(n.ndisVersion), n.mtu, n.queues.length, n.rxSections, n.txSections, n.rxPackets, n.txPackets, Object.entries(n.drops).map(([k, v]) => `${k}=${v}`).join(' ') || '-']),
     ),
   );
-  out.push('', 'Queues:');
+  out.push('', 'Switch ports (counted across re-attaches; offered = delivered + dropped):');
+  out.push(
+    textTable(
+      ['nic', 'sent into switch', 'offered to nic', 'delivered', 'dropped'],
+      r.nics.map((n) => [n.name, n.switchIn, n.switchOut + n.switchDropped, n.switchOut, n.switchDropped]),
+    ),
+  );
+  const sentIn = r.nics.reduce((a, n) => a + n.switchIn, 0);
+  const offered = r.nics.reduce((a, n) => a + n.switchOut + n.switchDropped, 0);
+  out.push(
+    sentIn === offered
+      ? 'Every frame sent into the switch was offered to exactly one NIC, and delivered or counted as a drop.'
+      : `${sentIn} frames sent into the switch through these ports, ${offered} offered to them (they differ when frames enter through a VF's port or are flooded to several); each offered frame was delivered or counted as a drop.`,
+  );
+  out.push('', 'Queues (since the last re-attach):');
   out.push(textTable(['nic', 'queue', 'rx frames', 'rx bytes', 'tx frames', 'tx bytes'], r.nics.flatMap((n) => n.queues.map((q) => [n.name, q.queue, q.rxPackets, q.rxBytes, q.txPackets, q.txBytes]))));
   if (r.events.length > 0) {
     out.push('', 'Events:');

@@ -7,7 +7,7 @@
  */
 import * as W from '../../wire/index.js';
 import type { NvspMessage } from '../../wire/index.js';
-import { isNetvscError, ProtocolError } from '../../core/index.js';
+import { isNetvscError, MSG_DIR_TX, MSG_LAYER_NVSP, ProtocolError, type MessageObserver } from '../../core/index.js';
 import type { Channel, HostDevice, VmbusHost, VmbusPacket } from '../../vmbus/index.js';
 import { newNicCounters, type NicCounters } from '../counters.js';
 import type { PortFrameMeta } from '../vswitch/port.js';
@@ -57,6 +57,8 @@ export class Coordinator implements QueueOwner {
   /** Sub-channels granted by the last SUBCHANNEL request (0 = none). */
   subChannelsGranted = 0;
   private tableSent = false;
+  /** The NIC's host-side message trace (issue 7), or null: queue workers report through it too. */
+  observer: MessageObserver | null = null;
   private readonly scratch = new Uint8Array(256);
   private readonly scratchDv = new DataView(this.scratch.buffer);
   private readonly controlBacklog: Uint8Array[] = [];
@@ -342,6 +344,7 @@ export class Coordinator implements QueueOwner {
     // offset 12 puts the table right after the header; the 76-byte message is below the 104-byte
     // threshold at which ≤ v6 guests would assume offset 40 (§3.9).
     const len = W.emitNvsp({ type: W.NVSP_MSG5_TYPE_SEND_INDIRECTION_TABLE, count: VRSS_SEND_TAB_SIZE, offset: 12, txTable }, this.scratchDv, 0);
+    this.observer?.message(MSG_DIR_TX, 0, MSG_LAYER_NVSP, this.scratch, 0, len);
     if (primary.ch.sendInband(0, 0, this.scratch, 0, len)) {
       primary.ch.flush();
       this.tableSent = true;
@@ -360,6 +363,7 @@ export class Coordinator implements QueueOwner {
   /** A completion echoing trans_id (empty when msg is null); kept for the next poll if the ring is full. */
   private complete(ch: Channel, pkt: VmbusPacket, msg: NvspMessage | null): void {
     const len = msg ? W.emitNvsp(msg, this.scratchDv, 0) : 0;
+    if (len > 0) this.observer?.message(MSG_DIR_TX, ch.subChannelIndex, MSG_LAYER_NVSP, this.scratch, 0, len);
     if (this.initBacklog.length === 0 && ch.sendCompletion(pkt.transIdLo, pkt.transIdHi, this.scratch, 0, len)) return;
     this.counters.inc('completion_deferred');
     this.initBacklog.push({ ch, lo: pkt.transIdLo, hi: pkt.transIdHi, bytes: this.scratch.slice(0, len) });

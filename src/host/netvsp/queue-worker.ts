@@ -16,6 +16,7 @@ import {
   VM_PKT_DATA_INBAND,
   VM_PKT_DATA_USING_GPA_DIRECT,
 } from '../../wire/index.js';
+import { MSG_DIR_RX, MSG_DIR_TX, MSG_LAYER_NVSP, MSG_LAYER_VMBUS, type MessageObserver } from '../../core/index.js';
 import type { Channel, GpadlTable, VmbusPacket } from '../../vmbus/index.js';
 import { newQueueCounters, type QueueCounters } from '../counters.js';
 import type { RecvBuffer } from './recv-buffer.js';
@@ -34,6 +35,8 @@ export interface QueueOwner extends TxSink {
   readonly profile: HostProfile;
   /** Whether a unicast frame to bytes[off..off+6) reaches a port that takes LSO super-frames whole. */
   peerTakesSuperFrames(bytes: Uint8Array, off: number): boolean;
+  /** Sees every packet the guest sends and every NVSP message the host answers with (the trace, issue 7), or null. */
+  readonly observer: MessageObserver | null;
 }
 
 /** Completions waiting for ring space; the guest's requestor bounds how many can be outstanding. */
@@ -100,6 +103,8 @@ export class QueueWorker {
   }
 
   private onPacket(pkt: VmbusPacket): void {
+    const obs = this.owner.observer;
+    if (obs !== null) obs.message(MSG_DIR_RX, this.ch.subChannelIndex, MSG_LAYER_VMBUS, pkt.buf, 0, pkt.len);
     switch (pkt.type) {
       case VM_PKT_COMP:
         return this.onCompletion(pkt);
@@ -136,7 +141,11 @@ export class QueueWorker {
 
   private writeCompletion(lo: number, hi: number, result: number): boolean {
     const body = COMP_BY_RESULT[result as 0 | 1 | 2];
-    if (this.ch.sendCompletion(lo, hi, body, 0, body.length)) return true;
+    if (this.ch.sendCompletion(lo, hi, body, 0, body.length)) {
+      const obs = this.owner.observer;
+      if (obs !== null) obs.message(MSG_DIR_TX, this.ch.subChannelIndex, MSG_LAYER_NVSP, body, 0, body.length);
+      return true;
+    }
     this.ch.waitForSpace(64);
     return false;
   }

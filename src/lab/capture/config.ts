@@ -25,7 +25,10 @@ export interface NicCaptureFiles {
   readonly guestRx?: string;
   readonly switchIn?: string;
   readonly switchOut?: string;
+  /** The guest driver's view of every NVSP/RNDIS message. */
   readonly trace?: string;
+  /** The host NetVSP's view: every packet the guest sends, every NVSP message the host answers. */
+  readonly hostTrace?: string;
 }
 
 /** File names: `<vm>-<nic>-<layer>.pcap` and `<vm>-<nic>-trace.jsonl`. */
@@ -45,6 +48,6 @@ export function captureFiles(field: string, o: unknown, vm: string, nic: string)
     ...(has('guest-rx') ? { guestRx: file('guest-rx.pcap') } : {}),
     ...(has('switch-in') ? { switchIn: file('switch-in.pcap') } : {}),
     ...(has('switch-out') ? { switchOut: file('switch-out.pcap') } : {}),
-    ...(c.trace ? { trace: file('trace.jsonl') } : {}),
+    ...(c.trace ? { trace: file('trace.jsonl'), hostTrace: file('host-trace.jsonl') } : {}),
   };
 }

@@ -12,7 +12,7 @@
 import { MSG_DIR_TX, MSG_LAYER_NVSP, MSG_LAYER_RNDIS, MSG_LAYER_VMBUS, type MessageObserver } from '../../core/index.js';
 import { TraceWriter, nowMicros } from '../../io/index.js';
 import { copyBytes } from '../../packet/index.js';
-import { bytesToHex, decodeStruct, nvspMessageName, rndisMessageName, RNDIS_MSG_PACKET, structNames } from '../../wire/index.js';
+import { bytesToHex, decodeStruct, NVSP_RECV_COMPLETION_SIZE, nvspMessageName, rndisMessageName, RNDIS_MSG_PACKET, structNames } from '../../wire/index.js';
 
 /** Bytes kept of one message: every NVSP message and RNDIS header + PPIs fit; longer control messages are cut. */
 export const MAX_MESSAGE = 1024;
@@ -142,6 +142,8 @@ export function describe(layer: number, b: Uint8Array): Described {
   if (type === 11 && off === b.length) return { msg: 'completion' };
   if (off + 4 > b.length) return { msg: 'unknown' };
   const completion = type === 11;
+  // A receive completion carries the 8-byte form of NVSP 108 (§3.8), which has its own record name.
+  if (completion && b.length - off === NVSP_RECV_COMPLETION_SIZE) return { msg: 'recv_comp_msg' };
   const fixed = nvspMessageName(dv.getUint32(off, true), completion, off + 8 <= b.length ? dv.getUint32(off + 4, true) : 0);
   if (fixed) return { msg: fixed };
   // The CLI recognises whole packets only for fixed-size NVSP bodies; the others (a receive-buffer

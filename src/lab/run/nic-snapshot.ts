@@ -32,6 +32,15 @@ export interface NicSnapshot {
   /** The host's receive/send buffer sections (what -G changed, seen from the other end). */
   readonly hostRxSections: number;
   readonly hostTxSections: number;
+  /**
+   * The NIC's switch port, counted across re-attaches (the driver's and the host's queue
+   * counters start again at each -G/-L/MTU change): frames it sent into the switch, frames the
+   * switch handed to it, and frames offered to it but dropped (link down, packet filter off
+   * while re-attaching, VLAN rules).
+   */
+  readonly switchIn: number;
+  readonly switchOut: number;
+  readonly switchDropped: number;
   readonly rxPackets: number;
   readonly rxBytes: number;
   readonly txPackets: number;
@@ -108,6 +117,9 @@ export function snapshotOf(nic: LabNic, s: LabNicStats): NicSnapshot {
     txSections: info.txSections,
     hostRxSections: s.host.recvBuffer?.sections ?? 0,
     hostTxSections: s.host.sendBuffer?.sections ?? 0,
+    switchIn: s.host.port['rx_frames'] ?? 0,
+    switchOut: s.host.port['tx_frames'] ?? 0,
+    switchDropped: SWITCH_DROPS.reduce((a, n) => a + (s.host.port[n] ?? 0), 0),
     // Frames over the VF count too: the synthetic channels' counters do not see them.
     rxPackets: total('rxPackets') + (g.vf_rx_packets ?? 0),
     rxBytes: total('rxBytes') + (g.vf_rx_bytes ?? 0),
