@@ -83,7 +83,14 @@ describe('netvsc demo', () => {
     // Report data is the run's counters.
     expect(out.report.throughput.map((s) => s.name)).toEqual(['nic0 rx', 'nic1 rx']);
     expect(out.report.throughput[1]!.points.some(([, mbps]) => mbps > 0)).toBe(true);
-    expect(out.report.rssChannels.find((c) => c.nic === 'nic0')!.frames.reduce((a, b) => a + b, 0)).toBe(nic0.rxPackets);
+    // RSS channels count synthetic frames; rxPackets also counts what arrived over the VF.
+    expect(out.report.rssChannels.find((c) => c.nic === 'nic0')!.frames.reduce((a, b) => a + b, 0)).toBe(nic0.rxPackets - (nic0.guestStats.vf_rx_packets ?? 0));
+    // nic0's VF went away and came back halfway, marked in the report; the data path ended on the new VF.
+    expect(r.events.filter((e) => e.action.startsWith('vf-')).map((e) => [e.label, e.ok])).toEqual([['nic0: vf remove', true], ['nic0: vf add', true]]);
+    expect(out.report.events.map((e) => e.kind)).toEqual(['vf-remove', 'ring-change', 'vf-add']);
+    expect(nic0.guestStats).toMatchObject({ vf_removed_planned: 1 });
+    expect(nic0.guestStats.vf_registered).toBeGreaterThanOrEqual(2);
+    expect(nic0.guestStats.vf_rx_packets).toBeGreaterThan(0);
   });
 
   test.skipIf(!browser)('its report draws every chart in headless Chromium with non-empty data', async () => {
@@ -100,7 +107,7 @@ describe('netvsc demo', () => {
     for (const [k, svg] of c) expect(svg, k).toMatch(/^<svg[^>]*data-drawn="true"/);
     const t = c.get('throughput')!;
     expect(t.match(/<path class="series" d="M[\d.]+ [\d.]+( L[\d.]+ [\d.]+)+"/g)?.length).toBe(2);
-    expect(t.match(/<line class="event"/g)?.length).toBe(1);
+    expect(t.match(/<line class="event"/g)?.length).toBe(3); // vf remove, -G, vf add
     expect(t).toContain(`ethtool -G rx ${DEMO_RX_SECTIONS.grown}`);
     // One bar per channel, and at least one with height above zero (frames were counted).
     for (const k of ['rss0', 'rss1']) {

@@ -10,7 +10,7 @@ import type { HostProfileName } from '../../host/index.js';
 import { validateScenario, type ScenarioSpec } from '../../lab/index.js';
 
 /** Parts of the intended workload left out, and why (printed by the demo and in its report). */
-export const DEMO_SKIPPED: readonly string[] = ['SR-IOV VF removal and re-add: the VF wiring of the lab is in progress (issue 6); demoVfEvents() is where it joins'];
+export const DEMO_SKIPPED: readonly string[] = [];
 
 /** The demo's NIC names: `netvsc ethtool -S nic0` works against `netvsc demo --keep`. */
 export const DEMO_NICS = ['nic0', 'nic1'] as const;
@@ -22,21 +22,30 @@ export const DEMO_VLAN = 100;
 export const DEMO_RX_SECTIONS = { start: 4096, grown: 8192 } as const;
 
 /**
- * The VF removal and re-add the issue's demo has, as scenario events; empty until the lab
- * wires VFs (the VF work fills this in, with `vf: 'boot'` on the NICs).
+ * The VF removal and re-add halfway (issue 8 item 1): nic0's VF (present since boot) is removed
+ * (planned: the data path goes back to synthetic first) just before the -G, and a new one is
+ * added just after; the host shows it after the demo's VF delay and the data path returns to it.
  */
-export function demoVfEvents(_durationMs: number): readonly Record<string, unknown>[] {
-  return [];
+export function demoVfEvents(durationMs: number): readonly Record<string, unknown>[] {
+  return [
+    { at: Math.round(durationMs * 0.4), nic: DEMO_NICS[0], action: 'vf-remove' },
+    { at: Math.round(durationMs * 0.6), nic: DEMO_NICS[0], action: 'vf-add' },
+  ];
+}
+
+/** The host's VF show delay: Hyper-V's 1 s, shorter for short runs so the re-added VF still carries traffic. */
+export function demoVfDelayMs(durationMs: number): number {
+  return Math.min(1000, Math.round(durationMs / 20));
 }
 
 export function demoScenario(profile: HostProfileName, durationMs: number): ScenarioSpec {
-  const nic = (name: string, ipv4: string) => ({ name, queues: 4, ipv4, rxSections: DEMO_RX_SECTIONS.start, vlan: { mode: 'trunk', allowed: [DEMO_VLAN] } });
+  const nic = (name: string, ipv4: string) => ({ name, queues: 4, ipv4, rxSections: DEMO_RX_SECTIONS.start, vlan: { mode: 'trunk', allowed: [DEMO_VLAN] }, vf: 'boot' });
   return validateScenario(
     {
       name: 'netvsc-demo',
-      description: `Two VMs on one emulated Hyper-V host: bulk TCP with LSO, fragmented UDP and a VLAN ${DEMO_VLAN} flow vm1→vm2, 32 small UDP flows vm2→vm1, and ethtool -G rx ${DEMO_RX_SECTIONS.grown} on vm2 halfway.`,
+      description: `Two VMs on one emulated Hyper-V host: bulk TCP with LSO, fragmented UDP and a VLAN ${DEMO_VLAN} flow vm1→vm2, 32 small UDP flows vm2→vm1; each NIC has an SR-IOV VF: nic0's is removed and re-added around ethtool -G rx ${DEMO_RX_SECTIONS.grown} on vm2 halfway.`,
       durationMs,
-      host: { profile },
+      host: { profile, vfAddDelayMs: demoVfDelayMs(durationMs) },
       vms: [
         { name: 'vm1', vcpus: 4, nics: [nic(DEMO_NICS[0], '10.0.0.1')] },
         { name: 'vm2', vcpus: 4, nics: [nic(DEMO_NICS[1], '10.0.0.2')] },
