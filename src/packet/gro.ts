@@ -62,7 +62,10 @@ const ID_FIXED = 2;
 
 /** One held packet: its bytes and what the merge checks need. Offsets are into `buf`. */
 class Held {
-  readonly buf: Uint8Array;
+  /** The packet's bytes: one of `views`, chosen per packet so it starts at its frame's address mod 8. */
+  buf: Uint8Array;
+  /** views[k] starts k bytes into one allocation (k = 0..7). */
+  private readonly views: Uint8Array[];
   active = false;
   len = 0;
   age = 0;
@@ -81,7 +84,19 @@ class Held {
   paySum = 0;
 
   constructor(size: number) {
-    this.buf = new Uint8Array(size);
+    const all = new Uint8Array(size + 8);
+    this.views = [];
+    for (let k = 0; k < 8; k++) this.views.push(all.subarray(k, k + size));
+    this.buf = this.views[0]!;
+  }
+
+  /**
+   * Picks the view whose start has the same address mod 8 as `srcAbs`: a frame that keeps its
+   * segments' payloads at their original alignment (the host segmenter and receive path do) is
+   * then merged with word-wise copies out of the shared receive buffer (copy.ts alignGap).
+   */
+  alignTo(srcAbs: number): void {
+    this.buf = this.views[srcAbs & 7]!;
   }
 }
 
@@ -268,6 +283,7 @@ export class GroEngine {
       if (s.age < h.age) h = s;
     }
     if (h.active) this.deliver(h);
+    h.alignTo(frame.byteOffset + off);
     const hdrLen = tcpRel + tcpHl;
     copyBytes(frame, off, h.buf, 0, hdrLen + payload);
     h.active = true;

@@ -25,7 +25,7 @@ import {
   TcpView,
 } from '../wire/index.js';
 import { fillIpv4HeaderChecksum, fillL4Checksum } from './checksum.js';
-import { copyBytes } from './copy.js';
+import { alignGap, copyBytes } from './copy.js';
 
 /** Cuts TCP super-frames into segments. One per queue; holds only its views. */
 export class TcpSegmenter {
@@ -38,7 +38,7 @@ export class TcpSegmenter {
 
   /**
    * Segments the super-frame src[off, off+len) with `mss` payload bytes per segment. Segments are
-   * written back to back into out from outOff; segment i starts at offsets[i] and is lengths[i]
+   * written one after another into out from outOff, each after a gap of 0–7 bytes (alignment); segment i starts at offsets[i] and is lengths[i]
    * bytes. Returns the segment count (1 for a payload of at most one MSS, even 0 bytes).
    * Throws WireError for a frame that is not an unfragmented TCP/IP frame or a bad MSS, and
    * ResourceError('LIMIT') when out or the offset arrays are too small.
@@ -84,7 +84,7 @@ export class TcpSegmenter {
     const payloadLen = tcp.payloadLen;
     const count = payloadLen === 0 ? 1 : Math.ceil(payloadLen / mss);
     if (count > offsets.length || count > lengths.length) throw new ResourceError('LIMIT', 'LSO: more segments than offset slots');
-    if (outOff < 0 || outOff + count * hdrLen + payloadLen > out.length) throw new ResourceError('LIMIT', 'LSO: output buffer too small');
+    if (outOff < 0 || outOff + count * (hdrLen + 7) + payloadLen > out.length) throw new ResourceError('LIMIT', 'LSO: output buffer too small');
 
     const ipRel = ipAt - off;
     const tcpRel = l4At - off;
@@ -94,8 +94,13 @@ export class TcpSegmenter {
     const flags0 = tcp.flags;
     // IPv6 payload length also covers the extension headers between the fixed header and TCP.
     const ipFixed = isV6 ? 40 : 0;
-    let at = outOff;
     let from = tcp.payloadOffset;
+    // Each segment's payload sits at the address it had in src mod 8 (a gap of up to 7 bytes
+    // before the segment), so every later copy of it into or out of shared memory, and a
+    // receiver's GRO merging it back, runs word-wise (copy.ts alignGap).
+    const srcBase = src.byteOffset;
+    const outBase = out.byteOffset;
+    let at = outOff + alignGap(srcBase + from, outBase + outOff + hdrLen);
     for (let i = 0; i < count; i++) {
       const chunk = Math.min(mss, payloadLen - i * mss);
       copyBytes(src, off, out, at, hdrLen);
@@ -126,6 +131,7 @@ export class TcpSegmenter {
       lengths[i] = hdrLen + chunk;
       at += hdrLen + chunk;
       from += chunk;
+      at += alignGap(srcBase + from, outBase + at + hdrLen);
     }
     return count;
   }

@@ -271,10 +271,22 @@ export class TxQueue {
     }
     // The header (msg_len counting the frame) ends the section; the frame continues in the ranges.
     const at = o.sendBufGpa + this.pendSection * o.sections.sectionSize + this.pendLen;
-    this.writeHeader(at, len, meta, ppis, 0);
-    copyBytes(frame, off, this.u8, o.pool.gpa(slot), len);
-    this.sender.begin(0, this.pendSection, this.pendLen + rmsg);
-    this.sender.addRange(o.pool.gpa(slot), len);
+    // The host gathers section prefix + range back to back. The frame sits in the slot at its own
+    // address mod 8 (x), and the range starts `gap` zero bytes before it so that, gathered after
+    // the prefix, it keeps that alignment too (data_offset skips the gap): every copy runs word-wise.
+    const used = this.pendLen + rmsg;
+    let x = 8 + ((frame.byteOffset + off) & 7);
+    if (x + len > o.pool.slotBytes) x = 0;
+    const gap = x === 0 ? 0 : alignGap(x, used);
+    const gpa = o.pool.gpa(slot);
+    this.writeHeader(at, len, meta, ppis, gap);
+    if (gap !== 0) {
+      this.dv.setUint32(at + 8, this.dv.getUint32(at + 8, true) + gap, true);
+      this.u8.fill(0, gpa + x - gap, gpa + x);
+    }
+    copyBytes(frame, off, this.u8, gpa + x, len);
+    this.sender.begin(0, this.pendSection, used);
+    this.sender.addRange(gpa + x - gap, gap + len);
     if (this.sender.send(d) === 0) {
       this.putDesc(d);
       o.pool.free(slot);
@@ -317,11 +329,24 @@ export class TxQueue {
     const o = this.o;
     const at = o.sendBufGpa + section * o.sections.sectionSize + pos;
     const rmsg = RNDIS_PACKET_HEADER_SIZE + ppis * PPI_SIZE;
-    const total = rmsg + len;
-    const rem = total % this.pktAlign;
-    const pad = more && rem !== 0 ? this.pktAlign - rem : 0;
-    this.writeHeader(at, len, meta, ppis, pad);
-    copyBytes(frame, off, this.u8, at + rmsg, len);
+    // The frame keeps its address mod 8 (a gap after the PPIs, data_offset past it) so the copy
+    // into the shared send buffer runs word-wise (packet/copy alignGap); not if it would not fit.
+    let gap = alignGap(frame.byteOffset + off, at + rmsg);
+    let total = rmsg + gap + len;
+    let rem = total % this.pktAlign;
+    let pad = more && rem !== 0 ? this.pktAlign - rem : 0;
+    if (gap !== 0 && pos + total + pad > o.sections.sectionSize) {
+      gap = 0;
+      total = rmsg + len;
+      rem = total % this.pktAlign;
+      pad = more && rem !== 0 ? this.pktAlign - rem : 0;
+    }
+    this.writeHeader(at, len, meta, ppis, gap + pad);
+    if (gap !== 0) {
+      this.dv.setUint32(at + 8, this.dv.getUint32(at + 8, true) + gap, true);
+      this.u8.fill(0, at + rmsg, at + rmsg + gap);
+    }
+    copyBytes(frame, off, this.u8, at + rmsg + gap, len);
     if (pad > 0) this.u8.fill(0, at + total, at + total + pad);
     this.pendLen = pos + total + pad;
   }

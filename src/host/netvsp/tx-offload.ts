@@ -40,8 +40,8 @@ const CSUM_TX_UDP = 1 << 3;
 const CSUM_TX_IP = 1 << 4;
 /** A 64 KiB super-frame cut at MSS 88 or more (IPv6 minimum MTU 1280 leaves ≥ 1220). */
 const MAX_SEGMENTS = 768;
-/** Segments back to back: the payload once plus one header copy (≤ 14+4+60+60) per segment. */
-const SEG_SCRATCH = 65536 + MAX_SEGMENTS * 140;
+/** Segments one after another: the payload once plus one header copy (≤ 14+4+60+60) and an alignment gap (≤ 7) per segment. */
+const SEG_SCRATCH = 65536 + MAX_SEGMENTS * 148;
 
 /** Which receive-form bits a frame of this class earns, or 0 when the profile does not offer it. */
 function offered(c: ChecksumOffload, v6: boolean, proto: number): boolean {
