@@ -38,7 +38,7 @@ export function formatResult(r: ScenarioResult): string {
   out.push(
     sentIn === offered
       ? 'Every frame sent into the switch was offered to exactly one NIC, and delivered or counted as a drop.'
-      : `${sentIn} frames sent into the switch through these ports, ${offered} offered to them (they differ when frames enter through a VF's port or are flooded to several); each offered frame was delivered or counted as a drop.`,
+      : `${sentIn} frames sent into the switch through these ports, ${offered} offered to them (they differ when frames enter or leave through a VF's port, or are flooded to several); each offered frame was delivered or counted as a drop.`,
   );
   out.push('', 'Queues (since the last re-attach):');
   out.push(textTable(['nic', 'queue', 'rx frames', 'rx bytes', 'tx frames', 'tx bytes'], r.nics.flatMap((n) => n.queues.map((q) => [n.name, q.queue, q.rxPackets, q.rxBytes, q.txPackets, q.txBytes]))));
