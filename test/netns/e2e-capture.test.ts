@@ -3,9 +3,9 @@
 // TX, both switch-port directions, guest RX, the uplink's port — and finds the ICMP echoes at each
 // layer they cross and every IP/TCP/UDP checksum good; every trace record decodes through the wire
 // CLI's decoder to the message it names. The uplink namespace pings both VMs.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Netns, runCommand } from '../../src/io/index.js';
 import { tapUp, type TapLab } from '../../src/lab/tap/index.js';
@@ -98,5 +98,47 @@ describe.runIf(run)('capture at every layer, trace, uplink', () => {
     // Every control record, and a spread of data records.
     const picks = recs.filter((r, i) => r.msg !== 'rndis_message/rndis_packet' || i % 97 === 0);
     expect(undecodable(picks)).toEqual([]);
+  });
+});
+
+describe.runIf(run)('up --detach, then down', () => {
+  const dprefix = testPrefix('d');
+  const dstate = join(dir, 'detach-state.json');
+  const sock = join(dir, 'up.sock');
+  const cli = ['node', resolve(import.meta.dirname, '../../dist/src/cli/main.js')];
+  let pid = 0;
+
+  afterAll(async () => {
+    if (pid > 0) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone, as it should be
+      }
+    }
+    await new Netns({ prefix: dprefix, stateFile: dstate }).down();
+  });
+
+  test('the background up serves its socket and carries traffic; down stops it and removes everything', async () => {
+    const args = ['--prefix', dprefix, '--state-file', dstate, '--socket', sock];
+    const up = await runCommand([...cli, 'up', '--detach', '--vms', '2', ...args], 120_000);
+    expect(up.code, up.stderr).toBe(0);
+    const m = /detached: pid (\d+)/.exec(up.stdout);
+    expect(m, up.stdout).not.toBeNull();
+    pid = Number(m![1]);
+    expect(Number(readFileSync(`${sock}.pid`, 'utf8'))).toBe(pid);
+    const netns = new Netns({ prefix: dprefix, stateFile: dstate });
+    const ping = await netns.exec(`${dprefix}vm0`, ['ping', '-c', '3', '-i', '0.1', '-W', '2', '10.77.0.2'], 30_000);
+    expect(ping.stdout).toMatch(/3 packets transmitted, 3 received, 0% packet loss/);
+    const stats = await runCommand([...cli, 'stats', '--socket', sock], 30_000);
+    expect(stats.code, stats.stderr).toBe(0);
+    const down = await runCommand([...cli, 'down', ...args], 60_000);
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stdout).toContain(`stopped the detached netvsc up (pid ${pid})`);
+    expect(() => process.kill(pid, 0)).toThrow();
+    expect(existsSync(`${sock}.pid`)).toBe(false);
+    expect((await netns.listNamespaces()).filter((n) => n.startsWith(dprefix))).toEqual([]);
+    const again = await runCommand([...cli, 'down', ...args], 60_000);
+    expect(again.stdout).toContain('nothing to remove');
   });
 });

@@ -4,7 +4,10 @@
  * Stays in the foreground serving the control socket (ethtool/stats/host/link against nicI)
  * until SIGINT/SIGTERM, then removes everything it made. docs/tap.md.
  */
-import type { Command } from 'commander';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Option, type Command } from 'commander';
 import { ConfigError } from '../../core/index.js';
 import { HOST_PROFILE_NAMES, type HostProfileName } from '../../host/index.js';
 import type { LabNic } from '../../lab/index.js';
@@ -25,6 +28,11 @@ interface UpCliOptions {
   readonly offloads: boolean;
   readonly instance: string;
   readonly socket?: string;
+  /** Set by --detach for the background child: where it writes its pid once it serves the socket. */
+  readonly pidFile?: string;
+  /** Hidden, for tests running beside others: namespace/interface prefix and state file. */
+  readonly prefix?: string;
+  readonly stateFile?: string;
 }
 
 function readInt(flag: string, s: string, min: number, max: number): number {
@@ -90,23 +98,95 @@ export async function upCommand(o: UpCliOptions): Promise<number> {
   const captureNics = readCaptureNics(o.captureNics, vms, o.uplink !== undefined);
   if (captureNics && !o.capture) throw new ConfigError('BAD_CONFIG', '--capture-nics needs --capture DIR');
   if (o.trace && !o.capture) throw new ConfigError('BAD_CONFIG', '--trace needs --capture DIR (the trace files go there)');
-  // Refused up front rather than half-done (docs/tap.md, "Not done").
-  if (o.detach) throw new ConfigError('UNSUPPORTED', '--detach: run netvsc up in the foreground (or under nohup/systemd-run)');
   const path = o.socket ?? controlSocketPath(o.instance);
-  const up = await tapUp({ vms, profile, queues, mtu, offloads: o.offloads, ...(o.capture ? { captureDir: o.capture } : {}), ...(captureNics ? { captureNics } : {}), ...(o.trace ? { trace: true } : {}), ...(o.uplink !== undefined ? { uplink: o.uplink } : {}) });
+  if (o.detach) return detach(o, path);
+  const up = await tapUp({ vms, profile, queues, mtu, offloads: o.offloads, ...(o.capture ? { captureDir: o.capture } : {}), ...(captureNics ? { captureNics } : {}), ...(o.trace ? { trace: true } : {}), ...(o.uplink !== undefined ? { uplink: o.uplink } : {}), ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.stateFile ? { stateFile: o.stateFile } : {}) });
   let server: ControlServer | null = null;
   try {
     const handler: ControlHandler = labControlHandler({ lab: up.lab, nics: upNics(up) });
     server = await ControlServer.listen(path, handler);
     process.stdout.write(`${upSummary(up, path)}\n`);
+    if (o.pidFile) writeFileSync(o.pidFile, `${process.pid}\n`); // the parent waits for this: we are serving
     await untilStopped();
   } finally {
+    if (o.pidFile) rmSync(o.pidFile, { force: true });
     await server?.close();
     await up.lab.flushCaptures().catch(() => null); // buffered pcap records and traces reach their files
     const r = await up.down();
     process.stderr.write(`netvsc up: removed ${r.namespaces.length} namespace(s), ${r.links.length} link(s)\n`);
   }
   return 0;
+}
+
+/** Where a detached `up` keeps its pid and its output (next to its control socket). */
+export function detachFiles(socket: string): { readonly pid: string; readonly log: string } {
+  return { pid: `${socket}.pid`, log: `${socket}.log` };
+}
+
+/** The same `up` as flags again, for the detached child. */
+function childArgs(o: UpCliOptions, pidFile: string): string[] {
+  return [
+    'up', '--vms', o.vms, '--profile', o.profile, '--queues', o.queues, '--mtu', o.mtu, '--instance', o.instance, '--pid-file', pidFile,
+    ...(o.socket ? ['--socket', o.socket] : []),
+    ...(o.capture ? ['--capture', resolve(o.capture)] : []),
+    ...(o.captureNics ? ['--capture-nics', o.captureNics] : []),
+    ...(o.trace ? ['--trace'] : []),
+    ...(o.uplink !== undefined ? ['--uplink', o.uplink] : []),
+    ...(o.offloads ? [] : ['--no-offloads']),
+    ...(o.prefix ? ['--prefix', o.prefix] : []),
+    ...(o.stateFile ? ['--state-file', resolve(o.stateFile)] : []),
+  ];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * --detach: starts the same `up` as a detached child (its own session, output to `<socket>.log`)
+ * and returns once the child serves the control socket (it writes `<socket>.pid` then), printing
+ * its summary. A child that fails exits, and its log is printed here with exit code 2. `netvsc
+ * down` stops it through the pid file (SIGTERM: it removes everything itself), then sweeps.
+ */
+async function detach(o: UpCliOptions, socket: string): Promise<number> {
+  const files = detachFiles(socket);
+  mkdirSync(dirname(socket), { recursive: true });
+  if (existsSync(files.pid)) {
+    const pid = Number(readFileSync(files.pid, 'utf8'));
+    if (pidAlive(pid)) throw new ConfigError('BAD_CONFIG', `--detach: netvsc up is already running (pid ${pid}, ${files.pid}); netvsc down stops it`);
+    rmSync(files.pid, { force: true });
+  }
+  const log = openSync(files.log, 'w');
+  const main = process.argv[1];
+  if (!main) throw new ConfigError('UNSUPPORTED', '--detach: cannot tell which script to start again (no argv[1])');
+  const child = spawn(process.execPath, [...process.execArgv, main, ...childArgs(o, files.pid)], { detached: true, stdio: ['ignore', log, log] });
+  closeSync(log);
+  let exited: number | null = null;
+  child.on('exit', (code) => (exited = code ?? 1));
+  child.unref();
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (existsSync(files.pid) && Number(readFileSync(files.pid, 'utf8')) === child.pid) {
+      process.stdout.write(readFileSync(files.log, 'utf8').replace('Ctrl-C (or netvsc down)', 'netvsc down'));
+      process.stdout.write(`detached: pid ${child.pid}, output in ${files.log}\n`);
+      return 0;
+    }
+    if (exited !== null || Date.now() > deadline) {
+      if (exited === null) child.kill('SIGTERM');
+      process.stderr.write(readFileSync(files.log, 'utf8'));
+      process.stderr.write(`netvsc up --detach: the background up ${exited === null ? 'did not start in 120 s' : `exited with code ${exited}`}\n`);
+      return 2;
+    }
+    await sleep(100);
+  }
+}
+
+export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 1) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function register(program: Command): void {
@@ -118,7 +198,10 @@ export function register(program: Command): void {
     .option('--queues <n>', 'VMBus channels per NIC', '1')
     .option('--mtu <n>', 'NIC and TAP MTU', '1500')
     .option('--uplink <name>', 'an uplink TAP on the virtual switch, in its own namespace (nvsc-uplink) at .254 of the subnet')
-    .option('--detach', 'return once up (not supported: stays in the foreground)')
+    .option('--detach', 'run in the background (pid and output next to the control socket); netvsc down stops it')
+    .addOption(new Option('--pid-file <path>', 'internal: written by the background up of --detach').hideHelp())
+    .addOption(new Option('--prefix <p>', 'tests: namespace and interface prefix (default nvsc-)').hideHelp())
+    .addOption(new Option('--state-file <path>', 'tests: the Netns state file').hideHelp())
     .option('--capture <dir>', 'write pcap files per NIC into DIR: guest TX, switch port in/out, guest RX')
     .option('--capture-nics <list>', 'which NICs to capture, e.g. nic0,nic1 (default: all)')
     .option('--trace', 'with --capture: also a JSON-lines trace of every NVSP/RNDIS message per captured NIC')
