@@ -64,9 +64,9 @@ export class Lab {
 
   /** @internal a new emulated VF for a NIC: the next serial, the NIC's MAC, fresh rings. */
   newVf(mac: string): SharedVfSpec {
-    // 2 MiB per ring (~5000 frames of 400 B): a VM worker descheduled for a few hundred ms on a
+    // 4 MiB per ring (~10 000 frames of 400 B): a VM worker descheduled for a few hundred ms on a
     // busy box must not overflow its VF where its VMBus receive buffer (9709 sections) would not.
-    return newSharedVf({ serial: ++this.vfSerial, mac, maxQueues: 2, ringBytes: 1 << 21 });
+    return newSharedVf({ serial: ++this.vfSerial, mac, maxQueues: 2, ringBytes: 1 << 22 });
   }
 
   /** Creates a VM with its NICs, offers them on its bus, attaches them to the switch and brings them up. */
