@@ -4,16 +4,16 @@
  * workers. Printed next to the raw VMBus ring between two workers measured in the same run
  * (the vmbus engineer's runRingWorkers), with the same frame size as payload.
  */
-import { Lab } from '../src/lab/index.js';
+import { Lab, type NicOptions } from '../src/lab/index.js';
 import { runRingWorkers } from '../test/harness/ring-workers.js';
 import type { BenchContext } from './harness.js';
 
-/** Frames/s delivered byte-identical at B (lost frames are not counted). */
-async function vmToVm(frameLen: number, count: number): Promise<number> {
+/** Frames/s delivered byte-identical at B (lost frames are not counted); `nic` options for A's and B's NIC (capture). */
+export async function vmToVm(frameLen: number, count: number, nic: (vm: 'a' | 'b') => NicOptions = () => ({})): Promise<number> {
   const lab = await Lab.create({ profile: 'azure', mode: 'workers' });
   try {
-    const a = (await lab.addVm({ name: 'a' })).nics[0]!;
-    const b = (await lab.addVm({ name: 'b' })).nics[0]!;
+    const a = (await lab.addVm({ name: 'a', nics: [nic('a')] })).nics[0]!;
+    const b = (await lab.addVm({ name: 'b', nics: [nic('b')] })).nics[0]!;
     const sink = await b.startSink({ flow: 1, count });
     const start = performance.now();
     const gen = await a.startGenerator({ flow: 1, dstMac: b.mac, sizes: [frameLen], count, batch: 64 });
