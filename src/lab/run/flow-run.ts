@@ -60,6 +60,12 @@ export class FlowRun {
     /** First flow id; parallel flow i uses firstId + i. */
     readonly firstId: number,
     private readonly count: number,
+    /**
+     * The sending NIC has (or gets) an SR-IOV VF: the lab's emulated VF has no offloads, so the
+     * driver sends frames that ask for one over VMBus; summing checksums here keeps the flow on
+     * the VF as a stack would for a device without checksum offload.
+     */
+    private readonly softwareChecksum = false,
   ) {}
 
   /** Starts every sink, then every generator. */
@@ -83,6 +89,7 @@ export class FlowRun {
         fragment: f.fragment,
         // Scenario traffic takes the stack's path: checksum offload as negotiated, TX hash.
         stack: true,
+        softwareChecksum: this.softwareChecksum,
         dstMac: this.to.mac,
         src: f.src,
         dst: f.dst,

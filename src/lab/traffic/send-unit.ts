@@ -120,10 +120,10 @@ export function buildSendUnit(spec: GeneratorSpec, size: number): SendUnit {
     lenAt: v6 ? l2 + 4 : l2 + 2,
     lenValue: v6 ? len - l4 : len - l2,
   };
-  // TCP and UDP on the stack path ask xmit() for the checksum (host offload or software); ICMP
-  // and fragments carry a checksum the generator computed (one over a whole datagram cannot be
-  // filled fragment by fragment).
-  const csum: ChecksumOwner = spec.stack && !spec.fragment && spec.protocol !== 'icmp' ? 'stack' : 'generator';
+  // TCP and UDP on the stack path ask xmit() for the checksum (host offload or software) unless
+  // told to sum them here; ICMP and fragments carry a checksum the generator computed (one over a
+  // whole datagram cannot be filled fragment by fragment).
+  const csum: ChecksumOwner = spec.stack && !spec.softwareChecksum && !spec.fragment && spec.protocol !== 'icmp' ? 'stack' : 'generator';
   if (!spec.fragment || len - l2 <= spec.mtu) return { ...base, frames: [frame], lens: [len], csum, idAt: [], ipv4At: [] };
   // An IPv6 first fragment has the 8-byte fragment header before the L4 header.
   const d = v6 ? 8 : 0;

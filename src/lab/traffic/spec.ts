@@ -25,6 +25,11 @@ export interface GeneratorSpec {
    * queue 0. Implied by vlan, lso and fragment.
    */
   readonly stack: boolean;
+  /**
+   * On the stack path, compute L4 checksums here instead of asking xmit() for them (a device
+   * without checksum offload, like the lab's emulated VF: frames needing an offload go synthetic).
+   */
+  readonly softwareChecksum: boolean;
   /** The sending NIC's MTU when the generator started (MSS and fragment size follow it). */
   readonly mtu: number;
   readonly srcMac: string;
@@ -50,6 +55,7 @@ export interface GeneratorOptions {
   readonly lso?: boolean;
   readonly fragment?: boolean;
   readonly stack?: boolean;
+  readonly softwareChecksum?: boolean;
   readonly dstMac: string;
   readonly src?: string;
   readonly dst?: string;
@@ -185,6 +191,7 @@ export function generatorSpec(o: GeneratorOptions, srcMac: string, mtu: number, 
     lso,
     fragment,
     stack: o.stack === true || vlan >= 0 || lso || fragment,
+    softwareChecksum: o.softwareChecksum === true,
     mtu,
     srcMac,
     dstMac: checkMac('dstMac', o.dstMac),
