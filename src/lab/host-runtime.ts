@@ -161,12 +161,7 @@ export class HostRuntime {
       c.port?.close();
       c.trace?.close();
     }
-    for (const n of v.nics.values()) {
-      // The VM is going: its VF goes with it (as a surprise: nobody is left to ack an eject).
-      if (n.vf.state.kind !== 'none') n.vf.remove(false);
-      this.vfs.forget(n);
-      this.host.removeNic(n);
-    }
+    for (const n of v.nics.values()) this.dropNic(n);
     v.link.close();
     this.vmDoorbells.delete(vm);
     this.vms.delete(vm);
@@ -207,7 +202,7 @@ export class HostRuntime {
   reofferNic(vm: string, nic: string): void {
     const cfg = this.nicConfigs.get(`${vm}/${nic}`);
     const old = this.nic(vm, nic);
-    this.host.removeNic(old);
+    this.dropNic(old);
     this.vm(vm).nics.delete(nic);
     this.addNic(vm, cfg!);
   }
@@ -221,6 +216,13 @@ export class HostRuntime {
       this.uplink = null;
     }
     await this.loop.stop();
+  }
+
+  /** Takes a NIC off the host; its VF goes with it (as a surprise: nobody is left to ack an eject). */
+  private dropNic(n: HostNic): void {
+    if (n.vf.state.kind !== 'none') n.vf.remove(false);
+    this.vfs.forget(n);
+    this.host.removeNic(n);
   }
 
   private vm(name: string): HostVm {

@@ -172,6 +172,28 @@ describe('VF failover in the workers lab', () => {
     expect(r).toMatchObject({ lost: 0, duplicated: 0, reordered: 0, corrupt: 0 });
   });
 
+  test('the host rescinds and re-offers a NIC that is on its VF: the VF goes with the old NIC, the re-probed NIC runs synthetic and takes a new VF', async () => {
+    const lab = await newLab({ profile: 'azure', vfShowDelayMs: 5 });
+    const a = (await lab.addVm({ name: 'a', nics: [{ vf: 'boot' }] })).nics[0]!;
+    const b = (await lab.addVm({ name: 'b' })).nics[0]!;
+    await onVf(lab, a, 'boot');
+    await lab.hostClient.call('reofferNic', ['a', a.name]);
+    await lab.waitFor('A to re-probe its NIC', async () => (await a.stats().catch(() => null))?.guest.lab.reprobes === 1);
+    const s = await a.stats();
+    expect([s.host.vf.state, s.guest.vf.dataPath, s.guest.vf.serial]).toEqual(['none', 'synthetic', null]);
+    // The old NIC's VF port left the switch with it (no stale steering of A's MAC to a dead VF).
+    expect(Object.keys((await lab.hostStats()).switchPorts).filter((p) => p.endsWith('/vf'))).toEqual([]);
+    // The switch steers nothing to the old VF port any more: traffic both ways on the synthetic path.
+    let t = await startTraffic(a, b, 500);
+    await lab.waitFor('traffic on the re-offered NIC', async () => (await Promise.all(t.sinks.map((x) => x.report()))).every((r) => r.unique > 200));
+    expect(await stopTraffic(lab, t)).toMatchObject({ lost: 0, duplicated: 0, corrupt: 0 });
+    await a.addVf();
+    await onVf(lab, a, 'a new VF on the re-offered NIC');
+    t = await startTraffic(a, b, 600);
+    await viaVf(lab, a, 100);
+    expect(await stopTraffic(lab, t)).toMatchObject({ lost: 0, duplicated: 0, reordered: 0, corrupt: 0 });
+  });
+
   test('bad VF calls are typed errors: a second VF, removing none, a bad vf option', async () => {
     const lab = await newLab({ profile: 'azure', mode: 'single-thread', vfShowDelayMs: 5 });
     const a = (await lab.addVm({ name: 'a', nics: [{ vf: 'boot' }] })).nics[0]!;
