@@ -15,8 +15,8 @@ export function formatResult(r: ScenarioResult): string {
   out.push('', 'Flows:');
   out.push(
     textTable(
-      ['flow', 'proto', 'from→to', 'sent', 'delivered', 'lost', 'reordered', 'duplicated', 'corrupt', 'Mbit/s', 'result'],
-      r.flows.map((f) => [f.name, f.protocol, `${f.from}→${f.to}`, f.sent, f.unique, f.lost, f.reordered, f.duplicated, f.corrupt, mbit(f.rxBytes, r.durationMs), f.failures.length === 0 ? 'ok' : `FAIL: ${f.failures.join('; ')}`]),
+      ['flow', 'proto', 'from→to', 'sent', 'delivered', 'lost', 'reordered', 'duplicated', 'corrupt', 'merged', 'fragments', 'Mbit/s', 'result'],
+      r.flows.map((f) => [f.name, f.protocol, `${f.from}→${f.to}`, f.sent, f.unique, f.lost, f.reordered, f.duplicated, f.corrupt, f.coalesced, f.fragments, mbit(f.rxBytes, r.durationMs), f.failures.length === 0 ? 'ok' : `FAIL: ${f.failures.join('; ')}`]),
     ),
   );
   out.push('', 'NICs:');
@@ -24,6 +24,14 @@ export function formatResult(r: ScenarioResult): string {
     textTable(
       ['nic', 'vm', 'link', 'NVSP', 'NDIS', 'MTU', 'ch', 'rx sect', 'tx sect', 'rx frames', 'tx frames', 'drops'],
       r.nics.map((n) => [n.name, n.vm, n.link, nvspVersionName(n.nvspVersion), ndisVersionName(n.ndisVersion), n.mtu, n.queues.length, n.rxSections, n.txSections, n.rxPackets, n.txPackets, Object.entries(n.drops).map(([k, v]) => `${k}=${v}`).join(' ') || '-']),
+    ),
+  );
+  out.push('', 'Offloads (TX checksum by the host or the guest, LSO, VLAN tags as PPIs):');
+  const o = (n: ScenarioResult['nics'][number], k: string): number => n.offloads[k] ?? 0;
+  out.push(
+    textTable(
+      ['nic', 'csum by host', 'csum by guest', 'LSO sends', 'host LSO segments', 'VLAN tags'],
+      r.nics.map((n) => [n.name, o(n, 'host_tx_csum_filled'), o(n, 'tx_csum_software'), o(n, 'tx_lso_packets'), o(n, 'host_tx_lso_segments'), o(n, 'tx_vlan_popped')]),
     ),
   );
   out.push('', 'Switch ports (counted across re-attaches; offered = delivered + dropped):');
