@@ -18,8 +18,13 @@ export interface Pollable {
 }
 
 export interface EventLoopOptions {
-  /** Doorbell polls before sleeping; spinning costs ~0.1 µs a wakeup, sleeping ~45 µs (platform.md §6c). */
-  readonly spinIterations?: number;
+  /**
+   * How long (µs) to spin on the doorbell before sleeping. Spinning costs ~0.1 µs a wakeup, a sleep
+   * ~5 µs per direction here plus the event-loop turn that resolves Atomics.waitAsync (~3 µs more,
+   * docs/vmbus.md). Longer spins were measured and lose on a shared 2-core machine: a spinning
+   * loop holds the core the next hop's thread needs (docs/tap.md "Latency").
+   */
+  readonly spinUs?: number;
   /** Longest stretch of work before yielding to the worker's event loop (postMessage, timers). */
   readonly yieldEveryMs?: number;
   /**
@@ -29,20 +34,28 @@ export interface EventLoopOptions {
   readonly maxSleepMs?: number;
 }
 
-const DEFAULTS = { spinIterations: 4000, yieldEveryMs: 2, maxSleepMs: 50 } as const;
+const DEFAULTS = { spinUs: 20, yieldEveryMs: 2, maxSleepMs: 50 } as const;
+/** Doorbell polls between two clock reads while spinning (a clock read costs ~30 ns). */
+const SPIN_CHECK = 64;
+/** Productive passes between two clock reads for the yield deadline. */
+const YIELD_CHECK = 16;
 
 /**
  * The loop both ends run in their worker: poll every pollable in batches; when none has work,
  * re-arm, spin on the doorbell, then Atomics.waitAsync on it so control messages still get in.
+ * The spin is timed (spinUs), not counted, and the clock is read once per SPIN_CHECK polls while
+ * spinning and once per YIELD_CHECK productive passes while busy (a clock read is ~30 ns).
  */
 export class EventLoop {
   private readonly items: Pollable[] = [];
   private stopped = false;
   private running: Promise<void> | null = null;
-  private readonly spin: number;
+  private readonly spinMs: number;
   private readonly yieldMs: number;
   private readonly maxSleepMs: number;
+  /** Times the loop went to sleep (Atomics.waitAsync) / a spin caught the doorbell instead. */
   sleeps = 0;
+  spinHits = 0;
   /** Sleeps that ended by timeout with no doorbell. */
   sleepTimeouts = 0;
   /** Of those, the ones whose re-poll found work: wakeups that were lost and recovered. */
@@ -52,7 +65,7 @@ export class EventLoop {
     readonly doorbell: Doorbell,
     options: EventLoopOptions = {},
   ) {
-    this.spin = options.spinIterations ?? DEFAULTS.spinIterations;
+    this.spinMs = (options.spinUs ?? DEFAULTS.spinUs) / 1000;
     this.yieldMs = options.yieldEveryMs ?? DEFAULTS.yieldEveryMs;
     this.maxSleepMs = options.maxSleepMs ?? DEFAULTS.maxSleepMs;
   }
@@ -113,6 +126,7 @@ export class EventLoop {
 
   private async loop(): Promise<void> {
     let lastYield = performance.now();
+    let passes = 0;
     let timedOut = false;
     while (!this.stopped) {
       // Read the doorbell before polling: a signal that lands during the poll moves seq away from
@@ -122,6 +136,8 @@ export class EventLoop {
       if (timedOut && work > 0) this.lostWakeupsRecovered++;
       timedOut = false;
       if (work > 0) {
+        if (++passes < YIELD_CHECK) continue;
+        passes = 0;
         const now = performance.now();
         if (now - lastYield >= this.yieldMs) {
           await new Promise<void>((r) => setImmediate(r));
@@ -130,14 +146,25 @@ export class EventLoop {
         continue;
       }
       if (this.idleAll() > 0) continue;
-      let spun = 0;
-      while (spun < this.spin && this.doorbell.seq === seen) spun++;
-      if (spun < this.spin) continue;
+      // `passes` is not reset here: work that alternates with short idle spins must still yield.
+      if (this.spinFor(seen, performance.now(), this.spinMs)) {
+        this.spinHits++;
+        continue;
+      }
       this.sleeps++;
       await this.doorbell.wait(seen, this.maxSleepMs);
       timedOut = this.doorbell.seq === seen;
       if (timedOut) this.sleepTimeouts++;
       lastYield = performance.now();
+    }
+  }
+
+  /** Polls the doorbell until it moves away from `seen` (true) or `ms` have passed (false). */
+  private spinFor(seen: number, start: number, ms: number): boolean {
+    const bell = this.doorbell;
+    for (;;) {
+      for (let i = 0; i < SPIN_CHECK; i++) if (bell.seq !== seen) return true;
+      if (performance.now() - start >= ms) return false;
     }
   }
 }

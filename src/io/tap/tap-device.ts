@@ -33,6 +33,11 @@ export interface TapOptions {
    * 1 to `sab[index]`, then Atomics.notify it when the word after it is non-zero (its waiter flag).
    */
   readonly wake?: TapWake;
+  /**
+   * true: a TX worker drains the `tx` ring into the fd. false (default): the thread holding the
+   * TapPort writes each frame to the fd itself (TapShared.txFd), one thread hop fewer per frame.
+   */
+  readonly txWorker?: boolean;
 }
 
 /** Where the RX worker rings (see TapOptions.wake). Structured-cloneable. */
@@ -69,12 +74,16 @@ export class TapDevice {
     private readonly closeTimeoutMs: number,
     ringBytes: number,
     wake: TapWake | undefined,
+    txWorker: boolean,
   ) {
-    this.shared = { name, rx: createFrameRingBuffer(ringBytes), tx: createFrameRingBuffer(ringBytes), vnetHdrLen: VNET_HDR_LEN };
+    // Direct TX needs no ring space, only the counters in the ring header.
+    const tx = createFrameRingBuffer(txWorker ? ringBytes : 4096);
+    this.shared = { name, rx: createFrameRingBuffer(ringBytes), tx, vnetHdrLen: VNET_HDR_LEN, ...(txWorker ? {} : { txFd: fd }) };
     this.rx = new FrameRing(this.shared.rx);
     this.tx = new FrameRing(this.shared.tx);
     const url = compiledWorkerUrl(new URL('./tap.worker.js', import.meta.url));
-    this.exits = (['rx', 'tx'] as const).map((role) => {
+    const roles = txWorker ? (['rx', 'tx'] as const) : (['rx'] as const);
+    this.exits = roles.map((role) => {
       const data: TapWorkerData = { role, fd, ring: role === 'rx' ? this.shared.rx : this.shared.tx, ...(role === 'rx' && wake ? { wake } : {}) };
       const w = new Worker(url, { workerData: data, name: `tap-${role}-${name}` });
       w.unref(); // a TAP must never keep the process alive by itself
@@ -100,7 +109,7 @@ export class TapDevice {
     } catch (e) {
       throw new ResourceError('BAD_CONFIG', `cannot open TAP ${opts.name}: ${(e as Error).message}`, { cause: e });
     }
-    return new TapDevice(r.name, r.fd, (fd) => a.addon.close(fd), opts.closeTimeoutMs ?? 5000, opts.ringBytes ?? DEFAULT_RING_BYTES, opts.wake);
+    return new TapDevice(r.name, r.fd, (fd) => a.addon.close(fd), opts.closeTimeoutMs ?? 5000, opts.ringBytes ?? DEFAULT_RING_BYTES, opts.wake, opts.txWorker ?? false);
   }
 
   /** A FramePort for this thread; other threads build one from `shared` with `new TapPort(shared)`. */
