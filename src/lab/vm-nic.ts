@@ -39,6 +39,8 @@ export class VmNic implements FrameTransmitter, Pollable {
   private blocked = false;
   /** Guest TX/RX pcaps of this NIC (src/lab/capture), or null. */
   capture: NicCapture | null = null;
+  /** Frame meta of a frame without offload requests (what transmit() sends). */
+  private readonly plainMeta: FrameMeta = newFrameMeta();
   private readonly fromPort = (u8: Uint8Array, off: number, len: number, m: FrameMeta): void => {
     if (this.capture !== null) this.capture.guestTx(u8, off, len, m);
     if (this.blocked || !this.driver.transmit(u8, off, len, true)) {
@@ -61,7 +63,10 @@ export class VmNic implements FrameTransmitter, Pollable {
   }
 
   transmit(u8: Uint8Array, off: number, len: number, more: boolean): boolean {
-    return this.driver.transmit(u8, off, len, more);
+    const ok = this.driver.transmit(u8, off, len, more);
+    // Captured once, when taken (a refused frame is offered again): the driver copies it unchanged.
+    if (ok && this.capture !== null) this.capture.guestTx(u8, off, len, this.plainMeta);
+    return ok;
   }
 
   /**
@@ -75,7 +80,11 @@ export class VmNic implements FrameTransmitter, Pollable {
   }
 
   xmit(u8: Uint8Array, off: number, len: number, req: StackRequest, more: boolean): boolean {
-    return this.driver.xmit(u8, off, len, req, more);
+    // The driver edits the frame (VLAN tag into the PPI…): capture it as the stack handed it, once taken.
+    if (this.capture !== null) this.capture.stageTx(u8, off, len, req.csum && req.mss === 0);
+    const ok = this.driver.xmit(u8, off, len, req, more);
+    if (ok && this.capture !== null) this.capture.commitTx();
+    return ok;
   }
 
   flushTx(): void {

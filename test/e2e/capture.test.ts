@@ -3,7 +3,7 @@
 // ingress, B's switch port egress, guest RX at B); the trace holds the NVSP/RNDIS bring-up and one
 // NVSP 107 + RNDIS header per data packet, and every record decodes through `netvsc wire decode`
 // to the message it names.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -11,6 +11,7 @@ import { readPcap } from '../../src/io/index.js';
 import { wireDecode } from '../../src/cli/commands/wire.js';
 import { buildUdp4Frame, FrameSpec } from '../../src/packet/index.js';
 import { newLab, range } from './fixtures.js';
+import { runScenario, validateScenario } from '../../src/lab/index.js';
 import { readTrace, undecodable } from '../harness/trace-check.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nvsc-capture-'));
@@ -93,5 +94,27 @@ describe.each(['single-thread', 'workers'] as const)('capture through the Lab AP
     const first = data[0]!;
     const dec = wireDecode({ hex: first.hex, struct: first.struct! }).fields as { data_len: number };
     expect(dec.data_len).toBe(sent[0]!.length);
+  });
+});
+
+describe('capture from a scenario', () => {
+  test('a NIC\'s capture field writes the layers it names, with every frame the flow sent through them', async () => {
+    const sub = join(dir, 'scenario');
+    const spec = validateScenario({
+      vms: [
+        { name: 's', nics: [{ name: 'eth0', queues: 1, capture: { dir: sub, layers: ['guest-tx', 'switch-in'] } }] },
+        { name: 'r', nics: [{ name: 'eth1', queues: 1 }] },
+      ],
+      flows: [{ name: 'f', protocol: 'udp', from: 'eth0', to: 'eth1', size: 600, rate: 2000, expect: { delivered: 'all' } }],
+      durationMs: 500,
+    });
+    const r = await runScenario(spec, { mode: 'single-thread' });
+    const f = r.flows[0]!;
+    expect(f.failures).toEqual([]);
+    expect(readdirSync(sub).sort()).toEqual(['s-eth0-guest-tx.pcap', 's-eth0-switch-in.pcap']);
+    // The flow's frames (600 B UDP) at both layers, the same bytes in the same order.
+    const tx = pcap('scenario/s-eth0-guest-tx.pcap').filter((b) => b.length === 600);
+    expect(tx.length).toBe(f.sent);
+    expect(pcap('scenario/s-eth0-switch-in.pcap').filter((b) => b.length === 600)).toEqual(tx);
   });
 });

@@ -7,7 +7,8 @@
  */
 import { FRAME_F_NEEDS_CSUM, type FrameMeta } from '../../core/index.js';
 import type { PcapWriter } from '../../io/index.js';
-import { copyBytes } from '../../packet/index.js';
+import { classifyFrame, copyBytes, fillL4Checksum, FlowKey } from '../../packet/index.js';
+import { IPPROTO_TCP, IPPROTO_UDP } from '../../wire/index.js';
 import { completePartialChecksum } from '../tap/offload-map.js';
 import { CAPTURE_SNAPLEN, openPcap } from './open-pcap.js';
 import { writeWithVlanTag } from './port-capture.js';
@@ -24,6 +25,9 @@ export class NicCapture {
   private readonly rx: PcapWriter | null;
   private readonly scratch: Uint8Array | null;
   private readonly scratchRx: Uint8Array | null;
+  /** Bytes of the frame stageTx() copied into scratch, or -1. */
+  private staged = -1;
+  private readonly key = new FlowKey();
 
   constructor(p: NicCapturePaths) {
     this.tx = p.tx ? openPcap(p.tx) : null;
@@ -44,6 +48,28 @@ export class NicCapture {
     copyBytes(b, off, s, 0, len);
     completePartialChecksum(s, 0, len, m.csumStart, m.csumOffset);
     w.write(s, 0, len);
+  }
+
+  /**
+   * Copies a frame the driver is about to edit (the lab's stack path); commitTx() writes it once
+   * the driver took it, so a refused frame offered again is captured once.
+   */
+  stageTx(b: Uint8Array, off: number, len: number, fillL4: boolean): void {
+    if (this.tx === null) return;
+    const s = this.scratch!;
+    this.staged = Math.min(len, s.length);
+    copyBytes(b, off, s, 0, this.staged);
+    // A checksum the host will fill is filled here in the copy, so the file shows what reaches the wire.
+    const k = this.key;
+    if (fillL4 && this.staged === len && classifyFrame(s, 0, len, k) && !k.isFragment && (k.l4Proto === IPPROTO_TCP || k.l4Proto === IPPROTO_UDP)) {
+      fillL4Checksum(s, k.ipOff, k.ipVersion === 6, k.l4Proto, k.l4Off, k.l4Len);
+    }
+  }
+
+  commitTx(): void {
+    if (this.tx === null || this.staged < 0) return;
+    this.tx.write(this.scratch!, 0, this.staged);
+    this.staged = -1;
   }
 
   /** A frame the driver delivered; `vlanTci` is its 802.1Q PPI value (0 = none), put back as a tag. */
