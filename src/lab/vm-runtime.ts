@@ -67,6 +67,9 @@ export class VmRuntime {
   private closed = false;
   /** NICs being probed again after a host rescind + re-offer (onNicOffer). */
   private readonly reprobing = new Set<string>();
+  /** Each NIC's primary channel relid, and the NICs whose primary the host rescinded (onRescind). */
+  private readonly primaryRelid = new Map<string, number>();
+  private readonly rescinded = new Set<string>();
   /** The VM's SR-IOV VFs and its netdev notifier chain (src/lab/vf/vm-vfs.ts). */
   private readonly vfs: VmVfs;
 
@@ -87,6 +90,7 @@ export class VmRuntime {
       loop: this.loop,
     });
     this.bus.onOffer = (o) => this.onNicOffer(o);
+    this.bus.onRescind = (relid) => this.onRescind(relid);
     this.vfs = new VmVfs(this.loop, Doorbell.host(setup.shared.hostDoorbell), () => [...this.nics.values()].map((n) => n.driver));
     for (const spec of setup.bootVfs ?? []) this.vfs.plug(spec);
   }
@@ -103,6 +107,7 @@ export class VmRuntime {
       nic.capture = this.captures.pcapFor(cfg.name, cfg.capture);
       nic.attachPort(vmEnd(this.setup.appPorts[i]!));
       this.nics.set(cfg.name, nic);
+      this.notePrimary(cfg);
       this.loop.add(nic);
       this.vfs.announceTo(driver);
       out.push(driver.info());
@@ -290,9 +295,26 @@ export class VmRuntime {
     if (o.subChannelIndex !== 0 || this.closed) return;
     const cfg = this.setup.nics.find((c) => c.instanceGuid === o.ifInstance);
     const n = cfg ? this.nics.get(cfg.name) : undefined;
-    if (!cfg || !n || this.reprobing.has(cfg.name)) return; // a first offer (bring-up), or already on it
+    // Only a NIC whose primary was rescinded: a probe asks for every offer again (a replay of the
+    // live ones), and re-probing a live NIC on that would tear down the device just probed.
+    if (!cfg || !n || !this.rescinded.has(cfg.name) || this.reprobing.has(cfg.name)) return;
+    this.rescinded.delete(cfg.name);
     this.reprobing.add(cfg.name);
     void this.reprobe(cfg, n).finally(() => this.reprobing.delete(cfg.name));
+  }
+
+  private onRescind(relid: number): void {
+    for (const [name, r] of this.primaryRelid) {
+      if (r !== relid) continue;
+      this.primaryRelid.delete(name);
+      this.rescinded.add(name);
+    }
+  }
+
+  /** Remembers the relid of the NIC's primary channel offer (the one probeGuestNic took). */
+  private notePrimary(cfg: NicConfig): void {
+    const o = [...this.bus.offers.values()].find((x) => x.ifInstance === cfg.instanceGuid && x.subChannelIndex === 0);
+    if (o) this.primaryRelid.set(cfg.name, o.childRelid);
   }
 
   private async reprobe(cfg: NicConfig, n: VmNic): Promise<void> {
@@ -301,6 +323,7 @@ export class VmRuntime {
       const driver = await probeGuestNic({ bus: this.bus, memory: this.memory, allocator: this.allocator, loop: this.loop, timeoutMs: this.setup.replyTimeoutMs }, cfg);
       if (this.closed) return void (await driver.close().catch(() => {}));
       n.replaceDriver(driver);
+      this.notePrimary(cfg);
     } catch {
       n.counters.reprobe_failed++; // typed: no offer any more, or the host refused; the NIC stays down
     }

@@ -76,15 +76,21 @@ export class HostileHostWorld {
   private accepted = 0;
   private seq = 0;
 
-  private constructor(readonly host: ScriptedHost, readonly dev: NetvscDevice) {}
+  private constructor(
+    readonly host: ScriptedHost,
+    readonly dev: NetvscDevice,
+    /** Free guest pages before the probe: after remove() every page must be back (no leak). */
+    private readonly freeBefore: number,
+  ) {}
 
   static async create(): Promise<HostileHostWorld> {
     const host = new ScriptedHost();
     const b = host.bus;
     await host.pump(b.guest.requestOffers());
+    const freeBefore = b.allocator.freePages;
     const dev = await host.pump(NetvscDevice.probe({ bus: b.guest, memory: b.memory, allocator: b.allocator, loop: b.loop, clock: new ManualClock(), rxSections: 64, txSections: 16, ringPages: 16, poolSlots: 4 }));
     await host.pump(dev.open());
-    const w = new HostileHostWorld(host, dev);
+    const w = new HostileHostWorld(host, dev, freeBefore);
     dev.onReceive = (u8, off, len) => w.got.push(u8.slice(off, off + len));
     // Count guest completions ourselves (the scripted host's Map would hide a duplicate).
     const ch = host.channels[0]!;
@@ -167,12 +173,20 @@ export class HostileHostWorld {
         check(this.host.frames.length === this.accepted, `guest accepted ${this.accepted} frames, host got ${this.host.frames.length}`);
       }
     }
+    let removed = true;
     try {
       await this.host.pump(this.dev.remove());
     } catch (e) {
       typedOnly(e, 'device remove');
+      // A rescinded device has nobody to talk to: removing it must not depend on the host.
+      check(!this.rescinded, `remove() after a rescind failed: ${e instanceof Error ? e.message : String(e)}`);
+      removed = false;
     }
     await boundedSettle(this.host.bus.loop, 'after remove');
+    // Whatever the host did (even a rescind), a completed remove gives back every guest page: the
+    // rings, the receive and send buffers, the page pool and the control pages.
+    const free = this.host.bus.allocator.freePages;
+    if (removed) check(free === this.freeBefore, `remove() left ${this.freeBefore - free} guest pages allocated${this.rescinded ? ' after a rescind' : ''}`);
   }
 
   private apply(act: HostAction): void {

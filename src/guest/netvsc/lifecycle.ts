@@ -140,13 +140,19 @@ export async function buildAttachment(nv: NvspAttachment, cfg: Cfg, hooks: Devic
  * before the revoke takes the buffer away.
  */
 export async function teardown(att: Attachment, cfg: Cfg, loop: EventLoop | null, open = false): Promise<void> {
-  for (const q of att.queues) q.tx.flush();
-  if (open) {
-    await stopReceive(att.rndis);
+  // A rescinded or failed primary: nobody is left to answer on it, so skip the conversation (filter,
+  // HALT, drains) and release what the guest owns — channels, buffer GPADLs and their pages. Without
+  // this the first write threw CHANNEL_CLOSED and every rescind leaked the buffers' guest pages
+  // (found by the re-offer fault: a VM ran out of guest memory on its third re-probe).
+  if (att.nv.primary.state === 'open') {
+    for (const q of att.queues) q.tx.flush();
+    if (open) {
+      await stopReceive(att.rndis);
+      await drain(att, cfg);
+    }
+    att.rndis.halt();
     await drain(att, cfg);
   }
-  att.rndis.halt();
-  await drain(att, cfg);
   await undo(att, cfg, loop);
 }
 
