@@ -27,6 +27,9 @@ export function copyBytes(src: Uint8Array, srcOff: number, dst: Uint8Array, dstO
  * and says so in the RNDIS data_offset, which the protocol lets point anywhere past the PPIs.
  * Absolute offsets are from the start of each array's buffer (byteOffset + index).
  */
+/** Copies shorter than this gain nothing from alignment (and are byte loops anyway below 64). */
+export const ALIGN_MIN_LEN = 256;
+
 export function alignGap(srcAbs: number, dstAbs: number): number {
   return (srcAbs - dstAbs) & 7;
 }

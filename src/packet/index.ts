@@ -11,4 +11,4 @@ export * from './tx-hash.js';
 export * from './frames.js';
 export * from './segment.js';
 export * from './gro.js';
-export { alignGap, copyBytes } from './copy.js';
+export { ALIGN_MIN_LEN, alignGap, copyBytes } from './copy.js';

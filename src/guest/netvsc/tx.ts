@@ -1,5 +1,5 @@
 import { MSG_DIR_TX, MSG_LAYER_RNDIS, ResourceError } from '../../core/index.js';
-import { alignGap, copyBytes } from '../../packet/index.js';
+import { ALIGN_MIN_LEN, alignGap, copyBytes } from '../../packet/index.js';
 import {
   IEEE_8021Q_INFO,
   NBL_HASH_VALUE,
@@ -331,7 +331,7 @@ export class TxQueue {
     const rmsg = RNDIS_PACKET_HEADER_SIZE + ppis * PPI_SIZE;
     // The frame keeps its address mod 8 (a gap after the PPIs, data_offset past it) so the copy
     // into the shared send buffer runs word-wise (packet/copy alignGap); not if it would not fit.
-    let gap = alignGap(frame.byteOffset + off, at + rmsg);
+    let gap = len < ALIGN_MIN_LEN ? 0 : alignGap(frame.byteOffset + off, at + rmsg);
     let total = rmsg + gap + len;
     let rem = total % this.pktAlign;
     let pad = more && rem !== 0 ? this.pktAlign - rem : 0;

@@ -28,7 +28,7 @@ import {
   RNDIS_PKTINFO_LAST_FRAG,
   RNDIS_PKTINFO_SUBALLOC,
 } from '../../wire/index.js';
-import { alignGap } from '../../packet/index.js';
+import { ALIGN_MIN_LEN, alignGap } from '../../packet/index.js';
 import { RscCoalescer } from './rsc.js';
 import { newContiguousRun, RingWriter, type Channel } from '../../vmbus/index.js';
 import type { QueueCounters } from '../counters.js';
@@ -184,7 +184,7 @@ export class RxPath {
   deliverFrame(frame: Uint8Array, off: number, len: number, meta: PortFrameMeta): boolean {
     const ppis = (meta.csumRx !== 0 ? 1 : 0) + (meta.hashValid ? 1 : 0) + (meta.hasVlan ? 1 : 0);
     const hdrLen = RNDIS_PACKET_HEADER_SIZE + ppis * PPI_SIZE;
-    const at = this.reserve(hdrLen + len, false, hdrLen, frame.byteOffset + off);
+    const at = this.reserve(hdrLen + len, false, hdrLen, len < ALIGN_MIN_LEN ? -1 : frame.byteOffset + off);
     if (at < 0) return false;
     const gap = this.gap;
     this.writePpis(this.writeHeader(ppis, len, gap), meta);
