@@ -3,7 +3,7 @@
 // ingress, B's switch port egress, guest RX at B); the trace holds the NVSP/RNDIS bring-up and one
 // NVSP 107 + RNDIS header per data packet, and every record decodes through `netvsc wire decode`
 // to the message it names.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -13,6 +13,7 @@ import { buildUdp4Frame, FrameSpec } from '../../src/packet/index.js';
 import { newLab, range } from './fixtures.js';
 import { runScenario, validateScenario } from '../../src/lab/index.js';
 import { readTrace, undecodable } from '../harness/trace-check.js';
+import { tsharkChecksums } from '../harness/e2e-tools.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nvsc-capture-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -116,5 +117,50 @@ describe('capture from a scenario', () => {
     const tx = pcap('scenario/s-eth0-guest-tx.pcap').filter((b) => b.length === 600);
     expect(tx.length).toBe(f.sent);
     expect(pcap('scenario/s-eth0-switch-in.pcap').filter((b) => b.length === 600)).toEqual(tx);
+  });
+});
+
+/** The VLAN id of an 802.1Q-tagged frame, or -1 when the frame has no tag. */
+const vlanOf = (f: Uint8Array): number => (f[12] === 0x81 && f[13] === 0x00 ? ((f[14]! << 8) | f[15]!) & 0xfff : -1);
+
+describe('capture with VLANs', () => {
+  test('tags from the 802.1Q PPI show at the trunk port and its guest; the access side is untagged', async () => {
+    const sub = join(dir, 'vlan');
+    const capture = { dir: sub };
+    const spec = validateScenario({
+      vms: [
+        { name: 'router', nics: [{ name: 'trunk0', queues: 1, vlan: { mode: 'trunk', allowed: [10] }, capture }] },
+        { name: 'tenant', nics: [{ name: 'eth0', queues: 1, vlan: { mode: 'access', id: 10 }, capture }] },
+      ],
+      flows: [
+        { name: 'v10', protocol: 'udp', from: 'trunk0', to: 'eth0', vlan: 10, size: 200, rate: 1000, expect: { delivered: 'all' } },
+        { name: 'back', protocol: 'udp', from: 'eth0', to: 'trunk0', size: 300, rate: 1000, expect: { delivered: 'all' } },
+      ],
+      durationMs: 400,
+    });
+    const r = await runScenario(spec, { mode: 'single-thread' });
+    expect(r.flows.map((f) => f.failures)).toEqual([[], []]);
+    const [v10, back] = [r.flows[0]!.sent, r.flows[1]!.sent];
+    expect(v10).toBeGreaterThan(50);
+    expect(back).toBeGreaterThan(50);
+    // trunk0 → eth0: 200-byte frames with the tag (196 without), as the stack built them.
+    const tags = (file: string, len: number): number[] => pcap(`vlan/${file}.pcap`).filter((f) => f.length === len).map(vlanOf);
+    expect(tags('router-trunk0-guest-tx', 200)).toEqual(Array(v10).fill(10));
+    expect(tags('router-trunk0-switch-in', 200)).toEqual(Array(v10).fill(10)); // the PPI, re-inserted
+    expect(tags('tenant-eth0-switch-out', 196)).toEqual(Array(v10).fill(-1)); // access port: untagged
+    expect(tags('tenant-eth0-guest-rx', 196)).toEqual(Array(v10).fill(-1));
+    // eth0 → trunk0: untagged from the access port, tagged by the switch for the trunk.
+    expect(tags('tenant-eth0-guest-tx', 300)).toEqual(Array(back).fill(-1));
+    expect(tags('tenant-eth0-switch-in', 300)).toEqual(Array(back).fill(-1));
+    expect(tags('router-trunk0-switch-out', 304)).toEqual(Array(back).fill(10));
+    expect(tags('router-trunk0-guest-rx', 304)).toEqual(Array(back).fill(10)); // RX VLAN PPI, re-inserted
+    // tshark (where installed) reads the tags and finds every IP/UDP checksum good at every layer.
+    if (existsSync('/usr/bin/tshark')) {
+      for (const f of readdirSync(sub)) {
+        const c = await tsharkChecksums(join(sub, f));
+        expect(c.bad, f).toEqual([]);
+        expect(c.good, f).toBe(c.frames);
+      }
+    }
   });
 });
