@@ -57,6 +57,12 @@ export class TrafficGenerator implements Pollable {
   private tcpSeq = 0;
   /** The next fragment of the current send to hand over (>0 only mid-datagram). */
   private fragNext = 0;
+  /**
+   * Set when the NIC refused a frame: the next poll hands over nothing, so another generator on
+   * the same queue gets the room that frees first. Without it the generator polled first after
+   * every wake (a bulk stream behind schedule) took all of it and a second flow never sent.
+   */
+  private yieldTurn = false;
   private startedAt = -1;
   private timer: NodeJS.Timeout | null = null;
 
@@ -77,6 +83,10 @@ export class TrafficGenerator implements Pollable {
 
   poll(): number {
     if (this.done) return 0;
+    if (this.yieldTurn) {
+      this.yieldTurn = false;
+      return 0;
+    }
     const now = performance.now();
     if (this.startedAt < 0) this.startedAt = now;
     let budget = Math.min(this.batch, this.spec.count - this.sends);
@@ -89,6 +99,7 @@ export class TrafficGenerator implements Pollable {
       if (this.fragNext === 0) this.patch(u);
       if (!this.put(u, i, n + 1 < budget)) {
         this.blocked++;
+        this.yieldTurn = true;
         break;
       }
       this.sent += u.records;
