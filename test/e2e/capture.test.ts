@@ -91,6 +91,13 @@ describe.each(['single-thread', 'workers'] as const)('capture through the Lab AP
     expect(sent107).toBeGreaterThan(10);
     expect(host.filter((r) => r.dir === 'rx' && r.msg === 'nvsp_message/nvsp_1_message_send_rndis_packet').length).toBe(sent107);
     expect(host.filter((r) => r.dir === 'tx' && r.msg === 'nvsp_message/nvsp_1_message_send_rndis_packet_complete').length).toBe(sent107);
+    // The RNDIS replies the host wrote into A's receive buffer, each in its own transfer-page packet.
+    const hostRndis = host.filter((r) => r.dir === 'tx' && r.layer === 'rndis').map((r) => r.msg);
+    expect(hostRndis).toContain('rndis_message/rndis_initialize_complete');
+    expect(hostRndis).toContain('rndis_message/rndis_query_complete');
+    expect(host.filter((r) => r.dir === 'tx' && r.msg === 'nvsp_message/nvsp_1_message_send_rndis_packet').length).toBeGreaterThan(0);
+    // …and the guest read each of them.
+    expect(recs.filter((r) => r.dir === 'rx' && r.layer === 'rndis').map((r) => r.msg)).toEqual(hostRndis);
     expect(undecodable(host)).toEqual([]);
     const first = data[0]!;
     const dec = wireDecode({ hex: first.hex, struct: first.struct! }).fields as { data_len: number };

@@ -28,6 +28,7 @@ import {
   RNDIS_PKTINFO_LAST_FRAG,
   RNDIS_PKTINFO_SUBALLOC,
 } from '../../wire/index.js';
+import { MSG_DIR_TX, MSG_LAYER_NVSP, MSG_LAYER_RNDIS, type MessageObserver } from '../../core/index.js';
 import { ALIGN_MIN_LEN, alignGap } from '../../packet/index.js';
 import { RscCoalescer } from './rsc.js';
 import { newContiguousRun, RingWriter, type Channel } from '../../vmbus/index.js';
@@ -53,6 +54,8 @@ const NVSP_RNDIS_PKT = { type: NVSP_MSG1_TYPE_SEND_RNDIS_PKT, channelType: 0, se
 
 export class RxPath {
   private recv: RecvBuffer | null = null;
+  /** Sees each RNDIS message written for the guest (header + PPIs of a data packet) and each NVSP 107 sent (the trace, issue 7), or null. */
+  observer: MessageObserver | null = null;
   private readonly maxRanges: number;
   private readonly rangeOff: Uint32Array;
   private readonly rangeLen: Uint32Array;
@@ -165,6 +168,7 @@ export class RxPath {
       let p = this.writeHeader(ppis, c, gap);
       p = writePpi(this.hdrDv, p, RNDIS_PKTINFO_ID, 1, packPktinfoId(RNDIS_PKTINFO_ID_V1, flag, id));
       if (i === 0) this.writePpis(p, meta);
+      if (this.observer !== null) this.observer.message(MSG_DIR_TX, this.ch.subChannelIndex, MSG_LAYER_RNDIS, this.hdr, 0, hdrLen);
       const m = recv.mapping;
       copyToGpadl(m, at, this.hdr, 0, hdrLen + gap, this.run); // the gap goes out as zeros
       copyToGpadl(m, at + hdrLen + gap, frame, from, c, this.run);
@@ -188,6 +192,7 @@ export class RxPath {
     if (at < 0) return false;
     const gap = this.gap;
     this.writePpis(this.writeHeader(ppis, len, gap), meta);
+    if (this.observer !== null) this.observer.message(MSG_DIR_TX, this.ch.subChannelIndex, MSG_LAYER_RNDIS, this.hdr, 0, hdrLen);
     const m = this.recv!.mapping;
     copyToGpadl(m, at, this.hdr, 0, hdrLen + gap, this.run); // the gap goes out as zeros
     copyToGpadl(m, at + hdrLen + gap, frame, off, len, this.run);
@@ -219,6 +224,7 @@ export class RxPath {
     const at = this.reserve(len, true);
     if (at < 0) return false;
     copyToGpadl(this.recv!.mapping, at, msg, 0, len, this.run);
+    this.observer?.message(MSG_DIR_TX, this.ch.subChannelIndex, MSG_LAYER_RNDIS, msg, 0, len);
     this.counters.inc('rx_control');
     return true;
   }
@@ -246,6 +252,7 @@ export class RxPath {
     }
     tx.setBytes(headerLen, this.nvsp, 0, this.nvspLen);
     tx.commitWrite();
+    if (this.observer !== null) this.observer.message(MSG_DIR_TX, this.ch.subChannelIndex, MSG_LAYER_NVSP, this.nvsp, 0, this.nvspLen);
     this.recv.setFrames(this.slot, this.burstFrames);
     this.counters.inc('rx_xfer_packets');
     this.resetBurst();
