@@ -154,6 +154,24 @@ describe('faults between real workers', () => {
     await lab.close(); // completes with one VM dead (bounded by the test timeout)
   }, 120_000);
 
+  test('single-thread lab: kill() has the host reclaim the VM (no port closes there, the lab tells it)', async () => {
+    const lab = await Lab.create({ mode: 'single-thread', callTimeoutMs: 20_000 });
+    open.push(lab);
+    const a = (await lab.addVm({ name: 'a' })).nics[0]!;
+    const b = (await lab.addVm({ name: 'b' })).nics[0]!;
+    const rb = new Received(b);
+    await send(lab, a, b, 1, 0, 50, [rb]);
+    await arrive(lab, rb, 1, 0, 50);
+    await lab.vm('a').kill();
+    const [r] = await lab.hostClient.call('reclaims', []);
+    expect(r).toMatchObject({ vm: 'a', nics: 1, mappingsHeld: 2, mappingsLeft: 0, channelsLeft: 0 });
+    expect((await lab.hostStats()).nics.map((n) => n.mac)).toEqual([b.mac]);
+    const a2 = (await lab.addVm({ name: 'a' })).nics[0]!;
+    const ra2 = new Received(a2);
+    await send(lab, b, a2, 2, 0, 50, [ra2, rb]);
+    await arrive(lab, ra2, 2, 0, 50);
+  }, 60_000);
+
   test('the host rescinds and re-offers the NIC mid-traffic, four times: the guest re-probes each time and traffic resumes both ways', async () => {
     const lab = await workersLab();
     const vmA = await lab.addVm({ name: 'a' });
