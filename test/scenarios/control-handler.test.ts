@@ -180,4 +180,27 @@ describe('lab control handler', () => {
     await expect(h.change({ op: 'change', nic: 'nic0', change: { action: 'rxfh', equal: 9 } })).rejects.toMatchObject({ code: 'BAD_CONFIG', message: expect.stringContaining('only 4 channel(s)') });
     await expect(h['ethtool.rings']({ op: 'ethtool.rings', nic: 'eth9' })).rejects.toMatchObject({ code: 'BAD_CONFIG', message: expect.stringContaining('nic0, nic1') });
   });
+
+  test('a scenario NIC\'s start-up features go through -K: gro and lro off at start, shown by -k, no merging', async () => {
+    const spec = validateScenario({
+      name: 'features',
+      host: { profile: 'azure' },
+      vms: [
+        { name: 'a', nics: [{ name: 'x0', queues: 2 }] },
+        { name: 'b', nics: [{ name: 'x1', queues: 2, features: { gro: false, lro: false } }] },
+      ],
+    });
+    const r2 = await ScenarioRun.create(spec, { callTimeoutMs: 20_000 });
+    try {
+      const k = new Map((await labControlHandler(r2)['ethtool.features']({ op: 'ethtool.features', nic: 'x1' })).features.map((f) => [f.name, f.on]));
+      expect([k.get('generic-receive-offload'), k.get('large-receive-offload')]).toEqual([false, false]);
+      const sink = await r2.nic('x1').startSink({ flow: 1, count: 2000 });
+      const gen = await r2.nic('x0').startGenerator({ flow: 1, protocol: 'tcp', dstMac: r2.nic('x1').mac, sizes: [200], count: 2000 });
+      await r2.lab.waitFor('all 2000', async () => (await sink.report()).unique === 2000);
+      await gen.stop();
+      expect(await sink.stop()).toMatchObject({ unique: 2000, coalesced: 0, corrupt: 0 });
+    } finally {
+      await r2.close();
+    }
+  });
 });
