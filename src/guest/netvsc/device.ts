@@ -111,6 +111,10 @@ export class NetvscDevice {
       isAttached: () => this.state_.kind === 'attached',
       permanentMac: () => (this.state_.kind === 'attached' ? this.state_.att.info.mac : null),
       sendSwitch: (toVf) => this.sendSwitch(toVf),
+      drainSynthetic: () => {
+        // Frames the host delivered on any channel before it took the switch (§6.8, no reordering).
+        if (this.state_.kind === 'attached') for (const q of this.state_.att.queues) for (let i = 0; i < 64 && q.poll() > 0; i++);
+      },
       deliver: (u8, off, len, meta) => this.onReceive(u8, off, len, meta),
     });
     this.loop = o.loop ?? null;

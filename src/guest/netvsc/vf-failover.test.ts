@@ -36,6 +36,8 @@ function rig(fail = false) {
   const counters = newGuestCounters();
   const calls: { toVf: boolean; pathWasVf: boolean }[] = [];
   const delivered: number[] = [];
+  /** Synthetic drains, with what the VF had released to the consumer by then (order check). */
+  const drains: number[] = [];
   const f: VfFailover = new VfFailover({
     clock: new ManualClock(),
     counters,
@@ -46,25 +48,30 @@ function rig(fail = false) {
       return fail ? Promise.reject(new ResourceError('TIMEOUT', 'no completion')) : Promise.resolve();
     },
     deliver: (_u8: Uint8Array, _off: number, len: number, _m: RxMeta) => void delivered.push(len),
+    drainSynthetic: () => void drains.push(delivered.length),
   });
-  return { f, counters, calls, delivered };
+  return { f, counters, calls, delivered, drains };
 }
 const frame = new Uint8Array(100);
 const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe('VfFailover', () => {
   test('matches by serial and MAC, switches with 129(1) after the completion, TX then goes to the VF', async () => {
-    const { f, counters, calls } = rig();
+    const { f, counters, calls, drains } = rig();
     const vf = new FakeVf(7);
     f.onAssociation({ allocated: true, serial: 7 });
     f.vfEvent(vf, 'register');
     expect(f.path.kind).toBe('switchingToVf');
+    expect(vf.rxPaused).toBe(true); // the VF holds its frames until the completion
     // Not on the VF before the completion (§3.10), and not synthetic either: held, so the host cannot
     // see a synthetic frame after it took the switch (overtaken by the first VF frames).
     expect(f.transmit(frame, 0, 100, null)).toBe(VF_TX_BUSY);
     expect(f.counters.get('vf_tx_held_switching')).toBe(1);
     await settle();
     expect(f.dataPathIsVf).toBe(true);
+    // On the completion every synthetic channel is drained first, before the VF lets frames go.
+    expect(drains).toEqual([0]);
+    expect(vf.rxPaused).toBe(false);
     expect(f.transmit(frame, 0, 100, null)).toBe(VF_TX_TAKEN);
     expect(counters.get('vf_tx_packets')).toBe(1);
     // No TX offloads on the VF: a frame asking for checksum, LSO or a VLAN tag goes synthetic, counted.

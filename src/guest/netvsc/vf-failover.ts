@@ -52,6 +52,8 @@ export interface FailoverHost {
   permanentMac(): Uint8Array | null;
   /** SWITCH_DATA_PATH (1 = VF) and its empty completion; rejects typed. */
   sendSwitch(toVf: boolean): Promise<void>;
+  /** Delivers what the synthetic channels already hold (before the VF's first frame: order). */
+  drainSynthetic(): void;
   /** The synthetic NIC's consumer. */
   deliver(u8: Uint8Array, off: number, len: number, meta: RxMeta): void;
 }
@@ -268,6 +270,8 @@ export class VfFailover {
     if (gen !== this.generation) return;
     const toVf = this.path.kind === 'switchingToVf';
     this.path = P.onSwitchDone(this.path, ok);
+    // Every channel, not only the one the completion came on, goes before the VF's held frames.
+    if (ok && toVf) this.host.drainSynthetic();
     if (this.vf !== null) this.vf.rxPaused = false;
     if (ok) {
       this.counters.inc(toVf ? 'vf_switch_to_vf' : 'vf_switch_to_synthetic');

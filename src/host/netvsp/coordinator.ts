@@ -238,6 +238,9 @@ export class Coordinator implements QueueOwner {
         // this NIC go out first: a burst still held would reach the guest after the completion,
         // behind the first frames on the VF (reordering at the switch, issue 6).
         for (const q of this.openQueues()) if (q.rx.pending > 0 && q.rx.flush()) q.ch.flush();
+        // Likewise what the guest sent on other channels before this request goes into the switch
+        // before its first VF frame can (bounded: a guest switching to the VF holds its TX).
+        if (msg.activeDatapath !== 0) for (const q of this.openQueues()) if (q.ch !== ch) for (let i = 0; i < 64 && q.ch.poll() > 0; i++);
         this.o.switchDataPath?.(msg.activeDatapath !== 0);
         return this.complete(ch, pkt, null);
       default:
