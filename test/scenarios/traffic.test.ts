@@ -47,13 +47,17 @@ describe('lab traffic apps', () => {
 
   test('the stack path asks the host for checksums and hashes flows over the TX queues', async () => {
     const before = (await eth0.stats()).guest.ethtool;
+    const hostFilled = async (): Promise<number> => (await eth0.stats()).host.queues.reduce((a, q) => a + (q['tx_csum_filled'] ?? 0), 0);
+    const filledBefore = await hostFilled();
     for (let i = 0; i < 8; i++) {
       const r = await flow(eth0, eth1, { protocol: 'tcp', sizes: [300], count: 50, stack: true, srcPort: 41000 + i * 3 });
       expect(r).toMatchObject({ unique: 50, corrupt: 0 });
     }
     const after = (await eth0.stats()).guest.ethtool;
     const d = (k: string): number => (after[k] ?? 0) - (before[k] ?? 0);
-    expect(d('tx_csum_offloaded')).toBe(400);
+    // Azure fills TCP checksums: the host did it for every frame (the guest counts prepares, retries too).
+    expect((await hostFilled()) - filledBefore).toBe(400);
+    expect(d('tx_csum_offloaded')).toBeGreaterThanOrEqual(400);
     const used = [0, 1, 2, 3].filter((q) => d(`tx_queue_${q}_packets`) > 0);
     expect(used.length).toBeGreaterThan(1);
   });
