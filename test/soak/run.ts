@@ -7,8 +7,12 @@ import fc from 'fast-check';
 import { guestAction, HostileGuestWorld, fullBringUp, sendFrames, testFrame, type GuestAction } from '../harness/fuzz-hostile-guest.js';
 import { boundedSettle } from '../harness/fuzz-kit.js';
 
-/** Hostile actions that do not allocate new guest pages (the soak must not run A out of memory). */
-const SOAK_KINDS = new Set<GuestAction['k']>(['data', 'gpa', 'oid', 'comp', 'completeRx', 'inbound', 'staleComp', 'nvspRaw', 'init', 'ndisVer', 'subchannel', 'rndisRaw']);
+/**
+ * Hostile actions that allocate no guest pages for good (the soak must not run A out of memory):
+ * sub-channel rings are allocated by subOpen and given back when they close (subClose, mid-stream
+ * closes, A's reopen every 30 s).
+ */
+const SOAK_KINDS = new Set<GuestAction['k']>(['data', 'gpa', 'oid', 'comp', 'completeRx', 'inbound', 'staleComp', 'nvspRaw', 'init', 'ndisVer', 'subchannel', 'rndisRaw', 'subOpen', 'subClose']);
 
 interface Sample { t: number; heapMb: number; rssMb: number; sectionsInUse: number; frames: number; hostile: number; faults: number }
 
