@@ -53,7 +53,7 @@ export class ScenarioRun {
     let nextId = 1;
     for (const f of spec.flows) {
       const scaled = { ...f, startMs: f.startMs * this.scale, ...(f.durationMs !== undefined ? { durationMs: Math.max(1, f.durationMs * this.scale) } : {}) };
-      this.flows.push(new FlowRun(scaled, this.nic(f.from), this.nic(f.to), nextId, flowCount(scaled, this.durationMs), hasVf(spec, f.from)));
+      this.flows.push(new FlowRun(scaled, this.nic(f.from), this.nic(f.to), nextId, flowCount(scaled, this.durationMs), hasVf(spec, f.from), rxVlan(spec, f)));
       nextId += f.parallel;
     }
   }
@@ -203,6 +203,19 @@ export class ScenarioRun {
 function hasVf(spec: ScenarioSpec, nic: string): boolean {
   const n = spec.vms.flatMap((v) => v.nics).find((x) => x.name === nic);
   return n?.vf === 'boot' || spec.events.some((e) => e.nic === nic && e.change.action === 'vf-add');
+}
+
+/**
+ * The VLAN a flow's frames reach its receiver on: a trunk port hands them over with their VLAN
+ * as the VLAN PPI (untagged ones on VLAN 0); an access or untagged port without one.
+ */
+function rxVlan(spec: ScenarioSpec, f: ScenarioSpec['flows'][number]): number {
+  const nics = spec.vms.flatMap((v) => v.nics);
+  const from = nics.find((x) => x.name === f.from)?.vlan;
+  const to = nics.find((x) => x.name === f.to)?.vlan;
+  // On the wire: the sender's tag, else its access port's VLAN, else none.
+  const onWire = f.vlan ?? (from?.mode === 'access' ? from.id : 0);
+  return to?.mode === 'trunk' ? onWire : 0;
 }
 
 /** A scenario NIC's VLAN mode as the switch port's (host/vswitch PortConfig.vlan). */

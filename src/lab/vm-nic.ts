@@ -6,6 +6,7 @@
 import { clearFrameMeta, newFrameMeta, type FrameMeta, type FramePort } from '../core/index.js';
 import type { Pollable } from '../vmbus/index.js';
 import { RX_F_VLAN } from '../guest/index.js';
+import { vlanId } from '../wire/index.js';
 import type { GuestNicDriver } from './nic-driver.js';
 import { HeldFrames } from './held-frames.js';
 import type { NicCapture } from './capture/guest-capture.js';
@@ -58,7 +59,7 @@ export class VmNic implements FrameTransmitter, Pollable {
   ) {
     driver.onFrame = (u8, off, len, meta) => {
       if (this.capture !== null) this.capture.guestRx(u8, off, len, meta.flags & RX_F_VLAN ? meta.vlan : 0);
-      this.receive(u8, off, len);
+      this.receive(u8, off, len, meta.flags & RX_F_VLAN ? vlanId(meta.vlan) : 0);
     };
   }
 
@@ -130,8 +131,9 @@ export class VmNic implements FrameTransmitter, Pollable {
     return 0;
   }
 
-  private receive(u8: Uint8Array, off: number, len: number): void {
-    if (this.demux.receive(u8, off, len)) return;
+  /** `vlan`: the VLAN the frame came on (its receive VLAN PPI), 0 when untagged. */
+  private receive(u8: Uint8Array, off: number, len: number, vlan: number): void {
+    if (this.demux.receive(u8, off, len, vlan)) return;
     if (this.port) {
       clearFrameMeta(this.rxMeta);
       if (!this.port.tryWrite(u8, off, len, this.rxMeta)) this.counters.port_rx_dropped++;

@@ -192,7 +192,7 @@ describe('lab control handler', () => {
     });
     const r2 = await ScenarioRun.create(spec, { callTimeoutMs: 20_000 });
     try {
-      const k = new Map((await labControlHandler(r2)['ethtool.features']({ op: 'ethtool.features', nic: 'x1' })).features.map((f) => [f.name, f.on]));
+      const k = new Map((await labControlHandler(r2)['ethtool.features']({ nic: 'x1' })).features.map((f) => [f.name, f.on]));
       expect([k.get('generic-receive-offload'), k.get('large-receive-offload')]).toEqual([false, false]);
       const sink = await r2.nic('x1').startSink({ flow: 1, count: 2000 });
       const gen = await r2.nic('x0').startGenerator({ flow: 1, protocol: 'tcp', dstMac: r2.nic('x1').mac, sizes: [200], count: 2000 });

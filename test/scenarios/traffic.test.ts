@@ -26,7 +26,8 @@ type Opts = Omit<GeneratorOptions, 'flow' | 'dstMac'>;
 /** Sends one flow and returns the sink's final report once every record arrived (or 3 s passed). */
 async function flow(from: LabNic, to: LabNic, o: Opts, sinkCount = o.count, waitMs = 3000): Promise<SinkReport & { sent: number; frames: number }> {
   const id = flowId++;
-  const sink = await to.startSink({ flow: id, count: sinkCount });
+  // Frames into trunk0 come tagged with acc10's VLAN 10; every other receiver here sees none.
+  const sink = await to.startSink({ flow: id, count: sinkCount, vlan: to === trunk0 ? 10 : 0 });
   const gen = await from.startGenerator({ ...o, flow: id, dstMac: to.mac });
   await lab.waitFor(`flow ${id} sent`, async () => (await gen.report()).done);
   const g = await gen.stop();
@@ -88,6 +89,18 @@ describe('lab traffic apps', () => {
     const v20 = await flow(trunk0, acc10, { protocol: 'udp', vlan: 20, sizes: [200], count: 300 }, 300, 300);
     expect(v20).toMatchObject({ sent: 300, delivered: 0, unique: 0, lost: 300 });
     expect((await trunk0.stats()).guest.ethtool['tx_vlan_popped']).toBe(600);
+  });
+
+  test('802.1Q receive: the access port\'s frames reach the trunk with VLAN 10 in the receive PPI', async () => {
+    const ok = await flow(acc10, trunk0, { protocol: 'udp', sizes: [200], count: 200 }, 200);
+    expect(ok).toMatchObject({ sent: 200, unique: 200, corrupt: 0, wrongVlan: 0 });
+    // The same frames checked against another VLAN: every one counted on the wrong VLAN, none good.
+    const id = flowId++;
+    const sink = await trunk0.startSink({ flow: id, count: 50, vlan: 11 });
+    const gen = await acc10.startGenerator({ flow: id, protocol: 'udp', sizes: [200], count: 50, dstMac: trunk0.mac });
+    await lab.waitFor('sent', async () => (await gen.report()).done);
+    await lab.waitFor('arrived', async () => (await sink.report()).delivered >= 50, 3000);
+    expect(await sink.stop()).toMatchObject({ delivered: 50, unique: 0, corrupt: 50, wrongVlan: 50 });
   });
 
   test.each(['ipv4', 'ipv6'] as const)('ICMP echo requests over %s (one fragmented size too)', async (family) => {

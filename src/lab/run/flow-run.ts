@@ -66,6 +66,8 @@ export class FlowRun {
      * the VF as a stack would for a device without checksum offload.
      */
     private readonly softwareChecksum = false,
+    /** The VLAN the receiver must see the frames on (its receive VLAN PPI; 0 = untagged), or unchecked. */
+    private readonly rxVlan?: number,
   ) {}
 
   /** Starts every sink, then every generator. */
@@ -79,7 +81,7 @@ export class FlowRun {
     const count = Math.min(this.count, Math.floor(SINK_RECORD_CAP / records));
     for (let i = 0; i < f.parallel; i++) {
       const flow = this.firstId + i;
-      const sink = await this.to.startSink({ flow, count: count * records });
+      const sink = await this.to.startSink({ flow, count: count * records, ...(this.rxVlan !== undefined ? { vlan: this.rxVlan } : {}) });
       const gen = await this.from.startGenerator({
         flow,
         protocol: f.protocol,

@@ -36,8 +36,8 @@ export class SinkDemux {
   /** `counters` is the NIC's (the lab plumbing counters it reports). */
   constructor(private readonly counters: DemuxCounters) {}
 
-  /** True when a sink took the frame (or it was a counted orphan fragment of lab traffic). */
-  receive(b: Uint8Array, off: number, len: number): boolean {
+  /** True when a sink took the frame; `vlan` is the one it came on (receive VLAN PPI, 0 = none). */
+  receive(b: Uint8Array, off: number, len: number, vlan = 0): boolean {
     if (this.sinks.length === 0) return false;
     const p = this.p;
     const kind = parseRx(b, off, len, p);
@@ -46,14 +46,14 @@ export class SinkDemux {
       if (at + PAYLOAD_HEADER_LEN > p.end || getU32(b, at) !== PAYLOAD_MAGIC) return false;
       const sink = this.sinkOf(getU32(b, at + 4));
       if (!sink) return false;
-      sink.take(b, at, p.end, len);
+      sink.take(b, at, p.end, len, vlan);
       return true;
     }
-    if (kind === RX_FRAGMENT) return this.fragment(b, len);
+    if (kind === RX_FRAGMENT) return this.fragment(b, len, vlan);
     return false;
   }
 
-  private fragment(b: Uint8Array, frameLen: number): boolean {
+  private fragment(b: Uint8Array, frameLen: number, vlan: number): boolean {
     const p = this.p;
     const slot = this.slots[p.id % SLOTS]!;
     if (p.fragOffset === 0) {
@@ -68,7 +68,7 @@ export class SinkDemux {
       slot.seq = getU32(b, at + PAYLOAD_SEQ_AT);
       slot.total = p.l4HeaderLen + recLen;
       slot.got = p.dataLen;
-      slot.intact = recLen >= PAYLOAD_HEADER_LEN && patternIntact(b, at, 0, p.dataLen - p.l4HeaderLen, sink.spec.flow);
+      slot.intact = recLen >= PAYLOAD_HEADER_LEN && patternIntact(b, at, 0, p.dataLen - p.l4HeaderLen, sink.spec.flow) && sink.vlanOk(vlan);
       this.complete(slot);
       return true;
     }
@@ -79,7 +79,7 @@ export class SinkDemux {
     }
     sink.fragment(frameLen);
     const from = p.fragOffset - p.l4HeaderLen;
-    if (p.fragOffset !== slot.got || !patternIntact(b, p.dataAt, from, p.dataLen, sink.spec.flow)) slot.intact = false;
+    if (p.fragOffset !== slot.got || !patternIntact(b, p.dataAt, from, p.dataLen, sink.spec.flow) || !sink.vlanOk(vlan)) slot.intact = false;
     slot.got += p.dataLen;
     this.complete(slot);
     return true;

@@ -27,6 +27,8 @@ export interface SinkReport {
   readonly coalesced: number;
   /** IP fragments taken (their datagrams count in delivered once whole). */
   readonly fragments: number;
+  /** Frames that arrived on another VLAN than the spec's (their records count corrupt). */
+  readonly wrongVlan: number;
   readonly bytes: number;
 }
 
@@ -39,6 +41,7 @@ export class TrafficSink {
   frames = 0;
   coalesced = 0;
   fragments = 0;
+  wrongVlan = 0;
   bytes = 0;
   private highest = -1;
   private readonly seen: Uint8Array;
@@ -53,10 +56,19 @@ export class TrafficSink {
     return this.unique >= this.spec.count;
   }
 
-  /** One frame of this flow; its records at b[at, end). `frameLen` is the whole frame's length. */
-  take(b: Uint8Array, at: number, end: number, frameLen: number): void {
+  /** Whether a frame that came on `vlan` (0 = untagged) is where the spec wants it; counts it if not. */
+  vlanOk(vlan: number): boolean {
+    const want = this.spec.vlan;
+    if (want === undefined || want === vlan) return true;
+    this.wrongVlan++;
+    return false;
+  }
+
+  /** One frame of this flow that came on `vlan`; its records at b[at, end). `frameLen` is the whole frame's length. */
+  take(b: Uint8Array, at: number, end: number, frameLen: number, vlan = 0): void {
     this.frames++;
     this.bytes += frameLen;
+    const onVlan = this.vlanOk(vlan);
     let records = 0;
     const flow = this.spec.flow;
     // The first record is always examined (a frame too short for one is corrupt); then as many
@@ -70,7 +82,7 @@ export class TrafficSink {
         this.corrupt++;
         break;
       }
-      this.record(getU32(b, at + PAYLOAD_SEQ_AT), true);
+      this.record(getU32(b, at + PAYLOAD_SEQ_AT), onVlan);
       at += len;
     }
     if (records > 1) this.coalesced++;
@@ -119,6 +131,7 @@ export class TrafficSink {
       frames: this.frames,
       coalesced: this.coalesced,
       fragments: this.fragments,
+      wrongVlan: this.wrongVlan,
       bytes: this.bytes,
     };
   }

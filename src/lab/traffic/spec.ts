@@ -71,6 +71,11 @@ export interface SinkSpec {
   readonly flow: number;
   /** Frames the generator sends; sizes the seen-bitmap (lost = count − unique delivered). */
   readonly count: number;
+  /**
+   * The VLAN the frames must arrive on, from the receive VLAN PPI (0 = untagged); a frame on
+   * another counts wrongVlan and its records corrupt. Absent: not checked.
+   */
+  readonly vlan?: number;
 }
 
 /** IP header bytes (no options, no extension headers). */
@@ -208,5 +213,5 @@ export function generatorSpec(o: GeneratorOptions, srcMac: string, mtu: number, 
 
 /** The sink keeps one bit-per-frame map, so count is bounded. */
 export function sinkSpec(o: SinkSpec): SinkSpec {
-  return { flow: int('flow', o.flow, 0, 0xffffffff), count: int('count', o.count, 1, 1 << 26) };
+  return { flow: int('flow', o.flow, 0, 0xffffffff), count: int('count', o.count, 1, 1 << 26), ...(o.vlan !== undefined ? { vlan: int('vlan', o.vlan, 0, 4094) } : {}) };
 }
