@@ -6,7 +6,7 @@
  */
 import { ConfigError } from '../../core/index.js';
 import type { HostProfileName } from '../../host/index.js';
-import { Netns, type DownReport } from '../../io/index.js';
+import { Netns, runCommand, type DownReport } from '../../io/index.js';
 import { checkMtu, checkProfile, checkQueues } from '../config.js';
 import { Lab } from '../topology.js';
 import { attachNicTap, requireTap, type NicTap } from './attach.js';
@@ -54,7 +54,11 @@ export interface TapLab {
   readonly netns: Netns;
   readonly vms: readonly TapVm[];
   readonly uplink: Uplink | null;
-  /** Closes the lab (host and VM workers), then removes every namespace and interface. */
+  /**
+   * Closes the lab (host and VM workers), then removes the namespaces this `up` made (their TAPs
+   * go with them) — only those: another run's objects under the same prefix are left alone
+   * (`netvsc down` is the sweep of the whole prefix).
+   */
   down(): Promise<DownReport>;
 }
 
@@ -84,9 +88,10 @@ export async function tapUp(o: TapUpOptions = {}): Promise<TapLab> {
   const lab = await Lab.create({ profile });
   const vms: TapVm[] = [];
   let uplink: Uplink | null = null;
+  const made: string[] = [];
   const down = async (): Promise<DownReport> => {
     await lab.close().catch(() => {});
-    return netns.down();
+    return removeNamespaces(made);
   };
   try {
     for (let i = 0; i < count; i++) {
@@ -98,6 +103,7 @@ export async function tapUp(o: TapUpOptions = {}): Promise<TapLab> {
       const ns = netns.name(name);
       const ifName = netns.name(`v${i}${nic.name}`); // nvsc-v0eth0: link names are ≤ 15 bytes
       await netns.createNamespace(ns);
+      made.push(ns);
       const ip = `${subnet}.${i + 1}`;
       const tap = await attachNicTap(netns, nic, { ns, ifName, address: `${ip}/24`, ...(o.offloads !== undefined ? { offloads: o.offloads } : {}) });
       vms.push({ name, ns, ifName, ip, tap });
@@ -106,6 +112,7 @@ export async function tapUp(o: TapUpOptions = {}): Promise<TapLab> {
       const ifName = uplinkName;
       const ns = netns.name('uplink');
       await netns.createNamespace(ns);
+      made.push(ns);
       const f = o.captureDir && (!o.captureNics || o.captureNics.includes('uplink')) ? captureFiles('uplink', { dir: o.captureDir, layers: ['switch-in', 'switch-out'] }, 'uplink', ifName) : null;
       const capture = f ? { ...(f.switchIn ? { ingress: f.switchIn } : {}), ...(f.switchOut ? { egress: f.switchOut } : {}) } : undefined;
       uplink = await attachUplink(lab, netns, { ns, ifName, address: `${subnet}.254/24`, mtu, ...(capture ? { capture } : {}) });
@@ -115,6 +122,30 @@ export async function tapUp(o: TapUpOptions = {}): Promise<TapLab> {
     throw e;
   }
   return { lab, netns, vms, uplink, down };
+}
+
+/**
+ * Deletes these namespaces (processes left inside are killed first: a namespace with a process in
+ * it outlives `ip netns del`); the TAPs inside go with them. What is already gone is skipped.
+ */
+async function removeNamespaces(names: readonly string[]): Promise<DownReport> {
+  const namespaces: string[] = [];
+  const killedPids: number[] = [];
+  for (const ns of names) {
+    const pids = await runCommand(['ip', 'netns', 'pids', ns]);
+    for (const tok of pids.stdout.split(/\s+/)) {
+      const pid = Number(tok);
+      if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+        killedPids.push(pid);
+      } catch {
+        // already gone
+      }
+    }
+    if ((await runCommand(['ip', 'netns', 'del', ns])).code === 0) namespaces.push(ns);
+  }
+  return { namespaces, links: [], killedPids };
 }
 
 /** `netvsc down`: removes every namespace and interface with the prefix (idempotent, crash-safe). */
