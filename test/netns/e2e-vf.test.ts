@@ -2,8 +2,8 @@
 // their own namespaces, each NIC with an SR-IOV VF, iperf3 TCP between them for 4 s while VM 0's
 // VF is removed and re-added (planned: the data path goes back to synthetic first), and again
 // with a surprise removal. The Linux TCP stack is the judge: the connection must survive and
-// iperf3 complete. The TAPs run without offloads so the kernel hands over plain frames, which the
-// emulated VF carries (frames that need the host's checksum/LSO go synthetic: docs/vf.md).
+// iperf3 complete. The TAPs run with offloads: the kernel hands over partial checksums and TSO
+// super-frames, which the VF finishes and cuts itself (src/lab/vf/vf-tx-offload.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +34,7 @@ describe.runIf(run)('VF failover during iperf3 TCP', () => {
     }, 10_000);
 
   beforeAll(async () => {
-    up = await tapUp({ vms: 2, prefix, stateFile, subnet: '10.81.0', offloads: false });
+    up = await tapUp({ vms: 2, prefix, stateFile, subnet: '10.81.0' });
     for (const v of up.vms) await v.tap.nic.addVf();
     for (const v of up.vms) await onVf(v.tap.nic, 'at start');
   });

@@ -14,12 +14,13 @@ class FakeVf implements VfNetdev {
   maxFrameLen = 1514;
   rxHandler: VfRxHandler | null = null;
   rxPaused = false;
-  sent = 0;
   pending: Uint8Array[] = [];
   released = false;
   constructor(readonly serial: number, readonly permanentMac: Uint8Array = MAC, readonly name = `enP${serial}s1`) {}
-  transmit(): boolean {
-    this.sent++;
+  /** [csum PPI, lso PPI] of each frame taken. */
+  readonly sent: [number, number][] = [];
+  transmit(_f: Uint8Array, _o: number, _l: number, _q: number, csum: number, lso: number): boolean {
+    this.sent.push([csum, lso]);
     return true;
   }
   pollRx(): number {
@@ -74,10 +75,13 @@ describe('VfFailover', () => {
     expect(vf.rxPaused).toBe(false);
     expect(f.transmit(frame, 0, 100, null)).toBe(VF_TX_TAKEN);
     expect(counters.get('vf_tx_packets')).toBe(1);
-    // No TX offloads on the VF: a frame asking for checksum, LSO or a VLAN tag goes synthetic, counted.
-    for (const flags of [TX_F_CSUM, TX_F_LSO, TX_F_VLAN]) expect(f.transmit(frame, 0, 100, { ...newTxMeta(), flags })).toBe(VF_TX_UNUSED);
-    expect(f.counters.get('vf_tx_offload_synthetic')).toBe(3);
-    expect(counters.get('vf_tx_packets')).toBe(1);
+    // The VF takes checksum and LSO requests (its hardware does them); a VLAN tag to insert goes synthetic, counted.
+    expect(f.transmit(frame, 0, 100, { ...newTxMeta(), flags: TX_F_VLAN })).toBe(VF_TX_UNUSED);
+    expect(f.counters.get('vf_tx_vlan_synthetic')).toBe(1);
+    expect(f.transmit(frame, 0, 100, { ...newTxMeta(), flags: TX_F_CSUM, csum: 0x220005 })).toBe(VF_TX_TAKEN);
+    expect(f.transmit(new Uint8Array(20_000), 0, 20_000, { ...newTxMeta(), flags: TX_F_LSO, lso: 0x43601448 })).toBe(VF_TX_TAKEN); // a super-frame over maxFrameLen
+    expect(vf.sent).toEqual([[0, 0], [0x220005, 0], [0, 0x43601448]]);
+    expect(counters.get('vf_tx_packets')).toBe(3);
     expect(calls).toEqual([{ toVf: true, pathWasVf: false }]);
   });
 

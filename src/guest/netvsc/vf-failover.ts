@@ -35,7 +35,7 @@ export const VF_FAILOVER_COUNTER_NAMES = [
   'vf_switch_failed', // SWITCH_DATA_PATH got no completion (timeout, channel gone, ring full)
   'vf_tx_busy', // the VF transmit queue was full
   'vf_tx_held_switching', // TX refused (retry) while SWITCH_DATA_PATH(1) was outstanding: order
-  'vf_tx_offload_synthetic', // frames needing checksum/LSO/VLAN offload sent synthetic (the VF has none)
+  'vf_tx_vlan_synthetic', // frames needing VLAN insertion sent synthetic (the VF has none)
   'vf_removed_planned',
   'vf_removed_surprise',
   'vf_rx_drained_on_removal', // frames taken off the VF after its eject request, none lost
@@ -107,7 +107,7 @@ export class VfFailover {
     this.sTxDrop = c.slot('vf_tx_dropped');
     this.sTxBusy = this.counters.slot('vf_tx_busy');
     this.sTxHeld = this.counters.slot('vf_tx_held_switching');
-    this.sTxOffload = this.counters.slot('vf_tx_offload_synthetic');
+    this.sTxOffload = this.counters.slot('vf_tx_vlan_synthetic');
     // Bound once: the receive hook runs per frame and allocates nothing.
     this.rxFromVf = (u8, off, len, queue) => {
       c.add(this.sRxP);
@@ -190,18 +190,20 @@ export class VfFailover {
       return VF_TX_BUSY;
     }
     if (vf === null || this.path.kind !== 'onVf' || !vf.running || !vf.carrier) return VF_TX_UNUSED;
-    // The emulated VF offers no TX offloads: a frame that needs the host to fill its checksum, cut
-    // it (LSO) or tag it (VLAN PPI) goes synthetic. Order holds: the host drains the VF's queues
-    // before it forwards each synthetic frame.
-    if (meta !== null && (meta.flags & (TX_F_CSUM | TX_F_LSO | TX_F_VLAN)) !== 0) {
+    // The VF fills checksums and cuts LSO super-frames itself, but has no VLAN insertion: a frame
+    // that needs the host to tag it (VLAN PPI) goes synthetic. Order holds: the host drains the
+    // VF's queues before it forwards each synthetic frame.
+    const flags = meta === null ? 0 : meta.flags;
+    if ((flags & TX_F_VLAN) !== 0) {
       this.counters.add(this.sTxOffload);
       return VF_TX_UNUSED;
     }
-    if (len > vf.maxFrameLen) {
+    const lso = (flags & TX_F_LSO) !== 0 ? meta!.lso : 0;
+    if (len > vf.maxFrameLen && lso === 0) {
       this.host.counters.add(this.sTxDrop);
       return VF_TX_TAKEN;
     }
-    if (!vf.transmit(frame, off, len, meta !== null && (meta.flags & TX_F_HASH) !== 0 ? meta.hash : 0)) {
+    if (!vf.transmit(frame, off, len, (flags & TX_F_HASH) !== 0 ? meta!.hash : 0, (flags & TX_F_CSUM) !== 0 ? meta!.csum : 0, lso)) {
       this.counters.add(this.sTxBusy);
       return VF_TX_BUSY;
     }

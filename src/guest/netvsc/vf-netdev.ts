@@ -28,8 +28,12 @@ export interface VfNetdev {
   rxHandler: VfRxHandler | null;
   /** While true the VF holds received frames (the master is switching to it: order, §3.10). */
   rxPaused: boolean;
-  /** Queues one frame on `queue` (mod queueCount). False when the queue is full: nothing taken. */
-  transmit(frame: Uint8Array, off: number, len: number, queue: number): boolean;
+  /**
+   * Queues one frame on `queue` (mod queueCount). False when the queue is full: nothing taken.
+   * `csum` / `lso` are the checksum and LSOv2 PPI values the stack asked for (0 = none, §5.5): the
+   * VF's hardware fills the checksum / cuts the super-frame, as a real VF with TSO does.
+   */
+  transmit(frame: Uint8Array, off: number, len: number, queue: number, csum: number, lso: number): boolean;
   /** Largest frame the VF can carry. */
   readonly maxFrameLen: number;
   /** Hands received frames to rxHandler (or the VF's own consumer); returns how many. */

@@ -10,7 +10,7 @@ import type { VfNetdev, VfNetdevEvent, VfRxHandler } from '../../guest/index.js'
 import { FrameRing } from '../../io/index.js';
 import { copyBytes } from '../../packet/index.js';
 import type { Pollable } from '../../vmbus/index.js';
-import { VfCtl, type SharedVfSpec } from './shared-vf.js';
+import { VF_TX_DESC_BYTES, VfCtl, writeTxDesc, type SharedVfSpec } from './shared-vf.js';
 
 /** Per-queue and total counters of the VF device itself (its own `ethtool -S`). */
 export interface VfDeviceStats {
@@ -103,7 +103,7 @@ export class VfGuestEnd implements VfNetdev, Pollable {
   }
 
   /** False when the queue is full or the device vanished meanwhile: nothing taken (the master retries, then goes synthetic). */
-  transmit(frame: Uint8Array, off: number, len: number, queue: number): boolean {
+  transmit(frame: Uint8Array, off: number, len: number, queue: number, csum: number, lso: number): boolean {
     const ctl = this.ctl;
     // Busy mark first, then Present (shared-vf.ts VfCtl): a surprise removal waits for us.
     Atomics.add(ctl, VfCtl.TxBusy, 1);
@@ -111,13 +111,15 @@ export class VfGuestEnd implements VfNetdev, Pollable {
       if (Atomics.load(ctl, VfCtl.Present) === 0) return false;
       const q = (queue >>> 0) % this.queueCount;
       const r = this.tx[q]!;
-      const at = r.reserve(len);
+      // A TX descriptor: the offload requests, then the frame (shared-vf.ts VF_TX_DESC_BYTES).
+      const at = r.reserve(VF_TX_DESC_BYTES + len);
       if (at < 0) {
         this.txBusy++;
         return false;
       }
-      copyBytes(frame, off, r.bytes, at, len);
-      r.commit(len);
+      writeTxDesc(r.bytes, at, csum, lso);
+      copyBytes(frame, off, r.bytes, at + VF_TX_DESC_BYTES, len);
+      r.commit(VF_TX_DESC_BYTES + len);
       this.txPackets[q]! += 1;
       this.txBytes += len;
     } finally {

@@ -5,7 +5,8 @@
 import { copyBytes } from '../../packet/index.js';
 import { FrameRing } from '../../io/index.js';
 import type { VfFrameHandler, VfHardware, VfLoss } from '../../host/index.js';
-import { VfCtl, vfQueueFor, type SharedVfSpec } from './shared-vf.js';
+import { readTxDescU32, VF_TX_DESC_BYTES, VfCtl, vfQueueFor, type SharedVfSpec } from './shared-vf.js';
+import { VfTxOffload } from './vf-tx-offload.js';
 
 export class VfHostEnd implements VfHardware {
   readonly serial: number;
@@ -14,6 +15,8 @@ export class VfHostEnd implements VfHardware {
   private readonly tx: FrameRing[];
   private readonly rx: FrameRing[];
   private nextTx = 0;
+  /** The VF's TX offload engine (checksum fill, LSO): its counters are the VF port's own. */
+  readonly txOffload = new VfTxOffload();
 
   /**
    * @param wakeGuest rings the VM's doorbell (workers: the VM's loop may sleep); called after every
@@ -67,7 +70,9 @@ export class VfHostEnd implements VfHardware {
       const r = rings[(this.nextTx + k) % rings.length]!;
       let got = 0;
       for (let at = r.peek(); at >= 0 && n < budget; at = r.peek()) {
-        fn(r.bytes, at, r.peekLen);
+        const len = r.peekLen - VF_TX_DESC_BYTES;
+        if (len > 0) this.txOffload.finish(r.bytes, at + VF_TX_DESC_BYTES, len, readTxDescU32(r.bytes, at), readTxDescU32(r.bytes, at + 4), fn);
+        else this.txOffload.counters.offload_errors++;
         r.release();
         n++;
         got++;

@@ -65,6 +65,24 @@ export function newSharedVf(o: SharedVfOptions): SharedVfSpec {
   };
 }
 
+/**
+ * Each TX ring record starts with a descriptor, as a NIC's TX descriptor carries offload requests:
+ * u32 checksum PPI value, u32 LSOv2 PPI value (0 = none; protocol.md §5.5), little-endian. The
+ * frame follows. RX records are bare frames.
+ */
+export const VF_TX_DESC_BYTES = 8;
+
+export function writeTxDesc(b: Uint8Array, at: number, csum: number, lso: number): void {
+  for (let i = 0; i < 4; i++) {
+    b[at + i] = (csum >>> (8 * i)) & 0xff;
+    b[at + 4 + i] = (lso >>> (8 * i)) & 0xff;
+  }
+}
+
+export function readTxDescU32(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+}
+
 /** The VF's receive-side spreading: a cheap hash of the IPv4/IPv6 addresses and ports (its own RSS). */
 export function vfQueueFor(b: Uint8Array, off: number, len: number, queues: number): number {
   if (queues <= 1 || len < 38) return 0;
