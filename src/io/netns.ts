@@ -146,19 +146,7 @@ export class Netns {
     const state = this.readState();
     const plan = planTeardown(state, await this.listNamespaces(), await this.listRootLinks());
     const killedPids: number[] = [];
-    for (const ns of plan.namespaces) {
-      const r = await runCommand(['ip', 'netns', 'pids', ns]);
-      for (const tok of r.stdout.split(/\s+/)) {
-        const pid = Number(tok);
-        if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) continue;
-        try {
-          process.kill(pid, 'SIGKILL');
-          killedPids.push(pid);
-        } catch {
-          // Already gone: nothing to do.
-        }
-      }
-    }
+    for (const ns of plan.namespaces) killedPids.push(...(await killInside(ns)));
     const links: string[] = [];
     for (const l of plan.links) {
       const r = await runCommand(ipIn(l.netns, 'link', 'del', 'dev', l.name));
@@ -177,6 +165,24 @@ export class Netns {
     await this.update(() => ({ ...emptyState(this.prefix), namespaces: stuck }));
     if (failed.length > 0) throw new ResourceError('BUSY', `could not delete namespaces: ${failed.join('; ')}`);
     return { namespaces, links, killedPids };
+  }
+
+  /**
+   * Deletes exactly these namespaces of ours (a run's own teardown, leaving other runs under the
+   * same prefix alone), killing processes inside first; links in them go with them. Names without
+   * the prefix are refused; what is already gone is skipped.
+   */
+  async removeNamespaces(names: readonly string[]): Promise<DownReport> {
+    for (const ns of names) checkOwnedName(this.prefix, ns, 'namespace');
+    const existing = new Set(await this.listNamespaces());
+    const namespaces: string[] = [];
+    const killedPids: number[] = [];
+    for (const ns of names) {
+      if (!existing.has(ns)) continue;
+      killedPids.push(...(await killInside(ns)));
+      if ((await runCommand(['ip', 'netns', 'del', ns])).code === 0) namespaces.push(ns);
+    }
+    return { namespaces, links: [], killedPids };
   }
 
   /** Names of all namespaces (ours and others'). */
@@ -209,4 +215,21 @@ export class Netns {
     writeFileSync(tmp, `${JSON.stringify(s, null, 2)}\n`);
     renameSync(tmp, this.stateFile);
   }
+}
+
+/** Kills the processes inside `ns` (a namespace with a process in it outlives `ip netns del`). */
+async function killInside(ns: string): Promise<number[]> {
+  const killed: number[] = [];
+  const r = await runCommand(['ip', 'netns', 'pids', ns]);
+  for (const tok of r.stdout.split(/\s+/)) {
+    const pid = Number(tok);
+    if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+      killed.push(pid);
+    } catch {
+      // Already gone: nothing to do.
+    }
+  }
+  return killed;
 }

@@ -142,3 +142,21 @@ describe.runIf(run)('up --detach, then down', () => {
     expect(again.stdout).toContain('nothing to remove');
   });
 });
+
+describe.runIf(run)('an up ending removes only what it made', () => {
+  const sprefix = testPrefix('s');
+  const sstate = join(dir, 'scoped-state.json');
+  afterAll(async () => {
+    await new Netns({ prefix: sprefix, stateFile: sstate }).down();
+  });
+
+  test('another namespace under the same prefix survives up.down()', async () => {
+    const netns = new Netns({ prefix: sprefix, stateFile: sstate });
+    const other = netns.name('other');
+    await netns.createNamespace(other);
+    const up = await tapUp({ vms: 1, prefix: sprefix, stateFile: sstate, subnet: '10.80.0', uplink: 'up0' });
+    const r = await up.down();
+    expect([...r.namespaces].sort()).toEqual([`${sprefix}uplink`, `${sprefix}vm0`]);
+    expect((await netns.listNamespaces()).filter((n) => n.startsWith(sprefix))).toEqual([other]);
+  });
+});

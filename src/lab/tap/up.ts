@@ -6,7 +6,7 @@
  */
 import { ConfigError } from '../../core/index.js';
 import type { HostProfileName } from '../../host/index.js';
-import { Netns, runCommand, type DownReport } from '../../io/index.js';
+import { Netns, type DownReport } from '../../io/index.js';
 import { checkMtu, checkProfile, checkQueues } from '../config.js';
 import { Lab } from '../topology.js';
 import { attachNicTap, requireTap, type NicTap } from './attach.js';
@@ -91,7 +91,7 @@ export async function tapUp(o: TapUpOptions = {}): Promise<TapLab> {
   const made: string[] = [];
   const down = async (): Promise<DownReport> => {
     await lab.close().catch(() => {});
-    return removeNamespaces(made);
+    return netns.removeNamespaces(made);
   };
   try {
     for (let i = 0; i < count; i++) {
@@ -122,30 +122,6 @@ export async function tapUp(o: TapUpOptions = {}): Promise<TapLab> {
     throw e;
   }
   return { lab, netns, vms, uplink, down };
-}
-
-/**
- * Deletes these namespaces (processes left inside are killed first: a namespace with a process in
- * it outlives `ip netns del`); the TAPs inside go with them. What is already gone is skipped.
- */
-async function removeNamespaces(names: readonly string[]): Promise<DownReport> {
-  const namespaces: string[] = [];
-  const killedPids: number[] = [];
-  for (const ns of names) {
-    const pids = await runCommand(['ip', 'netns', 'pids', ns]);
-    for (const tok of pids.stdout.split(/\s+/)) {
-      const pid = Number(tok);
-      if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) continue;
-      try {
-        process.kill(pid, 'SIGKILL');
-        killedPids.push(pid);
-      } catch {
-        // already gone
-      }
-    }
-    if ((await runCommand(['ip', 'netns', 'del', ns])).code === 0) namespaces.push(ns);
-  }
-  return { namespaces, links: [], killedPids };
 }
 
 /** `netvsc down`: removes every namespace and interface with the prefix (idempotent, crash-safe). */
