@@ -92,7 +92,8 @@ export class HostVf {
     this.state = S.onVfAdded(this.state, hw.serial, this.guestCanTakeVf());
     this.hw = hw;
     this.port.hw = hw;
-    this.vfHandle = this.nic.vswitch.addPort(this.port, {}, { standby: true });
+    // The VF joins the same VLANs as the synthetic port it stands in for (issue 5 item 7).
+    this.vfHandle = this.nic.vswitch.addPort(this.port, this.nic.port.config, { standby: true });
     this.counters.inc('vf_added');
     this.emit('added', `serial ${hw.serial}`);
     if (this.state.kind === 'available') this.startShowDelay();
@@ -196,9 +197,9 @@ export class HostVf {
     return work;
   }
 
-  stats(): { readonly state: string; readonly serial: number | null; readonly linkUp: boolean; readonly counters: Record<string, number> } {
+  stats(): { readonly state: string; readonly serial: number | null; readonly linkUp: boolean; readonly counters: Record<string, number>; readonly device: Readonly<Record<string, number>> | null } {
     const s = this.state;
-    return { state: s.kind, serial: s.kind === 'none' ? null : s.serial, linkUp: this.hw?.linkUp ?? false, counters: this.counters.snapshot() };
+    return { state: s.kind, serial: s.kind === 'none' ? null : s.serial, linkUp: this.hw?.linkUp ?? false, counters: this.counters.snapshot(), device: this.hw?.deviceCounters?.() ?? null };
   }
 
   /** SR-IOV readiness and guest resets are observed on the NIC, not signalled (no coordinator hook needed). */

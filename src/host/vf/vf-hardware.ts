@@ -37,4 +37,6 @@ export interface VfHardware {
   readonly ejectAcked: boolean;
   /** Takes the device out of the VM; what was still queued is discarded and returned. */
   unplug(): VfLoss;
+  /** The device's own counters (e.g. its TX offload engine), for `stats()`; optional. */
+  deviceCounters?(): Readonly<Record<string, number>>;
 }

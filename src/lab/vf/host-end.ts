@@ -94,6 +94,10 @@ export class VfHostEnd implements VfHardware {
     return true;
   }
 
+  deviceCounters(): Readonly<Record<string, number>> {
+    return { ...this.txOffload.counters };
+  }
+
   /** The device leaves the VM: the guest stops touching it; what is still queued is counted lost. */
   unplug(): VfLoss {
     Atomics.store(this.ctl, VfCtl.Present, 0);
