@@ -11,7 +11,7 @@ import { readPcap } from '../../src/io/index.js';
 import { wireDecode } from '../../src/cli/commands/wire.js';
 import { buildUdp4Frame, FrameSpec } from '../../src/packet/index.js';
 import { newLab, range } from './fixtures.js';
-import { runScenario, validateScenario } from '../../src/lab/index.js';
+import { runScenario, validateScenario, type TraceRecord } from '../../src/lab/index.js';
 import { readTrace, undecodable } from '../harness/trace-check.js';
 import { tsharkChecksums } from '../harness/e2e-tools.js';
 
@@ -96,8 +96,11 @@ describe.each(['single-thread', 'workers'] as const)('capture through the Lab AP
     expect(hostRndis).toContain('rndis_message/rndis_initialize_complete');
     expect(hostRndis).toContain('rndis_message/rndis_query_complete');
     expect(host.filter((r) => r.dir === 'tx' && r.msg === 'nvsp_message/nvsp_1_message_send_rndis_packet').length).toBeGreaterThan(0);
-    // …and the guest read each of them.
+    // …and the guest read each of them; and the host read every RNDIS message the guest sent (the same bytes).
     expect(recs.filter((r) => r.dir === 'rx' && r.layer === 'rndis').map((r) => r.msg)).toEqual(hostRndis);
+    const hexes = (side: TraceRecord[], dir: string): string[] => side.filter((r) => r.dir === dir && r.layer === 'rndis').map((r) => r.hex);
+    expect(hexes(host, 'rx')).toEqual(hexes(recs, 'tx'));
+    expect(hexes(host, 'rx').length).toBeGreaterThan(300);
     expect(undecodable(host)).toEqual([]);
     const first = data[0]!;
     const dec = wireDecode({ hex: first.hex, struct: first.struct! }).fields as { data_len: number };

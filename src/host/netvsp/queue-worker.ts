@@ -68,8 +68,9 @@ export class QueueWorker {
     rxOptions: RxPathOptions = {},
   ) {
     this.rx = new RxPath(ch, this.counters, rxOptions);
-    this.rx.observer = owner.observer; // set before the guest opens the channel (HostRuntime.addNic)
     this.tx = new TxPath(this.counters, gpadls, owner, new TxOffload(owner.profile, this.counters, (b, o) => owner.peerTakesSuperFrames(b, o)));
+    this.rx.observer = this.tx.observer = owner.observer; // set before the guest opens the channel (HostRuntime.addNic)
+    this.tx.queue = ch.subChannelIndex;
     ch.onPacket = (pkt) => this.onPacket(pkt);
   }
 

@@ -6,7 +6,7 @@
  * coordinator. Every guest field is range-checked; a bad packet gets a failure completion
  * (NVSP 108) and a counter, and the channel carries on.
  */
-import { isNetvscError, ResourceError, WireError } from '../../core/index.js';
+import { isNetvscError, MSG_DIR_RX, MSG_LAYER_RNDIS, ResourceError, WireError, type MessageObserver } from '../../core/index.js';
 import {
   GpaRangeIterator,
   HV_PAGE_SIZE,
@@ -59,6 +59,10 @@ export class TxPath {
   private readonly gpa = new GpaRangeIterator();
   private readonly meta = new PortFrameMeta();
   private readonly run = newContiguousRun();
+  /** Sees each RNDIS message read from the guest, a data packet's header + PPIs only (the trace, issue 7), or null. */
+  observer: MessageObserver | null = null;
+  /** The channel's sub_channel_index, for the trace. */
+  queue = 0;
   private readonly sPackets: number;
   private readonly sBytes: number;
 
@@ -161,12 +165,14 @@ export class TxPath {
       if (control) {
         const msgLen = dv.getUint32(start + 4, true);
         if (msgLen < 8 || msgLen > end - start) throw new WireError('MALFORMED', `control msg_len ${msgLen} outside 8..${end - start}`);
+        this.observer?.message(MSG_DIR_RX, this.queue, MSG_LAYER_RNDIS, u8, start, msgLen);
         this.sink.control(dv, start, msgLen);
         start += msgLen;
         continue;
       }
       const v = this.view.bind(dv, start, end - start);
       v.readPpis(this.slots);
+      if (this.observer !== null) this.observer.message(MSG_DIR_RX, this.queue, MSG_LAYER_RNDIS, u8, start, v.dataStart - start);
       this.fillMeta();
       this.counters.add(this.sPackets);
       this.counters.add(this.sBytes, v.dataLength);
