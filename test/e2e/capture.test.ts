@@ -98,6 +98,10 @@ describe.each(['single-thread', 'workers'] as const)('capture through the Lab AP
     expect(host.filter((r) => r.dir === 'tx' && r.msg === 'nvsp_message/nvsp_1_message_send_rndis_packet').length).toBeGreaterThan(0);
     // …and the guest read each of them; and the host read every RNDIS message the guest sent (the same bytes).
     expect(recs.filter((r) => r.dir === 'rx' && r.layer === 'rndis').map((r) => r.msg)).toEqual(hostRndis);
+    // Every receive completion the guest sent, the host read (on its side: whole type-11 packets).
+    const recvComps = recs.filter((r) => r.dir === 'tx' && r.layer === 'nvsp' && r.hex.length === 16).length;
+    expect(recvComps).toBeGreaterThan(0);
+    expect(host.filter((r) => r.dir === 'rx' && r.msg === 'recv_comp_msg').length).toBe(recvComps);
     const hexes = (side: TraceRecord[], dir: string): string[] => side.filter((r) => r.dir === dir && r.layer === 'rndis').map((r) => r.hex);
     expect(hexes(host, 'rx')).toEqual(hexes(recs, 'tx'));
     expect(hexes(host, 'rx').length).toBeGreaterThan(300);

@@ -94,7 +94,7 @@ export async function buildAttachment(nv: NvspAttachment, cfg: Cfg, hooks: Devic
       controlPageDone: (page) => pages.done(page),
       inband: (pkt) => hooks.inband(pkt, ch),
     }, cfg.counters);
-    q.observer = rx.observer = tx.sender.observer = cfg.observer;
+    q.observer = rx.observer = tx.sender.observer = completions.observer = cfg.observer;
     queues.push(q);
     loop?.add(q);
     return q;

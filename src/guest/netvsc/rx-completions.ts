@@ -1,5 +1,6 @@
 import { emitNvsp, NVSP_MESSAGE_SIZE, NVSP_MSG1_TYPE_SEND_RNDIS_PKT_COMPLETE, NVSP_RECV_COMPLETION_SIZE, NVSP_STAT_FAIL, NVSP_STAT_SUCCESS } from '../../wire/index.js';
 import type { Channel } from '../../vmbus/index.js';
+import { MSG_DIR_TX, MSG_LAYER_NVSP, type MessageObserver } from '../../core/index.js';
 
 /**
  * Receive completions of one queue (protocol.md §3.8, §4.2): one VM_PKT_COMP per transfer-page
@@ -16,6 +17,8 @@ export class RxCompletions {
   private readonly status: Uint8Array;
   private head = 0;
   private count = 0;
+  /** Sees each receive completion sent (the trace, issue 7), or null. */
+  observer: MessageObserver | null = null;
 
   constructor(
     private readonly channel: Channel,
@@ -62,6 +65,9 @@ export class RxCompletions {
   }
 
   private write(lo: number, hi: number, success: boolean): boolean {
-    return this.channel.sendCompletion(lo, hi, success ? this.ok : this.fail, 0, NVSP_RECV_COMPLETION_SIZE);
+    const body = success ? this.ok : this.fail;
+    if (!this.channel.sendCompletion(lo, hi, body, 0, NVSP_RECV_COMPLETION_SIZE)) return false;
+    if (this.observer !== null) this.observer.message(MSG_DIR_TX, this.channel.subChannelIndex, MSG_LAYER_NVSP, body, 0, NVSP_RECV_COMPLETION_SIZE);
+    return true;
   }
 }
