@@ -12,7 +12,7 @@ import { ConfigError } from '../../core/index.js';
 import { HOST_PROFILE_NAMES, type HostProfileName } from '../../host/index.js';
 import type { LabNic } from '../../lab/index.js';
 import { labControlHandler } from '../../lab/index.js';
-import { MAX_UP_VMS, tapUp, type TapLab } from '../../lab/tap/index.js';
+import { MAX_UP_VMS, requireTap, tapUp, type TapLab } from '../../lab/tap/index.js';
 import { ControlServer, DEFAULT_INSTANCE, controlSocketPath, type ControlHandler } from '../control/index.js';
 
 interface UpCliOptions {
@@ -99,7 +99,10 @@ export async function upCommand(o: UpCliOptions): Promise<number> {
   if (captureNics && !o.capture) throw new ConfigError('BAD_CONFIG', '--capture-nics needs --capture DIR');
   if (o.trace && !o.capture) throw new ConfigError('BAD_CONFIG', '--trace needs --capture DIR (the trace files go there)');
   const path = o.socket ?? controlSocketPath(o.instance);
-  if (o.detach) return detach(o, path);
+  if (o.detach) {
+    requireTap(); // say why here, not in a background log
+    return detach(o, path);
+  }
   const up = await tapUp({ vms, profile, queues, mtu, offloads: o.offloads, ...(o.capture ? { captureDir: o.capture } : {}), ...(captureNics ? { captureNics } : {}), ...(o.trace ? { trace: true } : {}), ...(o.uplink !== undefined ? { uplink: o.uplink } : {}), ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.stateFile ? { stateFile: o.stateFile } : {}) });
   let server: ControlServer | null = null;
   try {
@@ -203,7 +206,7 @@ export function register(program: Command): void {
     .addOption(new Option('--prefix <p>', 'tests: namespace and interface prefix (default nvsc-)').hideHelp())
     .addOption(new Option('--state-file <path>', 'tests: the Netns state file').hideHelp())
     .option('--capture <dir>', 'write pcap files per NIC into DIR: guest TX, switch port in/out, guest RX')
-    .option('--capture-nics <list>', 'which NICs to capture, e.g. nic0,nic1 (default: all)')
+    .option('--capture-nics <list>', 'which NICs to capture, e.g. nic0,nic1,uplink (default: all)')
     .option('--trace', 'with --capture: also a JSON-lines trace of every NVSP/RNDIS message per captured NIC')
     .option('--no-offloads', 'no checksum/TSO offloads through the virtio-net header (the kernel does them)')
     .option('--instance <name>', 'control socket instance name', DEFAULT_INSTANCE)
