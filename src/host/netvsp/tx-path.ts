@@ -114,17 +114,27 @@ export class TxPath {
       }
       secOff = index * s.sectionSize;
     }
+    this.walked = 0;
     if (pkt.type === VM_PKT_DATA_USING_GPA_DIRECT) {
-      // Section prefix, then every range: gather into scratch (§4.4 host-side interpretation).
+      // Section prefix, then every range, read as one byte string (§4.4 host-side interpretation).
+      // Data messages that lie wholly inside a contiguous prefix are walked where they are (a
+      // partial copy leaves several there, §4.4 step 4); only the message that runs on into the
+      // ranges, and what follows, is gathered into scratch.
+      let skip = 0;
+      if (used > 0 && !control && this.send!.mapping.contiguous(secOff, used, this.run) === used) {
+        const s = this.send!;
+        this.walk(s.memDv, s.mem, this.run.offset, this.run.offset + used, false, true);
+        skip = this.stoppedAt - this.run.offset;
+      }
       this.gpa.bind(pkt.dv, 0, pkt.len);
       let more = this.gpa.next();
       // Start the gather where the first range's bytes keep their guest address mod 8: the
       // range copy (up to 64 KB, out of a SharedArrayBuffer) then runs word-wise (alignGap).
-      const start = more ? alignGap(this.gpa.byteOffset, used) : 0;
+      const start = more ? alignGap(this.gpa.byteOffset, used - skip) : 0;
       let n = start;
-      if (used > 0) {
-        copyFromGpadl(this.send!.mapping, secOff, this.scratch, start, used, this.run);
-        n += used;
+      if (used > skip) {
+        copyFromGpadl(this.send!.mapping, secOff + skip, this.scratch, start, used - skip, this.run);
+        n += used - skip;
       }
       for (; more; more = this.gpa.next()) n = this.gatherRange(n);
       return this.walk(this.scratchDv, this.scratch, start, n, control);
@@ -135,6 +145,11 @@ export class TxPath {
     copyFromGpadl(s.mapping, secOff, this.scratch, 0, used, this.run);
     return this.walk(this.scratchDv, this.scratch, 0, used, control);
   }
+
+  /** RNDIS messages walked so far in the current NVSP 107 packet. */
+  private walked = 0;
+  /** Where a walk with `partial` stopped: the first message not wholly inside [start, end). */
+  private stoppedAt = 0;
 
   /** Copies the current GPA range into scratch at n, page by page; every page must lie in a GPADL (§2.10). */
   private gatherRange(n: number): number {
@@ -157,10 +172,15 @@ export class TxPath {
     return n;
   }
 
-  /** Parses RNDIS messages in [start, end) one after another (§4.4). */
-  private walk(dv: DataView, u8: Uint8Array, start: number, end: number, control: boolean): number {
+  /**
+   * Parses RNDIS messages in [start, end) one after another (§4.4). With `partial`, [start, end)
+   * is only the first part of the packet's bytes: the walk stops (at stoppedAt) before a message
+   * that does not end inside it instead of calling it truncated.
+   */
+  private walk(dv: DataView, u8: Uint8Array, start: number, end: number, control: boolean, partial = false): number {
     let count = 0;
     while (start < end) {
+      if (partial && (end - start < 8 || dv.getUint32(start + 4, true) > end - start)) break;
       if (end - start < 8) throw new WireError('TRUNCATED', `${end - start} bytes left after the last RNDIS message`);
       if (control) {
         const msgLen = dv.getUint32(start + 4, true);
@@ -180,7 +200,9 @@ export class TxPath {
       start += v.msgLen;
       count++;
     }
-    if (count > this.maxPerPacket) this.maxPerPacket = count;
+    this.stoppedAt = start;
+    this.walked += count;
+    if (this.walked > this.maxPerPacket) this.maxPerPacket = this.walked;
     return TX_OK;
   }
 
