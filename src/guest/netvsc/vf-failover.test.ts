@@ -25,7 +25,7 @@ class FakeVf implements VfNetdev {
   }
   pollRx(): number {
     const n = this.pending.length;
-    for (const f of this.pending.splice(0)) this.rxHandler?.(f, 0, f.length, 1);
+    for (const f of this.pending.splice(0)) this.rxHandler?.(f, 0, f.length, 1, -1);
     return n;
   }
   release(): void {

@@ -15,7 +15,7 @@
 import { Counters, isNetvscError, ProtocolError, type Clock } from '../../core/index.js';
 import type { GuestCounters } from './counters.js';
 import type { VfAssociation } from './inband.js';
-import { newRxMeta, TX_F_CSUM, TX_F_HASH, TX_F_LSO, TX_F_VLAN, type RxMeta, type TxMeta } from './meta.js';
+import { newRxMeta, RX_F_VLAN, TX_F_CSUM, TX_F_HASH, TX_F_LSO, TX_F_VLAN, type RxMeta, type TxMeta } from './meta.js';
 import * as P from './vf-path.js';
 import type { VfNetdev, VfNetdevEvent, VfRxHandler } from './vf-netdev.js';
 
@@ -109,11 +109,13 @@ export class VfFailover {
     this.sTxHeld = this.counters.slot('vf_tx_held_switching');
     this.sTxOffload = this.counters.slot('vf_tx_vlan_synthetic');
     // Bound once: the receive hook runs per frame and allocates nothing.
-    this.rxFromVf = (u8, off, len, queue) => {
+    this.rxFromVf = (u8, off, len, queue, vlan) => {
       c.add(this.sRxP);
       c.add(this.sRxB, len);
       this.rxMeta.queue = queue;
-      this.rxMeta.flags = 0;
+      // A stripped tag reaches the stack as the synthetic path's VLAN PPI would.
+      this.rxMeta.flags = vlan >= 0 ? RX_F_VLAN : 0;
+      this.rxMeta.vlan = vlan >= 0 ? vlan : 0;
       this.host.deliver(u8, off, len, this.rxMeta);
     };
   }

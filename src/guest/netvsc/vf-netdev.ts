@@ -5,8 +5,11 @@
  * emulated VF, src/lab/vf/); netvsc only enslaves it through this interface.
  */
 
-/** One frame from a VF receive queue; u8[off, off+len) is valid only during the call. */
-export type VfRxHandler = (u8: Uint8Array, off: number, len: number, queue: number) => void;
+/**
+ * One frame from a VF receive queue; u8[off, off+len) is valid only during the call. `vlan` is
+ * the 802.1Q PPI value (pri/cfi/id, §5.5) of a tag the VF stripped, or -1 for an untagged frame.
+ */
+export type VfRxHandler = (u8: Uint8Array, off: number, len: number, queue: number, vlan: number) => void;
 
 /** The netdev notifier events netvsc reacts to (§6.8 register / up-down-change / going-down / unregister). */
 export type VfNetdevEvent = 'register' | 'change' | 'goingDown' | 'unregister';

@@ -30,7 +30,7 @@ export interface VfHardware {
   /** Hands up to `budget` frames the guest queued for the wire to fn; returns how many. */
   pollTx(fn: VfFrameHandler, budget: number): number;
   /** One frame from the switch into a VF receive queue (the VF's own RSS picks it); false = queue full. */
-  deliverRx(bytes: Uint8Array, off: number, len: number): boolean;
+  deliverRx(bytes: Uint8Array, off: number, len: number, vlanTci: number): boolean;
   /** Planned removal: asks the guest to let go of the device (a PCI eject request). */
   requestEject(): void;
   /** The guest acknowledged the eject request: its driver no longer touches the queues. */

@@ -44,9 +44,10 @@ export class VfSwitchPort implements SwitchPort {
     return this.owner.packetFilter;
   }
 
-  deliver(bytes: Uint8Array, off: number, len: number, _meta: PortFrameMeta): boolean {
+  deliver(bytes: Uint8Array, off: number, len: number, meta: PortFrameMeta): boolean {
     const hw = this.hw;
-    if (hw === null || !hw.plugged || !hw.deliverRx(bytes, off, len)) {
+    // The 802.1Q tag the switch took off travels in the VF's RX descriptor (VLAN stripping, §5.5).
+    if (hw === null || !hw.plugged || !hw.deliverRx(bytes, off, len, meta.hasVlan ? meta.vlanTci : -1)) {
       this.counters.add(this.sDropped);
       return false;
     }

@@ -10,7 +10,7 @@ import type { VfNetdev, VfNetdevEvent, VfRxHandler } from '../../guest/index.js'
 import { FrameRing } from '../../io/index.js';
 import { copyBytes } from '../../packet/index.js';
 import type { Pollable } from '../../vmbus/index.js';
-import { VF_TX_DESC_BYTES, VfCtl, writeTxDesc, type SharedVfSpec } from './shared-vf.js';
+import { readRxDescVlan, VF_RX_DESC_BYTES, VF_TX_DESC_BYTES, VfCtl, writeTxDesc, type SharedVfSpec } from './shared-vf.js';
 
 /** Per-queue and total counters of the VF device itself (its own `ethtool -S`). */
 export interface VfDeviceStats {
@@ -145,10 +145,10 @@ export class VfGuestEnd implements VfNetdev, Pollable {
       const r = this.rx[q]!;
       let got = 0;
       for (let at = r.peek(); at >= 0 && n < budget; at = r.peek()) {
-        const len = r.peekLen;
+        const len = r.peekLen - VF_RX_DESC_BYTES;
         this.rxPackets[q]! += 1;
         this.rxBytes += len;
-        (this.rxHandler ?? this.onOwnReceive)(r.bytes, at, len, q);
+        (this.rxHandler ?? this.onOwnReceive)(r.bytes, at + VF_RX_DESC_BYTES, len, q, readRxDescVlan(r.bytes, at));
         r.release();
         n++;
         got++;

@@ -5,7 +5,7 @@
 import { copyBytes } from '../../packet/index.js';
 import { FrameRing } from '../../io/index.js';
 import type { VfFrameHandler, VfHardware, VfLoss } from '../../host/index.js';
-import { readTxDescU32, VF_TX_DESC_BYTES, VfCtl, vfQueueFor, type SharedVfSpec } from './shared-vf.js';
+import { readDescU32, VF_RX_DESC_BYTES, VF_TX_DESC_BYTES, VfCtl, vfQueueFor, writeRxDesc, type SharedVfSpec } from './shared-vf.js';
 import { VfTxOffload } from './vf-tx-offload.js';
 
 export class VfHostEnd implements VfHardware {
@@ -71,7 +71,7 @@ export class VfHostEnd implements VfHardware {
       let got = 0;
       for (let at = r.peek(); at >= 0 && n < budget; at = r.peek()) {
         const len = r.peekLen - VF_TX_DESC_BYTES;
-        if (len > 0) this.txOffload.finish(r.bytes, at + VF_TX_DESC_BYTES, len, readTxDescU32(r.bytes, at), readTxDescU32(r.bytes, at + 4), fn);
+        if (len > 0) this.txOffload.finish(r.bytes, at + VF_TX_DESC_BYTES, len, readDescU32(r.bytes, at), readDescU32(r.bytes, at + 4), fn);
         else this.txOffload.counters.offload_errors++;
         r.release();
         n++;
@@ -83,13 +83,14 @@ export class VfHostEnd implements VfHardware {
     return n;
   }
 
-  deliverRx(b: Uint8Array, off: number, len: number): boolean {
+  deliverRx(b: Uint8Array, off: number, len: number, vlanTci: number): boolean {
     const q = vfQueueFor(b, off, len, Atomics.load(this.ctl, VfCtl.Queues));
     const r = this.rx[q]!;
-    const at = r.reserve(len);
+    const at = r.reserve(VF_RX_DESC_BYTES + len);
     if (at < 0) return false;
-    copyBytes(b, off, r.bytes, at, len);
-    r.commit(len);
+    writeRxDesc(r.bytes, at, vlanTci);
+    copyBytes(b, off, r.bytes, at + VF_RX_DESC_BYTES, len);
+    r.commit(VF_RX_DESC_BYTES + len);
     this.wakeGuest();
     return true;
   }

@@ -79,8 +79,26 @@ export function writeTxDesc(b: Uint8Array, at: number, csum: number, lso: number
   }
 }
 
-export function readTxDescU32(b: Uint8Array, at: number): number {
+export function readDescU32(b: Uint8Array, at: number): number {
   return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+}
+
+/**
+ * Each RX record starts with a descriptor too: u32 = 1 + the 802.1Q PPI value of a tag the VF
+ * stripped, or 0 for an untagged frame (a real VF's VLAN-stripping RX descriptor). 8 bytes keep
+ * the frame 8-aligned.
+ */
+export const VF_RX_DESC_BYTES = 8;
+
+export function writeRxDesc(b: Uint8Array, at: number, vlanTci: number): void {
+  const v = vlanTci < 0 ? 0 : (vlanTci + 1) >>> 0;
+  for (let i = 0; i < 4; i++) b[at + i] = (v >>> (8 * i)) & 0xff;
+  b[at + 4] = b[at + 5] = b[at + 6] = b[at + 7] = 0;
+}
+
+/** The stripped tag's PPI value, or -1. */
+export function readRxDescVlan(b: Uint8Array, at: number): number {
+  return readDescU32(b, at) - 1;
 }
 
 /** The VF's receive-side spreading: a cheap hash of the IPv4/IPv6 addresses and ports (its own RSS). */

@@ -3,7 +3,7 @@
 // segments carry every payload byte in order, a request that does not fit is dropped and counted.
 import { describe, expect, test } from 'vitest';
 import { buildTcp4Frame, buildUdp4Frame, FrameSpec, verifyL4Checksum, writePseudoSeed } from '../../packet/index.js';
-import { packCsumTx, packLsoV2Tx } from '../../wire/index.js';
+import { packCsumTx, packLsoV2Tx, packVlan } from '../../wire/index.js';
 import { VfGuestEnd } from './guest-end.js';
 import { VfHostEnd } from './host-end.js';
 import { newSharedVf } from './shared-vf.js';
@@ -77,5 +77,17 @@ describe('VF TX offloads', () => {
     guest.transmit(f, 0, len, 0, 0, packLsoV2Tx(0, 34, false));
     expect(drain()).toHaveLength(0);
     expect(host.txOffload.counters.offload_errors).toBe(3);
+  });
+
+  test('RX: a tag the switch stripped travels in the RX descriptor to the guest (VLAN PPI value), untagged frames carry none', () => {
+    const { host, guest } = pair();
+    const got: [number, number][] = [];
+    guest.onOwnReceive = (_u8, _off, len, _q, vlan) => void got.push([len, vlan]);
+    const f = new Uint8Array(100);
+    expect(host.deliverRx(f, 0, 100, packVlan(3, 0, 100))).toBe(true);
+    expect(host.deliverRx(f, 0, 60, -1)).toBe(true);
+    guest.poll(); // registers the device (present)
+    guest.poll();
+    expect(got).toEqual([[100, packVlan(3, 0, 100)], [60, -1]]);
   });
 });
