@@ -74,6 +74,11 @@ export class RxPath {
    */
   private readonly hdr = new Uint8Array(RNDIS_PACKET_HEADER_SIZE + 4 * PPI_SIZE + 65536 + 8);
   private readonly hdrDv = new DataView(this.hdr.buffer);
+  /** Where headers are being written: guest memory (memU8/memDv) or the scratch (see headerAt). */
+  private hU8: Uint8Array = this.hdr;
+  private hDv: DataView = this.hdrDv;
+  private memU8: Uint8Array | null = null;
+  private memDv: DataView = this.hdrDv;
   private readonly run = newContiguousRun();
   private readonly sPackets: number;
   private readonly sBytes: number;
@@ -165,13 +170,13 @@ export class RxPath {
       if (at < 0) return false; // cannot happen after the checks above; counted by reserve
       const gap = this.gap;
       const flag = RNDIS_PKTINFO_SUBALLOC | (i === 0 ? RNDIS_PKTINFO_1ST_FRAG : 0) | (i === n - 1 ? RNDIS_PKTINFO_LAST_FRAG : 0);
-      let p = this.writeHeader(ppis, c, gap);
-      p = writePpi(this.hdrDv, p, RNDIS_PKTINFO_ID, 1, packPktinfoId(RNDIS_PKTINFO_ID_V1, flag, id));
+      const base = this.headerAt(at, hdrLen + gap);
+      let p = this.writeHeader(base, ppis, c, gap);
+      p = writePpi(this.hDv, p, RNDIS_PKTINFO_ID, 1, packPktinfoId(RNDIS_PKTINFO_ID_V1, flag, id));
       if (i === 0) this.writePpis(p, meta);
-      if (this.observer !== null) this.observer.message(MSG_DIR_TX, this.ch.subChannelIndex, MSG_LAYER_RNDIS, this.hdr, 0, hdrLen);
-      const m = recv.mapping;
-      copyToGpadl(m, at, this.hdr, 0, hdrLen + gap, this.run); // the gap goes out as zeros
-      copyToGpadl(m, at + hdrLen + gap, frame, from, c, this.run);
+      if (this.observer !== null) this.observer.message(MSG_DIR_TX, this.ch.subChannelIndex, MSG_LAYER_RNDIS, this.hU8, base, hdrLen);
+      this.finishHeader(at, base, hdrLen, gap);
+      copyToGpadl(recv.mapping, at + hdrLen + gap, frame, from, c, this.run);
       from += c;
     }
     this.counters.add(this.sPackets);
@@ -191,11 +196,11 @@ export class RxPath {
     const at = this.reserve(hdrLen + len, false, hdrLen, len < ALIGN_MIN_LEN ? -1 : frame.byteOffset + off);
     if (at < 0) return false;
     const gap = this.gap;
-    this.writePpis(this.writeHeader(ppis, len, gap), meta);
-    if (this.observer !== null) this.observer.message(MSG_DIR_TX, this.ch.subChannelIndex, MSG_LAYER_RNDIS, this.hdr, 0, hdrLen);
-    const m = this.recv!.mapping;
-    copyToGpadl(m, at, this.hdr, 0, hdrLen + gap, this.run); // the gap goes out as zeros
-    copyToGpadl(m, at + hdrLen + gap, frame, off, len, this.run);
+    const base = this.headerAt(at, hdrLen + gap);
+    this.writePpis(this.writeHeader(base, ppis, len, gap), meta);
+    if (this.observer !== null) this.observer.message(MSG_DIR_TX, this.ch.subChannelIndex, MSG_LAYER_RNDIS, this.hU8, base, hdrLen);
+    this.finishHeader(at, base, hdrLen, gap);
+    copyToGpadl(this.recv!.mapping, at + hdrLen + gap, frame, off, len, this.run);
     this.burstFrames++;
     this.counters.add(this.sPackets);
     this.counters.add(this.sBytes, len);
@@ -203,20 +208,49 @@ export class RxPath {
   }
 
   /**
-   * An RNDIS PACKET header in the header scratch for `ppis` PPIs and `len` frame bytes placed `gap`
+   * Where the header of the message at receive-buffer offset `at` (`n` bytes with its gap) is
+   * written: straight into guest memory when the GPADL maps all n bytes contiguously there (the
+   * usual case: no scratch, no copy), else into the header scratch. Sets hU8/hDv; returns the base.
+   */
+  private headerAt(at: number, n: number): number {
+    if (this.recv!.mapping.contiguous(at, n, this.run) === n) {
+      const u8 = this.run.u8;
+      if (u8 !== this.memU8) {
+        this.memU8 = u8;
+        this.memDv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+      }
+      this.hU8 = u8;
+      this.hDv = this.memDv;
+      return this.run.offset;
+    }
+    this.hU8 = this.hdr;
+    this.hDv = this.hdrDv;
+    return 0;
+  }
+
+  /** Completes a header begun at headerAt(): zeroes the gap in place, or copies header + gap (zeros) from the scratch. */
+  private finishHeader(at: number, base: number, hdrLen: number, gap: number): void {
+    if (this.hU8 === this.hdr) copyToGpadl(this.recv!.mapping, at, this.hdr, 0, hdrLen + gap, this.run);
+    else if (gap !== 0) this.hU8.fill(0, base + hdrLen, base + hdrLen + gap);
+  }
+
+  /**
+   * An RNDIS PACKET header at `base` of hDv for `ppis` PPIs and `len` frame bytes placed `gap`
    * bytes after the PPIs (data_offset says where, §5.2; msg_len counts the gap). Returns the first PPI's offset.
    */
-  private writeHeader(ppis: number, len: number, gap: number): number {
-    const p = writeRndisPacketHeader(this.hdrDv, 0, ppis, len, gap);
-    if (gap !== 0) this.hdrDv.setUint32(8, this.hdrDv.getUint32(8, true) + gap, true);
+  private writeHeader(base: number, ppis: number, len: number, gap: number): number {
+    const dv = this.hDv;
+    const p = writeRndisPacketHeader(dv, base, ppis, len, gap);
+    if (gap !== 0) dv.setUint32(base + 8, dv.getUint32(base + 8, true) + gap, true);
     return p;
   }
 
-  /** The receive PPIs `meta` asks for, at p in the header scratch (§6.3). */
+  /** The receive PPIs `meta` asks for, at p in hDv (§6.3). */
   private writePpis(p: number, meta: PortFrameMeta): void {
-    if (meta.hashValid) p = writePpi(this.hdrDv, p, NBL_HASH_VALUE, 0, meta.hash);
-    if (meta.hasVlan) p = writePpi(this.hdrDv, p, IEEE_8021Q_INFO, 0, meta.vlanTci);
-    if (meta.csumRx !== 0) writePpi(this.hdrDv, p, TCPIP_CHKSUM_PKTINFO, 0, meta.csumRx);
+    const dv = this.hDv;
+    if (meta.hashValid) p = writePpi(dv, p, NBL_HASH_VALUE, 0, meta.hash);
+    if (meta.hasVlan) p = writePpi(dv, p, IEEE_8021Q_INFO, 0, meta.vlanTci);
+    if (meta.csumRx !== 0) writePpi(dv, p, TCPIP_CHKSUM_PKTINFO, 0, meta.csumRx);
   }
 
   /** Writes a whole RNDIS control message (reply or indication); false if there is no room now. */
