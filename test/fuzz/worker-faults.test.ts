@@ -154,6 +154,36 @@ describe('faults between real workers', () => {
     await lab.close(); // completes with one VM dead (bounded by the test timeout)
   }, 120_000);
 
+  test('all at once: lost doorbells (every 5th ring) while a VM is killed and a NIC is re-offered twice', async () => {
+    process.env[FAULT_DROP_DOORBELL_ENV] = '5';
+    const lab = await workersLab();
+    const a = (await lab.addVm({ name: 'a' })).nics[0]!;
+    const b = (await lab.addVm({ name: 'b' })).nics[0]!;
+    const c = (await lab.addVm({ name: 'c' })).nics[0]!;
+    delete process.env[FAULT_DROP_DOORBELL_ENV];
+    const [ra, rb, rc] = [new Received(a), new Received(b), new Received(c)];
+    await send(lab, c, b, 9, 0, 200, [ra, rb, rc]);
+    await send(lab, a, b, 1, 0, 200, [ra, rb, rc]);
+    await lab.vm('c').kill();
+    await lab.waitFor('the host to reclaim c', async () => (await lab.hostClient.call('reclaims', [])).length === 1);
+    for (let cycle = 1; cycle <= 2; cycle++) {
+      const base = cycle * 400;
+      await lab.hostClient.call('reofferNic', ['a', a.name]);
+      await send(lab, a, b, 1, base, base + 200, [ra, rb]);
+      await lab.waitFor(`A to re-probe (cycle ${cycle})`, async () => (await a.stats().catch(() => null))?.guest.lab.reprobes === cycle);
+      await send(lab, a, b, 1, base + 200, base + 400, [ra, rb]);
+      await arrive(lab, rb, 1, base + 200, base + 400);
+      await send(lab, b, a, 2, base, base + 200, [ra, rb]);
+      await arrive(lab, ra, 2, base, base + 200);
+    }
+    expect(ra.corrupt + rb.corrupt).toBe(0);
+    const [r] = await lab.hostClient.call('reclaims', []);
+    expect(r).toMatchObject({ vm: 'c', mappingsLeft: 0, channelsLeft: 0 });
+    const stats = [await lab.hostClient.call('wakeStats', []), await lab.vm('a').runtime.client.call('wakeStats', []), await lab.vm('b').runtime.client.call('wakeStats', [])];
+    expect(sum(stats, 'ringsDropped')).toBeGreaterThan(0);
+    for (const n of await lab.hostClient.call('audit', [])) expect(n.audit, `${n.vm}/${n.nic}`).toBeNull();
+  }, 120_000);
+
   test('single-thread lab: kill() has the host reclaim the VM (no port closes there, the lab tells it)', async () => {
     const lab = await Lab.create({ mode: 'single-thread', callTimeoutMs: 20_000 });
     open.push(lab);
