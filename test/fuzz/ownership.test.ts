@@ -3,6 +3,7 @@
 // descriptors disagree (a section freed under an in-flight send, a section marked used by nobody).
 import { expect, test } from 'vitest';
 import { HostileHostWorld, sectionOwnership } from '../harness/fuzz-hostile-host.js';
+import { HostileGuestWorld } from '../harness/fuzz-hostile-guest.js';
 import { InvariantError } from '../harness/fuzz-kit.js';
 
 test('send-section ownership walk: holds with sends in flight, catches a freed or orphaned section', async () => {
@@ -29,4 +30,24 @@ test('send-section ownership walk: holds with sends in flight, catches a freed o
   sectionOwnership(att.queues, att.sections, 'released');
   expect(att.sections.inUse).toBe(0);
   await w.finish();
+});
+
+// The hostile guest's channel agreement (docs/robustness.md invariant 6) bites too: a host that
+// keeps a sub-channel's NetVSP queue after the guest closed it (planted here by patching the
+// coordinator for this test only) is caught on the action that closes it.
+test('channel agreement: a host that keeps a closed sub-channel queue is caught', async () => {
+  const w = await HostileGuestWorld.create();
+  type Closer = { channelClosed(ch: { subChannelIndex: number }): void };
+  const proto = Object.getPrototypeOf(w.a.nic.coordinator) as Closer;
+  const orig = proto.channelClosed;
+  proto.channelClosed = function (this: Closer, ch) {
+    if (ch.subChannelIndex === 0) orig.call(this, ch);
+  };
+  try {
+    await w.step({ k: 'subOpen', n: 2, open: 2, sends: 1, closeMidStream: 'none', complete: true });
+    expect(w.a.nic.coordinator.openQueues()).toHaveLength(3);
+    await expect(w.step({ k: 'subClose', n: 1 })).rejects.toThrow(/channels of A open on the host but 3 queues/);
+  } finally {
+    proto.channelClosed = orig;
+  }
 });
