@@ -183,6 +183,12 @@ export class VfGuestEnd implements VfNetdev, Pollable {
     if (!this.ejectSeen && Atomics.load(this.ctl, VfCtl.EjectRequest) !== 0) {
       this.ejectSeen = true;
       this.notify(this, 'goingDown');
+      // No master took the device (it came before its association, or matches no NIC): its own
+      // driver lets go, as a VF driver unbinding on a PCI eject does, after handing on what it holds.
+      if (this.rxHandler === null) {
+        while (this.pollRx(1 << 20) > 0);
+        this.release();
+      }
       work++;
     }
     const link = this.carrier;

@@ -90,4 +90,17 @@ describe('VF TX offloads', () => {
     guest.poll();
     expect(got).toEqual([[100, packVlan(3, 0, 100)], [60, -1]]);
   });
+
+  test('an eject request to a VF no master took: its own driver hands on what it holds and acks (the host does not wait for a timeout)', () => {
+    const { host, guest } = pair();
+    const got: number[] = [];
+    guest.onOwnReceive = (_u8, _off, len) => void got.push(len);
+    guest.poll(); // registered, nobody enslaves it
+    expect(host.deliverRx(new Uint8Array(80), 0, 80, -1)).toBe(true);
+    host.requestEject();
+    guest.poll();
+    expect(host.ejectAcked).toBe(true);
+    expect(got).toEqual([80]);
+    expect(host.unplug()).toEqual({ lostTx: 0, lostRx: 0 });
+  });
 });
