@@ -1,6 +1,7 @@
-// The VF's TX offloads through its real rings: the guest end writes a descriptor (checksum/LSO
-// PPI values) and the frame, the host end finishes it as the wire sees it. Checksums verify,
-// segments carry every payload byte in order, a request that does not fit is dropped and counted.
+// The emulated VF device through its real rings. TX offloads: the guest end writes a descriptor
+// (checksum/LSO PPI values) and the frame, the host end finishes it as the wire sees it; checksums
+// verify, segments carry every payload byte in order, a request that does not fit is dropped and
+// counted. RX: the stripped VLAN tag travels in the RX descriptor. Eject: a VF no master took acks.
 import { describe, expect, test } from 'vitest';
 import { buildTcp4Frame, buildUdp4Frame, FrameSpec, verifyL4Checksum, writePseudoSeed } from '../../packet/index.js';
 import { packCsumTx, packLsoV2Tx, packVlan } from '../../wire/index.js';
@@ -31,7 +32,7 @@ const spec = (): FrameSpec => {
   return s;
 };
 
-describe('VF TX offloads', () => {
+describe('emulated VF device', () => {
   test('a checksum request: the VF finishes the seeded TCP and UDP checksums (padding after the IP packet ignored)', () => {
     const { host, guest, drain } = pair();
     const payload = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
