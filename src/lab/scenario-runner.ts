@@ -53,7 +53,7 @@ export class ScenarioRun {
     let nextId = 1;
     for (const f of spec.flows) {
       const scaled = { ...f, startMs: f.startMs * this.scale, ...(f.durationMs !== undefined ? { durationMs: Math.max(1, f.durationMs * this.scale) } : {}) };
-      this.flows.push(new FlowRun(scaled, this.nic(f.from), this.nic(f.to), nextId, flowCount(scaled, this.durationMs), hasVf(spec, f.from), rxVlan(spec, f)));
+      this.flows.push(new FlowRun(scaled, this.nic(f.from), this.nic(f.to), nextId, flowCount(scaled, this.durationMs), false, rxVlan(spec, f)));
       nextId += f.parallel;
     }
   }
@@ -197,12 +197,6 @@ export class ScenarioRun {
       await this.idle(10);
     }
   }
-}
-
-/** Whether the NIC has a VF at boot or gets one from an event. */
-function hasVf(spec: ScenarioSpec, nic: string): boolean {
-  const n = spec.vms.flatMap((v) => v.nics).find((x) => x.name === nic);
-  return n?.vf === 'boot' || spec.events.some((e) => e.nic === nic && e.change.action === 'vf-add');
 }
 
 /**

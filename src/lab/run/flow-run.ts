@@ -61,9 +61,9 @@ export class FlowRun {
     readonly firstId: number,
     private readonly count: number,
     /**
-     * The sending NIC has (or gets) an SR-IOV VF: the lab's emulated VF has no offloads, so the
-     * driver sends frames that ask for one over VMBus; summing checksums here keeps the flow on
-     * the VF as a stack would for a device without checksum offload.
+     * Sum L4 checksums in the generator instead of asking the driver for checksum offload (a stack
+     * on a device without it). Scenarios leave it off: a NIC on its VF has the VF fill them
+     * (src/lab/vf/vf-tx-offload.ts), as a VF with checksum offload does.
      */
     private readonly softwareChecksum = false,
     /** The VLAN the receiver must see the frames on (its receive VLAN PPI; 0 = untagged), or unchecked. */
