@@ -9,6 +9,7 @@ import { HOST_PROFILE_NAMES, type HostProfileName } from '../../host/index.js';
 import { labControlHandler } from '../../lab/index.js';
 import { ControlServer, DEFAULT_INSTANCE, controlSocketPath, type ControlHandler } from '../control/index.js';
 import { runDemo } from '../demo/run-demo.js';
+import { untilStopped } from '../until-stopped.js';
 
 interface DemoCliOptions {
   readonly profile: string;
@@ -31,19 +32,6 @@ function readDuration(s: string): number {
 function readProfile(s: string): HostProfileName {
   if (!(HOST_PROFILE_NAMES as readonly string[]).includes(s)) throw new ConfigError('BAD_CONFIG', `--profile: '${s}' is not one of ${HOST_PROFILE_NAMES.join(', ')}`);
   return s as HostProfileName;
-}
-
-/** Resolves on SIGINT/SIGTERM: how a kept demo is stopped. */
-function untilStopped(): Promise<void> {
-  return new Promise((r) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      r();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 }
 
 export async function demoCommand(o: DemoCliOptions): Promise<number> {

@@ -14,6 +14,7 @@ import type { LabNic } from '../../lab/index.js';
 import { labControlHandler } from '../../lab/index.js';
 import { MAX_UP_VMS, requireTap, tapUp, type TapLab } from '../../lab/tap/index.js';
 import { ControlServer, DEFAULT_INSTANCE, controlSocketPath, type ControlHandler } from '../control/index.js';
+import { untilStopped } from '../until-stopped.js';
 
 interface UpCliOptions {
   readonly vms: string;
@@ -76,18 +77,6 @@ export function upSummary(up: TapLab, socket: string): string {
     ...(tryLines.length ? ['try:', ...tryLines] : []),
     'Ctrl-C (or netvsc down) removes every namespace and interface',
   ].join('\n');
-}
-
-function untilStopped(): Promise<void> {
-  return new Promise((r) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      r();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 }
 
 export async function upCommand(o: UpCliOptions): Promise<number> {
