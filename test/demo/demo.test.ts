@@ -1,33 +1,20 @@
 // The demo in-process with a short run: real host and VM workers, numbers from counters. Its
 // summary holds (traffic both ways, the -G landed on both ends, no corrupt frames), and its HTML
 // report draws in headless Chromium with non-empty data in every chart.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, test } from 'vitest';
 import { runDemo, type DemoOutcome } from '../../src/cli/demo/run-demo.js';
 import { DEMO_RX_SECTIONS } from '../../src/cli/demo/workload.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const have = existsSync(CHROMIUM);
-const browser = have || process.env['CI'] === 'true';
-if (!browser) console.log(`demo.test: skipping the browser checks: ${CHROMIUM} is missing (apt-get install chromium)`);
+import { charts, dumpDom, reportSkip, runBrowserChecks as browser } from '../harness/chromium.js';
+
+reportSkip('demo.test');
 
 const dir = mkdtempSync(join(tmpdir(), 'netvsc-demo-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function charts(dom: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const m of dom.matchAll(/<svg\b[^>]*>[\s\S]*?<\/svg>/g)) {
-    const open = /<svg\b[^>]*>/.exec(m[0])![0];
-    const kind = /data-chart="([^"]+)"/.exec(open)?.[1];
-    const idx = /data-index="(\d+)"/.exec(open)?.[1];
-    if (kind) out.set(idx === undefined ? kind : `${kind}${idx}`, m[0]);
-  }
-  return out;
-}
 
 describe('netvsc demo', () => {
   let out: DemoOutcome;
@@ -101,10 +88,7 @@ describe('netvsc demo', () => {
     expect(out).toBeDefined();
     const html = readFileSync(out.reportPath, 'utf8');
     expect(html).not.toMatch(/\b(src|href)=["']?(https?:)?\/\//i);
-    const { stdout } = await promisify(execFile)(CHROMIUM, [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', `--user-data-dir=${join(dir, 'profile')}`, '--dump-dom', `file://${out.reportPath}`,
-    ], { timeout: 60_000, maxBuffer: 32 << 20 });
+    const stdout = await dumpDom(out.reportPath, dir);
     expect(stdout).toMatch(/<body[^>]*data-drawn="true"/);
     const c = charts(stdout);
     expect([...c.keys()]).toEqual(expect.arrayContaining(['throughput', 'rss0', 'rss1', 'offloads']));

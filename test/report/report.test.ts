@@ -1,17 +1,15 @@
 // The HTML report renders in headless Chromium and every chart draws: the dumped DOM (after
 // the page's script ran) has one path per throughput series, one marker per event, one bar
 // per RSS channel, offload counter and drop reason, and data-drawn="true" on each chart.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, test } from 'vitest';
 import { type ReportData, renderReport } from '../../src/cli/report/index.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const have = existsSync(CHROMIUM);
-if (!have && process.env['CI'] !== 'true') console.log(`report.test: skipping the browser checks: ${CHROMIUM} is missing (apt-get install chromium)`);
+import { charts, dumpDom, reportSkip, runBrowserChecks } from '../harness/chromium.js';
+
+reportSkip('report.test');
 
 const sample: ReportData = {
   title: 'netvsc demo <azure>',
@@ -40,17 +38,6 @@ const sample: ReportData = {
 const dir = mkdtempSync(join(tmpdir(), 'netvsc-report-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Each `<svg …>…</svg>` of the dumped DOM, keyed by its data-chart (+ data-index). */
-function charts(dom: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const m of dom.matchAll(/<svg\b[^>]*>[\s\S]*?<\/svg>/g)) {
-    const open = /<svg\b[^>]*>/.exec(m[0])![0];
-    const kind = /data-chart="([^"]+)"/.exec(open)?.[1];
-    const idx = /data-index="(\d+)"/.exec(open)?.[1];
-    if (kind) out.set(idx === undefined ? kind : `${kind}${idx}`, m[0]);
-  }
-  return out;
-}
 const count = (svg: string, re: RegExp): number => svg.match(re)?.length ?? 0;
 
 describe('renderReport()', () => {
@@ -64,13 +51,10 @@ describe('renderReport()', () => {
     expect(html).toMatch(/<td>eth0<\/td><td class="num">1<\/td><td class="num">23<\/td>/);
   });
 
-  test.skipIf(!have && process.env['CI'] !== 'true')('draws every chart in headless Chromium', async () => {
+  test.skipIf(!runBrowserChecks)('draws every chart in headless Chromium', async () => {
     const file = join(dir, 'report.html');
     writeFileSync(file, html);
-    const { stdout } = await promisify(execFile)(CHROMIUM, [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', `--user-data-dir=${join(dir, 'profile')}`, '--dump-dom', `file://${file}`,
-    ], { timeout: 60_000, maxBuffer: 32 << 20 });
+    const stdout = await dumpDom(file, dir);
     expect(stdout).toMatch(/<body[^>]*data-drawn="true"/);
     const c = charts(stdout);
     expect([...c.keys()].sort()).toEqual(['drops', 'offloads', 'rss0', 'rss1', 'throughput']);
