@@ -2,6 +2,7 @@ import { ResourceError, type ErrorCode } from '../core/index.js';
 import { VMPACKET_DESCRIPTOR_SIZE } from '../wire/index.js';
 import type { VmbusCounters } from './counters.js';
 import {
+  copyWords,
   FEAT_PENDING_SEND_SZ,
   RING_FEATURE_BITS,
   RING_INTERRUPT_MASK,
@@ -12,6 +13,9 @@ import {
   type RingMemory,
 } from './ring-memory.js';
 import { VmbusPacket } from './vmbus-packet.js';
+
+/** Packets up to this size (and max_pkt_size) that do not wrap are copied by one inline word loop. */
+const SMALL_READ = 256;
 
 /**
  * The consumer of one ring (§2.4). next() copies each packet into a private buffer and advances a
@@ -28,6 +32,8 @@ export class RingReader {
   private readonly sRead: number;
   private batchPkts = 0;
   private readonly sBatches: number;
+  /** min(SMALL_READ, max_pkt_size): packets up to this size need no clamping and take the word loop. */
+  private readonly smallMax: number;
 
   constructor(
     readonly ring: RingMemory,
@@ -38,6 +44,7 @@ export class RingReader {
       throw new ResourceError('LIMIT', `max_pkt_size ${maxPktSize} must be a multiple of 8 of at least 16`);
     }
     this.packet = new VmbusPacket(maxPktSize);
+    this.smallMax = Math.min(SMALL_READ, maxPktSize);
     const r = ring.load(RING_READ_INDEX);
     const w = ring.load(RING_WRITE_INDEX);
     if (!ring.validIndex(r) || !ring.validIndex(w)) this.corrupt(`indexes r=${r} w=${w} outside a ${ring.size} B data area`);
@@ -56,41 +63,64 @@ export class RingReader {
   next(): boolean {
     if (this.failed !== null) throw new ResourceError(this.failed, 'read from a closed or failed ring');
     const ring = this.ring;
-    let avail = this.cachedWrite - this.priv; // bytes_to_read (§2.2), inlined: this runs per packet
-    if (avail < 0) avail += ring.size;
+    const size = ring.size;
+    const priv = this.priv;
+    let avail = this.cachedWrite - priv; // bytes_to_read (§2.2), inlined: this runs per packet
+    if (avail < 0) avail += size;
     if (avail === 0) {
+      // One Atomics.load per batch: only when the bytes known from the last load are used up.
       const w = ring.load(RING_WRITE_INDEX);
-      if (!ring.validIndex(w)) this.corrupt(`write_index ${w} outside a ${ring.size} B data area`);
+      if (!ring.validIndex(w)) this.corrupt(`write_index ${w} outside a ${size} B data area`);
       this.cachedWrite = w;
-      avail = ring.bytesToRead(this.priv, w);
+      avail = ring.bytesToRead(priv, w);
       if (avail === 0) return false;
     }
     // {type, offset8} and {len8, flags} are the descriptor's first two words (§2.6); the first
-    // 8 bytes of a packet never straddle the wrap.
-    const w0 = ring.i32[(ring.dataOff + this.priv) >>> 2]!;
+    // 8 bytes of a packet never straddle the wrap. Each word is loaded once and checked with
+    // integer ops.
+    const src = ring.i32;
+    const at = (ring.dataOff + priv) >>> 2;
+    const w0 = src[at]!;
+    const w1 = src[at + 1]!;
     const offset8 = w0 >>> 16;
-    const len8 = ring.i32[(ring.dataOff + this.priv + 4) >>> 2]! & 0xffff;
-    const pktLen = len8 * 8;
+    const len8 = w1 & 0xffff;
+    const pktLen = len8 << 3;
     if (pktLen < VMPACKET_DESCRIPTOR_SIZE || pktLen + RING_TRAILER_SIZE > avail) {
-      this.corrupt(`descriptor len8=${len8} at ${this.priv} runs outside the ${avail} readable bytes`);
+      this.corrupt(`descriptor len8=${len8} at ${priv} runs outside the ${avail} readable bytes`);
     }
     if (offset8 < 2 || offset8 > len8) this.corrupt(`descriptor offset8=${offset8} outside [2, len8=${len8}]`);
+    const pkt = this.packet;
+    if (pktLen <= this.smallMax && priv + pktLen <= size) {
+      // The common case (NVSP messages, completions, small frames): one word loop, no wrap, no clamp.
+      const dst = pkt.i32;
+      dst[0] = w0;
+      dst[1] = w1;
+      const words = pktLen >>> 2;
+      copyWords(src, at + 2, dst, 2, words - 2);
+      pkt.decodeWords(w0, w1);
+    } else {
+      this.copySlow(priv, pktLen, offset8);
+      pkt.decode();
+    }
+    const next = priv + pktLen + RING_TRAILER_SIZE;
+    this.priv = next >= size ? next - size : next;
+    this.batchPkts++;
+    return true;
+  }
+
+  /** A packet that wraps or is larger than SMALL_READ, clamped to max_pkt_size (§2.4 step 3). */
+  private copySlow(priv: number, pktLen: number, offset8: number): void {
     let copyLen = pktLen;
     if (copyLen > this.maxPktSize) {
       // §2.4 step 3: copy at most max_pkt_size and write the clamped len8 into the private copy.
       copyLen = this.maxPktSize;
       this.counters.inc('pkt_truncated');
     }
-    ring.copyOutAligned(this.priv, this.packet.buf, this.packet.i32, copyLen);
+    this.ring.copyOutAligned(priv, this.packet.buf, this.packet.i32, copyLen);
     if (copyLen !== pktLen) {
       this.packet.dv.setUint16(4, copyLen >>> 3, true);
       if (offset8 * 8 > copyLen) this.packet.dv.setUint16(2, copyLen >>> 3, true);
     }
-    this.packet.decode();
-    const next = this.priv + pktLen + RING_TRAILER_SIZE;
-    this.priv = next >= ring.size ? next - ring.size : next;
-    this.batchPkts++;
-    return true;
   }
 
   /**

@@ -2,6 +2,7 @@ import { ResourceError, type ErrorCode } from '../core/index.js';
 import { VMPACKET_DESCRIPTOR_SIZE } from '../wire/index.js';
 import type { VmbusCounters } from './counters.js';
 import {
+  copyWords,
   RING_INTERRUPT_MASK,
   RING_PENDING_SEND_SZ,
   RING_READ_INDEX,
@@ -116,7 +117,7 @@ export class RingWriter {
     }
     const s = srcOff >>> 2;
     const words = len >>> 2;
-    for (let i = 0; i < words; i++) i32[b + 4 + i] = s32[s + i]!;
+    copyWords(s32, s, i32, b + 4, words);
     const u8 = ring.u8;
     const at = ring.dataOff + start + VMPACKET_DESCRIPTOR_SIZE;
     for (let i = words << 2; i < len; i++) u8[at + i] = src[srcOff + i]!;

@@ -40,8 +40,15 @@ export class VmbusPacket {
   /** @internal the reader decodes the descriptor it just copied. */
   decode(): void {
     const w = this.i32;
-    const w0 = w[0]!;
-    const w1 = w[1]!;
+    this.decodeWords(w[0]!, w[1]!);
+  }
+
+  /**
+   * @internal decode() when the reader already holds the first two descriptor words (it loaded
+   * them to check the packet) and has copied the trans_id words into buf.
+   */
+  decodeWords(w0: number, w1: number): void {
+    const w = this.i32;
     this.type = w0 & 0xffff;
     this.offset8 = w0 >>> 16;
     this.len8 = w1 & 0xffff;
