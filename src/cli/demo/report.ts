@@ -25,7 +25,10 @@ export function throughputSeries(samples: readonly RunSample[]): ThroughputSerie
       const a = samples[i - 1]!;
       const b = samples[i]!;
       const dt = b.atMs - a.atMs;
-      const bytes = (b.nics.find((n) => n.name === name)?.rxBytes ?? 0) - (a.nics.find((n) => n.name === name)?.rxBytes ?? 0);
+      const now = b.nics.find((n) => n.name === name)?.rxBytes ?? 0;
+      const before = a.nics.find((n) => n.name === name)?.rxBytes ?? 0;
+      // A re-attach (-G, -L, MTU) restarts the guest's counters: then all of `now` came after it.
+      const bytes = now >= before ? now - before : now;
       if (dt > 0) points.push([b.atMs, (bytes * 8) / dt / 1000]);
     }
     return { name: `${name} rx`, points };

@@ -62,6 +62,25 @@ export const REPORT_SCRIPT = String.raw`
     });
   }
 
+  /** Horizontal bars, one row per item: long counter names stay readable at any width. */
+  function drawHBars(svg, items) {
+    var W = 1000, ROW = 26, T = 10, B = 10, L = 330, R = 90;
+    var H = T + B + ROW * Math.max(1, items.length);
+    frame(svg, W, H);
+    svg.style.maxHeight = (H * 1.2) + 'px';
+    var max = 1;
+    items.forEach(function (it) { max = Math.max(max, it.value); });
+    el(svg, 'line', { 'class': 'axis', x1: L, y1: T, x2: L, y2: H - B });
+    items.forEach(function (it, i) {
+      var y = T + i * ROW;
+      var w = (it.value / max) * (W - L - R);
+      el(svg, 'text', { x: L - 8, y: y + ROW * 0.65, 'text-anchor': 'end', 'class': 'hbar-label' }, it.label);
+      var bar = el(svg, 'rect', { 'class': 'bar', x: L, y: (y + 4).toFixed(1), width: Math.max(it.value > 0 ? 1 : 0, w).toFixed(1), height: ROW - 8, fill: COLORS[(it.color || 0) % COLORS.length] });
+      el(bar, 'title', {}, it.label + ': ' + it.value);
+      el(svg, 'text', { x: L + w + 6, y: y + ROW * 0.65, 'class': 'hbar-value' }, nice(it.value));
+    });
+  }
+
   function drawChart(svg) {
     var kind = svg.getAttribute('data-chart');
     if (kind === 'throughput') drawLines(svg);
@@ -71,9 +90,9 @@ export const REPORT_SCRIPT = String.raw`
     } else if (kind === 'offloads') {
       var items = [];
       data.offloads.forEach(function (o, n) { o.counters.forEach(function (c) { items.push({ label: o.nic + ' ' + c.name, value: c.value, color: n + 1 }); }); });
-      drawBars(svg, items);
+      drawHBars(svg, items);
     } else if (kind === 'drops') {
-      drawBars(svg, Object.keys(data.drops).map(function (k) { return { label: k, value: data.drops[k], color: 4 }; }));
+      drawHBars(svg, Object.keys(data.drops).map(function (k) { return { label: k, value: data.drops[k], color: 4 }; }));
     }
     svg.setAttribute('data-drawn', 'true');
   }
