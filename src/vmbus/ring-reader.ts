@@ -3,6 +3,7 @@ import { VMPACKET_DESCRIPTOR_SIZE } from '../wire/index.js';
 import type { VmbusCounters } from './counters.js';
 import {
   copyWords,
+  copyWords64,
   FEAT_PENDING_SEND_SZ,
   RING_FEATURE_BITS,
   RING_INTERRUPT_MASK,
@@ -95,8 +96,11 @@ export class RingReader {
       const dst = pkt.i32;
       dst[0] = w0;
       dst[1] = w1;
-      const words = pktLen >>> 2;
-      copyWords(src, at + 2, dst, 2, words - 2);
+      // Ring positions, the data area and packet lengths are multiples of 8 (§2.3), so the rest
+      // of the packet moves as 64-bit words from the descriptor's second half on.
+      const src64 = ring.b64;
+      if (src64 !== null) copyWords64(src64, (at >>> 1) + 1, pkt.b64, 1, (pktLen >>> 3) - 1);
+      else copyWords(src, at + 2, dst, 2, (pktLen >>> 2) - 2);
       pkt.decodeWords(w0, w1);
     } else {
       this.copySlow(priv, pktLen, offset8);

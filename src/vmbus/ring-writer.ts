@@ -3,6 +3,7 @@ import { VMPACKET_DESCRIPTOR_SIZE } from '../wire/index.js';
 import type { VmbusCounters } from './counters.js';
 import {
   copyWords,
+  copyWords64,
   RING_INTERRUPT_MASK,
   RING_PENDING_SEND_SZ,
   RING_READ_INDEX,
@@ -117,7 +118,17 @@ export class RingWriter {
     }
     const s = srcOff >>> 2;
     const words = len >>> 2;
-    copyWords(s32, s, i32, b + 4, words);
+    const s64 = ring.lastSrc64; // set by the wordsOf(src) that chose this path
+    const d64 = ring.b64;
+    if (s64 !== null && d64 !== null && (srcOff & 7) === 0) {
+      // The payload starts 8-aligned in the ring (packet start and descriptor are multiples of 8):
+      // 8 bytes per load/store pair, then the odd 32-bit word if len is 4 mod 8.
+      const dw = len >>> 3;
+      copyWords64(s64, srcOff >>> 3, d64, (b >>> 1) + 2, dw);
+      if ((len & 4) !== 0) i32[b + 4 + (dw << 1)] = s32[s + (dw << 1)]!;
+    } else {
+      copyWords(s32, s, i32, b + 4, words);
+    }
     const u8 = ring.u8;
     const at = ring.dataOff + start + VMPACKET_DESCRIPTOR_SIZE;
     for (let i = words << 2; i < len; i++) u8[at + i] = src[srcOff + i]!;

@@ -8,6 +8,8 @@ export class VmbusPacket {
   readonly dv: DataView;
   /** The same bytes as 32-bit words, for the reader's aligned copy. */
   readonly i32: Int32Array;
+  /** The same bytes as 64-bit words, for the reader's 8-byte copy of small packets. */
+  readonly b64: BigInt64Array;
   type = 0;
   offset8 = 0;
   len8 = 0;
@@ -20,6 +22,7 @@ export class VmbusPacket {
     this.buf = new Uint8Array(maxPktSize);
     this.dv = new DataView(this.buf.buffer);
     this.i32 = new Int32Array(this.buf.buffer);
+    this.b64 = new BigInt64Array(this.buf.buffer);
   }
 
   /** Byte offset of the payload (the "data") in buf. */
