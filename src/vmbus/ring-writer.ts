@@ -74,7 +74,8 @@ export class RingWriter {
     p2Off = 0,
     p2Len = 0,
   ): boolean {
-    if (p2Len === 0 && p1Len <= SMALL_PACKET && (p1Off & 3) === 0 && this.closedCode === null && this.pktStart < 0) {
+    // The range must lie inside p1: the 64-bit copy cannot store the undefined an out-of-range load gives.
+    if (p2Len === 0 && p1Len <= SMALL_PACKET && (p1Off & 3) === 0 && p1Off + p1Len <= p1.length && this.closedCode === null && this.pktStart < 0) {
       const s32 = this.ring.wordsOf(p1);
       if (s32 !== null) return this.writeSmall(type, flags, transIdLo, transIdHi, p1, s32, p1Off, p1Len);
     }
