@@ -54,17 +54,20 @@ describe('RingWriter / RingReader', () => {
   });
 
   test('the one-part fast path writes the same bytes as beginWrite()/setBytes(), wrapped or not', () => {
-    for (const start of [0, 4096 - 32, 4096 - 24, 4096 - 16]) {
-      for (let len = 0; len <= 40; len++) {
-        const a = ringPair(1, start);
-        const b = ringPair(1, start);
-        const src = pattern(len, 48);
-        a.writer.tryWritePacket(VM_PKT_DATA_INBAND, 1, 7, 8, src, 4, len);
-        b.writer.beginWrite(VM_PKT_DATA_INBAND, 1, 7, 8, 16, len);
-        b.writer.setBytes(16, src, 4, len);
-        b.writer.commitWrite();
-        expect(a.writer.flush()).toBe(b.writer.flush());
-        expect(a.mem.u8).toEqual(b.mem.u8);
+    // Source offset 0 takes the 64-bit word copy, 4 the 32-bit fallback, 3 the byte path.
+    for (const srcOff of [0, 4, 3]) {
+      for (const start of [0, 4096 - 32, 4096 - 24, 4096 - 16]) {
+        for (let len = 0; len <= 40; len++) {
+          const a = ringPair(1, start);
+          const b = ringPair(1, start);
+          const src = pattern(len + srcOff, 48);
+          a.writer.tryWritePacket(VM_PKT_DATA_INBAND, 1, 7, 8, src, srcOff, len);
+          b.writer.beginWrite(VM_PKT_DATA_INBAND, 1, 7, 8, 16, len);
+          b.writer.setBytes(16, src, srcOff, len);
+          b.writer.commitWrite();
+          expect(a.writer.flush()).toBe(b.writer.flush());
+          expect(a.mem.u8).toEqual(b.mem.u8);
+        }
       }
     }
   });
