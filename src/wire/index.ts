@@ -10,6 +10,7 @@ export { HV_PAGE_SIZE, hvPfnUp, hexToBytes, bytesToHex } from './bytes.js';
 export type { Value, ValueObject } from './layout/value.js';
 // control path
 export * from './nvsp/messages.js';
+export { NVSP_VERSIONS, nvspVersionName } from './nvsp/versions.js';
 export { NVSP_MESSAGE_SIZE, NVSP_RECV_COMPLETION_SIZE } from './nvsp/layouts.js';
 export * from './rndis/messages.js';
 export { RNDIS_HEADER_SIZE, RNDIS_PACKET_HEADER_SIZE } from './rndis/layouts.js';

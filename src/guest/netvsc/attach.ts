@@ -12,10 +12,8 @@ import {
   NVSP_MSG_TYPE_INIT,
   NVSP_MSG_TYPE_INIT_COMPLETE,
   NVSP_PROTOCOL_VERSION_1,
-  NVSP_PROTOCOL_VERSION_2,
   NVSP_PROTOCOL_VERSION_4,
   NVSP_PROTOCOL_VERSION_5,
-  NVSP_PROTOCOL_VERSION_6,
   NVSP_PROTOCOL_VERSION_61,
   NVSP_STAT_SUCCESS,
   VM_PKT_COMP,
@@ -27,15 +25,8 @@ import { NVSP_COOKIE_BASE } from './cookies.js';
 import type { GuestCounters } from './counters.js';
 import { NvspClient } from './nvsp-client.js';
 
-/** Newest first, as Linux tries them (§3.6 step 2). */
-export const NVSP_VERSIONS: readonly number[] = [
-  NVSP_PROTOCOL_VERSION_61,
-  NVSP_PROTOCOL_VERSION_6,
-  NVSP_PROTOCOL_VERSION_5,
-  NVSP_PROTOCOL_VERSION_4,
-  NVSP_PROTOCOL_VERSION_2,
-  NVSP_PROTOCOL_VERSION_1,
-];
+/** Newest first, as Linux tries them (§3.6 step 2); the table lives in wire, shared with the host. */
+export { NVSP_VERSIONS } from '../../wire/index.js';
 
 /** What an attach needs from the device: everything is re-read on each attach (reconfiguration). */
 export interface AttachConfig {

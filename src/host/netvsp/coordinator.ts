@@ -19,11 +19,8 @@ import { RecvBuffer, recvSectionSize } from './recv-buffer.js';
 import { QueueWorker, type QueueOwner } from './queue-worker.js';
 import { SendBuffer } from './send-buffer.js';
 
-/** NVSP versions a guest may ask for, newest first (§3.1, §3.6 step 2). */
-export const NVSP_VERSIONS: readonly number[] = [
-  W.NVSP_PROTOCOL_VERSION_61, W.NVSP_PROTOCOL_VERSION_6, W.NVSP_PROTOCOL_VERSION_5,
-  W.NVSP_PROTOCOL_VERSION_4, W.NVSP_PROTOCOL_VERSION_2, W.NVSP_PROTOCOL_VERSION_1,
-];
+/** NVSP versions a guest may ask for, newest first (§3.1, §3.6 step 2): the one table in wire. */
+export const NVSP_VERSIONS: readonly number[] = W.NVSP_VERSIONS;
 /** Pending control replies are capped (peers.md §1.6: openvmm's 100 KiB). */
 const CONTROL_BACKLOG_BYTES = 100 * 1024;
 const VRSS_SEND_TAB_SIZE = 16;
