@@ -203,6 +203,22 @@ describe('VmbusHost / VmbusGuest in single-thread mode', () => {
     await expect(b.guest.establishGpadl([b.memory.pageCount + 5])).rejects.toMatchObject({ code: 'BAD_GPADL' });
   });
 
+  test('a GPADL torn down before its last body is dropped: counted, answered, and its handle is free again', async () => {
+    const b = await openedBus();
+    const unasked = b.guest.counters.get('bad_message');
+    const [header] = gpadlMessages(0, 0x99, Array.from({ length: 40 }, (_, i) => 30 + i)); // header only: 14 PFNs still owed
+    b.hostLink.onMessage(emitChannelMessage(header!));
+    b.hostLink.onMessage(emitChannelMessage({ msgtype: 11, childRelid: 0, gpadl: 0x99 }));
+    await b.settle();
+    expect(b.host.counters.get('bad_gpadl')).toBe(1);
+    expect(b.guest.counters.get('bad_message')).toBe(unasked + 1); // the GPADL_TORNDOWN answer, which this guest did not ask for
+    // the same handle announced again whole is accepted (the partial list is gone, not appended to)
+    for (const m of gpadlMessages(0, 0x99, [30, 31])) b.hostLink.onMessage(emitChannelMessage(m));
+    await b.settle();
+    expect(b.host.gpadls.has(0x99)).toBe(true);
+    expect(b.host.counters.get('bad_gpadl')).toBe(1);
+  });
+
   test('the host refuses to open on an unknown or non-contiguous ring GPADL, with a status and counters', async () => {
     const b = await openedBus();
     const open = (gpadl: number): Uint8Array =>

@@ -198,6 +198,10 @@ export class VmbusHost {
       case CHANNELMSG_GPADL_TEARDOWN: {
         const handle = m.gpadl;
         const done = (): void => this.send({ msgtype: CHANNELMSG_GPADL_TORNDOWN, gpadl: handle });
+        if (this.pendingGpadls.delete(handle)) {
+          this.counters.inc('bad_gpadl'); // torn down before its last GPADL_BODY: drop the partial PFN list
+          return done();
+        }
         if (!this.gpadls.has(handle)) {
           this.counters.inc('bad_gpadl');
           return done(); // answer anyway so the guest never waits on a handle we never had
