@@ -6,7 +6,7 @@
  */
 import { FlowKey, classifyFrame, rssHash, RssResult } from '../packet/index.js';
 import { systemClock, type Clock } from '../core/index.js';
-import { NVSP_PROTOCOL_VERSION_4, RNDIS_STATUS_LINK_SPEED_CHANGE, RNDIS_STATUS_MEDIA_CONNECT, RNDIS_STATUS_MEDIA_DISCONNECT, RNDIS_STATUS_NETWORK_CHANGE } from '../wire/index.js';
+import { bytesToHex, NVSP_PROTOCOL_VERSION_4, RNDIS_STATUS_LINK_SPEED_CHANGE, RNDIS_STATUS_MEDIA_CONNECT, RNDIS_STATUS_MEDIA_DISCONNECT, RNDIS_STATUS_NETWORK_CHANGE } from '../wire/index.js';
 import type { Channel, HostDevice, VmbusHost } from '../vmbus/index.js';
 import type { HostProfile } from './profiles.js';
 import { Coordinator } from './netvsp/coordinator.js';
@@ -82,7 +82,7 @@ export class HostNic implements SwitchPort {
     this.vf = new HostVf(this);
     this.port = vswitch.addPort(this, o.port ?? {});
     this.device = bus.offerDevice({
-      instanceGuid: o.instanceGuid ?? `f8615163-df3e-46c5-913f-${Array.from(mac, (x) => x.toString(16).padStart(2, '0')).join('')}`,
+      instanceGuid: o.instanceGuid ?? `f8615163-df3e-46c5-913f-${bytesToHex(mac)}`,
       maxSubChannels: Math.max(0, profile.maxQueues - 1),
       maxPktSize: 4096,
       onOpen: (ch: Channel) => {

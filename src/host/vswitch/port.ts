@@ -2,6 +2,8 @@
  * What the virtual switch knows of a port: a name, a MAC filter and a deliver() that takes one
  * frame. Synthetic NICs implement it now; VF and external (TAP) ports implement it later.
  */
+import { ConfigError } from '../../core/index.js';
+import { hexToBytes, macToString } from '../../wire/bytes.js';
 
 /**
  * Per-frame metadata crossing the switch. One instance per sender, reused for every frame: a
@@ -83,15 +85,14 @@ export function macAt(bytes: Uint8Array, off: number): number {
   return (bytes[off]! * 0x10000 + (bytes[off + 1]! << 8) + bytes[off + 2]!) * 0x1000000 + ((bytes[off + 3]! << 16) | (bytes[off + 4]! << 8) | bytes[off + 5]!);
 }
 
-/** "00:15:5d:01:02:03" (or dash/none separated) → 6 bytes. */
+/** "00:15:5d:01:02:03" (or dash/none separated) → 6 bytes; anything else is a BAD_CONFIG ConfigError. */
 export function parseMac(s: string): Uint8Array {
   const hex = s.replace(/[:-]/g, '');
-  if (!/^[0-9a-fA-F]{12}$/.test(hex)) throw new RangeError(`not a MAC address: '${s}'`);
-  const out = new Uint8Array(6);
-  for (let i = 0; i < 6; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
+  if (!/^[0-9a-fA-F]{12}$/.test(hex)) throw new ConfigError('BAD_CONFIG', `not a MAC address: '${s}'`);
+  return hexToBytes(hex);
 }
 
+/** 6 bytes → "00:15:5d:01:02:03". */
 export function formatMac(b: Uint8Array): string {
-  return Array.from(b.subarray(0, 6), (x) => x.toString(16).padStart(2, '0')).join(':');
+  return macToString(b, 0);
 }
