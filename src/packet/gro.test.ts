@@ -111,6 +111,17 @@ describe('GroEngine output', () => {
     gro.flush();
     expect(out).toEqual([1500 & 0xff, 77, 78]);
   });
+  test('a packet bigger than a slot is passed whole, not held clipped (IPv6 payload length 65535)', () => {
+    const out: Uint8Array[] = [];
+    const gro = new GroEngine({ deliver: (f, off, len) => out.push(f.slice(off, off + len)) });
+    const f = build(true, { seq: 0, len: 65535 - 20 });
+    fillL4Checksum(f, 14, true, 6, 54, f.length - 54);
+    expect(f.length).toBe(14 + 40 + 65535);
+    gro.receive(f, 0, f.length, false);
+    gro.flush();
+    expect(out).toHaveLength(1);
+    expect(out[0]).toEqual(f);
+  });
   test('non-TCP and unparsable frames pass straight through', () => {
     const out: number[] = [];
     const gro = new GroEngine({ deliver: (_f, _o, len) => out.push(len) });

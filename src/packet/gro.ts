@@ -178,6 +178,9 @@ export class GroEngine {
     if (!tcp.tryBind(frame, l4At, l4Len)) return this.pass(frame, off, len);
     const held = this.find(frame, off, eth.headerLen, isV6, ipAt, l4At);
     const payload = tcp.payloadLen;
+    // A packet bigger than a slot (an IPv6 jumbo-length packet, a small maxIpLen) is passed, not held
+    // truncated: Buffer.copy would clip it silently to the slot.
+    if (tcp.payloadOffset + payload - ipAt > this.maxIpLen) eligible = false;
     if (eligible && payload > 0 && !checksumVerified) eligible = verifyL4Checksum(frame, ipAt, isV6, IPPROTO_TCP, l4At, l4Len);
     if (!eligible || payload === 0) {
       if (held) this.deliver(held);
