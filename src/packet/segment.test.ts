@@ -106,4 +106,12 @@ describe('TcpSegmenter', () => {
     expect(() => seg.segment(f, 0, f.length, 1000, new Uint8Array(3000), 0, offsets, lengths)).toThrow(ResourceError);
     expect(() => seg.segment(f, 0, f.length, 1000, out, 0, new Uint32Array(2), lengths)).toThrow(ResourceError);
   });
+  test('rejects an MSS whose segment would not fit the 16-bit IP length (frame over 64 KiB), cuts it at a normal MSS', () => {
+    const payload = new Uint8Array(70000);
+    for (const v6 of [false, true]) {
+      const f = superFrame(payload, v6, false, TCP_ACK);
+      expect(() => seg.segment(f, 0, f.length, 0xfffff, out, 0, offsets, lengths)).toThrow(/16-bit IP length/);
+      expect(seg.segment(f, 0, f.length, 1448, out, 0, offsets, lengths)).toBe(Math.ceil(70000 / 1448));
+    }
+  });
 });

@@ -94,6 +94,11 @@ export class TcpSegmenter {
     const flags0 = tcp.flags;
     // IPv6 payload length also covers the extension headers between the fixed header and TCP.
     const ipFixed = isV6 ? 40 : 0;
+    // The first segment is the largest; its IP length field must hold it (a 20-bit MSS over a
+    // frame longer than 64 KiB would otherwise wrap the 16-bit length silently).
+    if (tcpRel - ipRel + tcpHl + Math.min(mss, payloadLen) - ipFixed > 0xffff) {
+      throw new WireError('MALFORMED', `LSO segment of MSS ${mss} does not fit a 16-bit IP length`);
+    }
     let from = tcp.payloadOffset;
     // Each segment's payload sits at the address it had in src mod 8 (a gap of up to 7 bytes
     // before the segment), so every later copy of it into or out of shared memory, and a
