@@ -99,6 +99,16 @@ describe('NetvscDevice bring-up (§3.6)', () => {
     await expect(host.pump(p)).rejects.toMatchObject({ code: 'TIMEOUT' });
   });
 
+  test('INIT_C with pkt_alignment_factor 40 and max_pkt_per_msg 0 is clamped and counted (§8 not validated)', async () => {
+    const { dev } = await bringUp({ alignFactor: 40, maxPktPerMsg: 0 });
+    expect(dev.att.pktAlign).toBe(1 << 12);
+    expect(dev.att.maxPkt).toBe(1);
+    expect(dev.stats()['rndis_init_clamped']).toBe(1);
+    const ok = await bringUp();
+    expect(ok.dev.att.pktAlign).toBe(8);
+    expect(ok.dev.stats()['rndis_init_clamped']).toBe(0);
+  });
+
   test('sub-channels: NVSP 5 SUBCHANNEL, each offer opened, RSS disable then enable, tx_table spread', async () => {
     const { host, dev } = await bringUp({ numRecvQue: 4, maxSubChannels: 3 }, { channels: 4 });
     expect(dev.queueCount).toBe(4);

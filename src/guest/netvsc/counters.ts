@@ -47,6 +47,7 @@ export const GUEST_COUNTER_NAMES = [
   // --- control responses (items 40–51)
   'rndis_unexpected', // a response while uninitialized or for an unknown req_id (items 40–42)
   'rndis_bad_response', // a response whose lengths/offsets are out of bounds (items 41, 43, 44)
+  'rndis_init_clamped', // INIT_C pkt_alignment_factor > 12 or max_pkt_per_msg 0 (§8 "not validated"), clamped
   'rndis_timeout', // a request that got no response within the timeout (Linux waits forever)
   'indicate_bad', // an INDICATE with a short body or status buffer (item 51)
   'indicate_ignored', // an INDICATE status we do not act on

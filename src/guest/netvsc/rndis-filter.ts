@@ -68,8 +68,9 @@ export class RndisFilter {
     }
     this.state = 'initialized';
     // §8 "not validated" gaps closed here: a shift of 31+ or a zero batch limit would break TX.
-    const shift = Math.min(r.msg.pktAlignmentFactor, 12);
-    return { maxPkt: Math.max(1, r.msg.maxPktPerMsg), pktAlign: 1 << shift };
+    const { pktAlignmentFactor: factor, maxPktPerMsg } = r.msg;
+    if (factor > 12 || maxPktPerMsg === 0) this.counters.inc('rndis_init_clamped');
+    return { maxPkt: Math.max(1, maxPktPerMsg), pktAlign: 1 << Math.min(factor, 12) };
   }
 
   /** QUERY `oid` with an optional input buffer; resolves with the result bytes (§8 item 44 checked). */
