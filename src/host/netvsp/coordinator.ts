@@ -230,6 +230,12 @@ export class Coordinator implements QueueOwner {
         if (msg.completion || s.kind !== 'ready' || s.version < W.NVSP_PROTOCOL_VERSION_5) return this.unexpected(msg.type, pkt, ch);
         return this.onSubchannel(msg.op, msg.numSubchannels, pkt, ch);
       case W.NVSP_MSG4_TYPE_SWITCH_DATA_PATH:
+        // Only SYNTHETIC (0) and VF (1) are defined: another value switches nothing, is counted,
+        // and still gets its empty completion (the guest waits for it, §3.10).
+        if (msg.activeDatapath !== W.NVSP_DATAPATH_SYNTHETIC && msg.activeDatapath !== W.NVSP_DATAPATH_VF) {
+          this.counters.inc('nvsp_bad_message');
+          return this.complete(ch, pkt, null);
+        }
         // The VF owner steers (and counts a request illegal in its state); the guest waits for an
         // empty completion either way (§3.10), so it is always sent. Frames already switched to
         // this NIC go out first: a burst still held would reach the guest after the completion,
@@ -237,8 +243,8 @@ export class Coordinator implements QueueOwner {
         for (const q of this.openQueues()) if (q.rx.pending > 0 && q.rx.flush()) q.ch.flush();
         // Likewise what the guest sent on other channels before this request goes into the switch
         // before its first VF frame can (bounded: a guest switching to the VF holds its TX).
-        if (msg.activeDatapath !== 0) for (const q of this.openQueues()) if (q.ch !== ch) for (let i = 0; i < 64 && q.ch.poll() > 0; i++);
-        this.o.switchDataPath?.(msg.activeDatapath !== 0);
+        if (msg.activeDatapath === W.NVSP_DATAPATH_VF) for (const q of this.openQueues()) if (q.ch !== ch) for (let i = 0; i < 64 && q.ch.poll() > 0; i++);
+        this.o.switchDataPath?.(msg.activeDatapath === W.NVSP_DATAPATH_VF);
         return this.complete(ch, pkt, null);
       default:
         return this.unexpected(msg.type, pkt, ch);

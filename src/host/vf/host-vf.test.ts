@@ -228,6 +228,19 @@ describe('host VF: SWITCH_DATA_PATH steers the MAC between the synthetic port an
     expect([r.syntheticRx(), vf.rx.length]).toEqual([1, 0]);
   });
 
+  test('bad input: 129 with a datapath other than 0/1 is completed, counted nvsp_bad_message, and switches nothing', async () => {
+    const r = await rig();
+    const vf = await shown(r);
+    expect(r.nic.vf.state.kind).toBe('ready');
+    expect((await r.g.request({ type: W.NVSP_MSG4_TYPE_SWITCH_DATA_PATH, activeDatapath: 2 })).length).toBe(0);
+    expect(r.nic.vf.state.kind).toBe('ready');
+    expect(r.nic.stats().counters.nvsp_bad_message).toBe(1);
+    expect(r.nic.stats().vf.counters).toMatchObject({ vf_switch_to_vf: 0, vf_unexpected: 0 });
+    r.inject(A, 1);
+    await r.lab.settle();
+    expect([r.syntheticRx(), vf.rx.length]).toEqual([1, 0]);
+  });
+
   test('129(0) with no VF is a legal no-op (the guest races a removal)', async () => {
     const r = await rig();
     expect((await r.switchPath(false)).length).toBe(0);
