@@ -3,8 +3,9 @@
  * they skip with the reason printed, except under CI=true, where a missing requirement fails the
  * file loudly (the CI machine is supposed to have everything).
  */
-import { existsSync } from 'node:fs';
-import { tapUnavailableReason } from '../../src/io/index.js';
+import { existsSync, rmSync } from 'node:fs';
+import { expect } from 'vitest';
+import { Netns, tapUnavailableReason } from '../../src/io/index.js';
 
 /** Why netns tests cannot run here, or null when they can. */
 export function netnsSkipReason(opts: { needsTap: boolean; tools?: readonly string[] }): string | null {
@@ -34,4 +35,22 @@ export function netnsCanRun(suite: string, opts: { needsTap: boolean; tools?: re
  */
 export function testPrefix(tag: string): string {
   return `nvsc-${tag.slice(0, 1)}${(process.pid % 1296).toString(36).padStart(2, '0')}-`;
+}
+
+/**
+ * The afterAll of a suite that ran `tapUp()` under `prefix`: takes the lab down, then sweeps the
+ * prefix for whatever a failed start left, removes the temp `dir`, and asserts that no namespace
+ * under the prefix survived.
+ */
+export async function tapLabTeardown(
+  up: { down(): Promise<unknown> } | undefined,
+  o: { prefix: string; stateFile: string; dir: string },
+): Promise<void> {
+  try {
+    await up?.down();
+  } finally {
+    await new Netns({ prefix: o.prefix, stateFile: o.stateFile }).down();
+    rmSync(o.dir, { recursive: true, force: true });
+  }
+  expect((await new Netns({ prefix: o.prefix, stateFile: o.stateFile }).listNamespaces()).filter((n) => n.startsWith(o.prefix))).toEqual([]);
 }

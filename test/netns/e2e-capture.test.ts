@@ -3,14 +3,14 @@
 // TX, both switch-port directions, guest RX, the uplink's port — and finds the ICMP echoes at each
 // layer they cross and every IP/TCP/UDP checksum good; every trace record decodes through the wire
 // CLI's decoder to the message it names. The uplink namespace pings both VMs.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Netns, runCommand } from '../../src/io/index.js';
 import { tapUp, type TapLab } from '../../src/lab/tap/index.js';
 import { iperf3, tsharkChecksums } from '../harness/e2e-tools.js';
-import { netnsCanRun, testPrefix } from '../harness/netns-guard.js';
+import { netnsCanRun, tapLabTeardown, testPrefix } from '../harness/netns-guard.js';
 import { readTrace, undecodable } from '../harness/trace-check.js';
 
 const run = netnsCanRun('e2e capture over TAP', { needsTap: true, tools: ['ping', 'iperf3', 'tshark'] });
@@ -34,15 +34,7 @@ describe.runIf(run)('capture at every layer, trace, uplink', () => {
     up = await tapUp({ vms: 2, prefix, stateFile, subnet: '10.79.0', captureDir, trace: true, uplink: 'up0' });
   });
 
-  afterAll(async () => {
-    try {
-      await up?.down();
-    } finally {
-      await new Netns({ prefix, stateFile }).down();
-      rmSync(dir, { recursive: true, force: true });
-    }
-    expect((await new Netns({ prefix, stateFile }).listNamespaces()).filter((n) => n.startsWith(prefix))).toEqual([]);
-  });
+  afterAll(() => tapLabTeardown(up, { prefix, stateFile, dir }));
 
   test('the uplink namespace reaches both VMs through the switch', async () => {
     const u = up!.uplink!;

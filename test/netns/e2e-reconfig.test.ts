@@ -1,14 +1,13 @@
 // ethtool -G and -L on a VM NIC while iperf3 TCP runs through it flat out: the driver detaches
 // and re-attaches its VMBus channels under load, the TAP bridge holds the kernel's frames
 // meanwhile, and the TCP connection must survive (iperf3 finishes with data, no error).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Netns } from '../../src/io/index.js';
 import { tapUp, type TapLab } from '../../src/lab/tap/index.js';
 import { iperf3 } from '../harness/e2e-tools.js';
-import { netnsCanRun, testPrefix } from '../harness/netns-guard.js';
+import { netnsCanRun, tapLabTeardown, testPrefix } from '../harness/netns-guard.js';
 
 const run = netnsCanRun('e2e reconfiguration under iperf3', { needsTap: true, tools: ['iperf3'] });
 const dir = mkdtempSync(join(tmpdir(), 'nvsc-e2r-'));
@@ -23,14 +22,7 @@ describe.runIf(run)('ethtool -G / -L during iperf3', () => {
     up = await tapUp({ vms: 2, queues: 4, prefix, stateFile, subnet: '10.79.0' });
   });
 
-  afterAll(async () => {
-    try {
-      await up?.down();
-    } finally {
-      await new Netns({ prefix, stateFile }).down();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  afterAll(() => tapLabTeardown(up, { prefix, stateFile, dir }));
 
   test('the TCP connection survives -G rx/tx and -L combined on the sender and the receiver', async () => {
     const [a, b] = up!.vms;

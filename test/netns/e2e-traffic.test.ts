@@ -4,14 +4,13 @@
 // with a sha256 compare, and tshark checking every checksum in the layered captures. Capture is
 // on here, so the iperf3 runs are rate-limited to keep the pcaps small; e2e-reconfig runs flat out.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Netns } from '../../src/io/index.js';
 import { tapUp, type TapLab } from '../../src/lab/tap/index.js';
 import { iperf3, sha256File, tsharkChecksums } from '../harness/e2e-tools.js';
-import { netnsCanRun, testPrefix } from '../harness/netns-guard.js';
+import { netnsCanRun, tapLabTeardown, testPrefix } from '../harness/netns-guard.js';
 
 const run = netnsCanRun('e2e traffic over TAP', { needsTap: true, tools: ['ping', 'iperf3', 'tshark', 'curl', 'python3'] });
 const dir = mkdtempSync(join(tmpdir(), 'nvsc-e2e-'));
@@ -27,16 +26,7 @@ describe.runIf(run)('two VMs on TAPs', () => {
     up = await tapUp({ vms: 2, prefix, stateFile, subnet: '10.78.0', captureDir });
   });
 
-  afterAll(async () => {
-    try {
-      await up?.down();
-    } finally {
-      // Whatever a failed start left: the prefix sweep finds it.
-      await new Netns({ prefix, stateFile }).down();
-      rmSync(dir, { recursive: true, force: true });
-    }
-    expect((await new Netns({ prefix, stateFile }).listNamespaces()).filter((n) => n.startsWith(prefix))).toEqual([]);
-  });
+  afterAll(() => tapLabTeardown(up, { prefix, stateFile, dir }));
 
   test('ping through two synthetic NICs has 0% loss', async () => {
     const [a, b] = up!.vms;

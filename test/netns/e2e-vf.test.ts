@@ -4,15 +4,14 @@
 // with a surprise removal. The Linux TCP stack is the judge: the connection must survive and
 // iperf3 complete. The TAPs run with offloads: the kernel hands over partial checksums and TSO
 // super-frames, which the VF finishes and cuts itself (src/lab/vf/vf-tx-offload.ts).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Netns } from '../../src/io/index.js';
 import type { LabNic } from '../../src/lab/index.js';
 import { tapUp, type TapLab } from '../../src/lab/tap/index.js';
 import { iperf3 } from '../harness/e2e-tools.js';
-import { netnsCanRun, testPrefix } from '../harness/netns-guard.js';
+import { netnsCanRun, tapLabTeardown, testPrefix } from '../harness/netns-guard.js';
 
 const run = netnsCanRun('e2e VF failover under iperf3', { needsTap: true, tools: ['iperf3'] });
 const dir = mkdtempSync(join(tmpdir(), 'nvsc-e2v-'));
@@ -53,15 +52,7 @@ describe.runIf(run)('VF failover during iperf3 TCP', () => {
     for (const v of up.vms) await onVf(v.tap.nic, 'at start');
   });
 
-  afterAll(async () => {
-    try {
-      await up?.down();
-    } finally {
-      await new Netns({ prefix, stateFile }).down();
-      rmSync(dir, { recursive: true, force: true });
-    }
-    expect((await new Netns({ prefix, stateFile }).listNamespaces()).filter((n) => n.startsWith(prefix))).toEqual([]);
-  });
+  afterAll(() => tapLabTeardown(up, { prefix, stateFile, dir }));
 
   test('baseline: the same iperf3 run on the VF with no event (retransmits to compare with)', async () => {
     const [a, b] = up!.vms;
