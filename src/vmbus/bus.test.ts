@@ -7,6 +7,7 @@ import { EventLoop } from './event-loop.js';
 import { checkRange } from './gpadl.js';
 import { GuestMemory, PageAllocator, PAGE_SIZE } from './guest-memory.js';
 import { VmbusGuest } from './guest-bus.js';
+import { MAX_PENDING_GPADLS } from './host-bus.js';
 import { inMemoryLinkPair } from './link.js';
 import { Doorbell, newHostDoorbellSab, SIGNAL_SAB_BYTES } from './signal.js';
 import type { VmbusPacket } from './vmbus-packet.js';
@@ -216,6 +217,20 @@ describe('VmbusHost / VmbusGuest in single-thread mode', () => {
     for (const m of gpadlMessages(0, 0x99, [30, 31])) b.hostLink.onMessage(emitChannelMessage(m));
     await b.settle();
     expect(b.host.gpadls.has(0x99)).toBe(true);
+    expect(b.host.counters.get('bad_gpadl')).toBe(1);
+  });
+
+  test('a guest cannot make the host hold unbounded half-described GPADLs', async () => {
+    const b = await openedBus();
+    const pfns = Array.from({ length: 40 }, (_, i) => 30 + i);
+    for (let h = 0; h <= MAX_PENDING_GPADLS; h++) b.hostLink.onMessage(emitChannelMessage(gpadlMessages(0, 0x1000 + h, pfns)[0]!)); // headers only
+    await b.settle();
+    expect(b.host.counters.get('bad_gpadl')).toBe(1); // the one past the limit, refused with a status
+    // finishing one frees a slot
+    for (const m of gpadlMessages(0, 0x1000, pfns).slice(1)) b.hostLink.onMessage(emitChannelMessage(m));
+    for (const m of gpadlMessages(0, 0x2000, [30, 31])) b.hostLink.onMessage(emitChannelMessage(m));
+    await b.settle();
+    expect(b.host.gpadls.has(0x1000) && b.host.gpadls.has(0x2000)).toBe(true);
     expect(b.host.counters.get('bad_gpadl')).toBe(1);
   });
 

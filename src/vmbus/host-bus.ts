@@ -30,6 +30,9 @@ import type { MessageLink } from './link.js';
 import { RingMemory } from './ring-memory.js';
 import { ChannelSignal, Doorbell, MAX_CHILD_RELID } from './signal.js';
 
+/** GPADLs a guest may have half-described (header sent, bodies owed) at once; each holds ≤ 8191 PFNs. */
+export const MAX_PENDING_GPADLS = 64;
+
 /** NTSTATUS STATUS_UNSUCCESSFUL: the non-zero status of a refused open or GPADL. */
 export const VMBUS_STATUS_UNSUCCESSFUL = 0xc0000001;
 
@@ -228,7 +231,7 @@ export class VmbusHost {
   }
 
   private gpadlHeader(m: GpadlHeader): void {
-    if (this.pendingGpadls.has(m.gpadl) || this.gpadls.has(m.gpadl)) {
+    if (this.pendingGpadls.has(m.gpadl) || this.gpadls.has(m.gpadl) || this.pendingGpadls.size >= MAX_PENDING_GPADLS) {
       this.counters.inc('bad_gpadl');
       this.send({ msgtype: CHANNELMSG_GPADL_CREATED, childRelid: m.childRelid, gpadl: m.gpadl, creationStatus: VMBUS_STATUS_UNSUCCESSFUL });
       return;
