@@ -237,8 +237,7 @@ function setConfigParameter(name: Uint8Array | undefined, value: Uint8Array | un
   if (str(name) !== 'NetworkAddress') return W.RNDIS_STATUS_NOT_SUPPORTED;
   const hex = str(value);
   if (!/^[0-9a-fA-F]{12}$/.test(hex)) return W.RNDIS_STATUS_INVALID_DATA;
-  const mac = new Uint8Array(6);
-  for (let i = 0; i < 6; i++) mac[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  const mac = W.hexToBytes(hex);
   if ((mac[0]! & 1) !== 0) return W.RNDIS_STATUS_INVALID_DATA; // a group address cannot be a station MAC
   st.setMac(mac);
   return W.RNDIS_STATUS_SUCCESS;
