@@ -28,6 +28,13 @@ export function dataView(u8: Uint8Array): DataView {
   return new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
 }
 
+/** Allocates `size` zeroed bytes, lets `write` encode into them through a DataView, returns them (control path). */
+export function encodeNew(size: number, write: (dv: DataView) => void): Uint8Array {
+  const out = new Uint8Array(size);
+  write(dataView(out));
+  return out;
+}
+
 /** Reads a little-endian u64 as a decimal string (the vectors' form; control path only). */
 export function readU64String(dv: DataView, at: number): string {
   return dv.getBigUint64(at, true).toString();

@@ -4,7 +4,7 @@
  * ranges), decoded as RNDIS. offset8/dataoffset8 say where the NVSP message starts and
  * len8/length8 how long the packet is, both in 8-byte units (protocol.md §2.6, §2.9, §2.10).
  */
-import { bytesToHex, dataView, malformed, need } from '../bytes.js';
+import { bytesToHex, dataView, encodeNew, malformed, need } from '../bytes.js';
 import { decodeLayout, encodeLayout, type Layout } from '../layout/struct.js';
 import { type MutableObject, RECORD, type Value, type ValueObject, asObject, getBig, getList, getNum, getObj } from '../layout/value.js';
 import { decodeNvspBody, encodeNvspBody } from '../nvsp/codec.js';
@@ -48,9 +48,7 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
 
 function encodeOneRndis(v: Value, where: string): Uint8Array {
   const o = asObject(v, where);
-  const out = new Uint8Array(rndisSize(o, RECORD));
-  encodeRndis(o, dataView(out), 0, RECORD);
-  return out;
+  return encodeNew(rndisSize(o, RECORD), (dv) => encodeRndis(o, dv, 0, RECORD));
 }
 
 function composite(frame: Frame, inner: Inner, trailer: boolean): RecordCodec {

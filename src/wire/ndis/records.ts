@@ -1,5 +1,5 @@
 /** wire.jsonl record codecs for the NDIS layer. */
-import { dataView } from '../bytes.js';
+import { dataView, encodeNew } from '../bytes.js';
 import { type Layout, decodeLayout, encodeLayout } from '../layout/struct.js';
 import { RECORD } from '../layout/value.js';
 import type { RecordCodec } from '../records/codec.js';
@@ -11,11 +11,7 @@ function fixed(l: Layout): RecordCodec {
     layer: 'ndis',
     message: l.name,
     decode: (u8) => decodeLayout(l, dataView(u8), 0, l.size, RECORD),
-    encode(fields) {
-      const out = new Uint8Array(l.size);
-      encodeLayout(l, fields, dataView(out), 0, l.size, RECORD);
-      return out;
-    },
+    encode: (fields) => encodeNew(l.size, (dv) => encodeLayout(l, fields, dv, 0, l.size, RECORD)),
   };
 }
 
@@ -25,9 +21,8 @@ function sized(l: Layout): RecordCodec {
     message: l.name,
     decode: (u8) => decodeSized(l, dataView(u8), 0, u8.length, RECORD),
     encode(fields) {
-      const out = new Uint8Array(sizedLength(l, fields, RECORD));
-      encodeSized(l, fields, dataView(out), 0, out.length, RECORD);
-      return out;
+      const size = sizedLength(l, fields, RECORD);
+      return encodeNew(size, (dv) => encodeSized(l, fields, dv, 0, size, RECORD));
     },
   };
 }
@@ -41,11 +36,7 @@ export const ndisCodecs: readonly RecordCodec[] = [
     layer: 'ndis',
     message: 'ndis_recv_scale_param+itab+key',
     decode: (u8) => decodeRssParamsWithTables(dataView(u8), 0, u8.length, RECORD),
-    encode(fields) {
-      const out = new Uint8Array(rssParamsSize(fields, RECORD));
-      encodeRssParamsWithTables(fields, dataView(out), 0, RECORD);
-      return out;
-    },
+    encode: (fields) => encodeNew(rssParamsSize(fields, RECORD), (dv) => encodeRssParamsWithTables(fields, dv, 0, RECORD)),
   },
   fixed(ndisObjectHeader),
   fixed(ndisObjHeader),

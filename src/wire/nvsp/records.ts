@@ -1,5 +1,5 @@
 /** wire.jsonl record codecs for NVSP (vectors README rule 2): `nvsp_message/<body>`. */
-import { dataView } from '../bytes.js';
+import { dataView, encodeNew } from '../bytes.js';
 import { RECORD } from '../layout/value.js';
 import type { RecordCodec } from '../records/codec.js';
 import { decodeNvspBody, decodePdBatch, encodeNvspBody, encodePdBatch, nvspBodySize, pdBatchSize } from './codec.js';
@@ -11,21 +11,13 @@ export const nvspCodecs: readonly RecordCodec[] = [
       layer: 'nvsp',
       message: `nvsp_message/${b.body}`,
       decode: (u8, opts) => decodeNvspBody(b, dataView(u8), 0, u8.length, RECORD, opts.partial),
-      encode(fields) {
-        const out = new Uint8Array(nvspBodySize(b, fields, RECORD));
-        encodeNvspBody(b, fields, dataView(out), 0, RECORD);
-        return out;
-      },
+      encode: (fields) => encodeNew(nvspBodySize(b, fields, RECORD), (dv) => encodeNvspBody(b, fields, dv, 0, RECORD)),
     }),
   ),
   {
     layer: 'nvsp',
     message: 'nvsp_6_pd_batch_msg',
     decode: (u8) => decodePdBatch(dataView(u8), 0, u8.length, RECORD),
-    encode(fields) {
-      const out = new Uint8Array(pdBatchSize(fields, RECORD));
-      encodePdBatch(fields, dataView(out), 0, RECORD);
-      return out;
-    },
+    encode: (fields) => encodeNew(pdBatchSize(fields, RECORD), (dv) => encodePdBatch(fields, dv, 0, RECORD)),
   },
 ];

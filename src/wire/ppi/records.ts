@@ -1,5 +1,5 @@
 /** wire.jsonl record codecs for the PPI layer: `rndis_per_packet_info+<value struct>` (rule 4). */
-import { dataView } from '../bytes.js';
+import { dataView, encodeNew } from '../bytes.js';
 import { RECORD } from '../layout/value.js';
 import type { RecordCodec } from '../records/codec.js';
 import { decodePpi, encodePpi, ppiSize } from './codec.js';
@@ -11,10 +11,6 @@ export const ppiCodecs: readonly RecordCodec[] = VALUE_STRUCTS.map(
     layer: 'ppi',
     message: `rndis_per_packet_info+${v}`,
     decode: (u8, opts) => decodePpi(dataView(u8), 0, u8.length, RECORD, opts.hints)[0],
-    encode(fields) {
-      const out = new Uint8Array(ppiSize(fields, RECORD));
-      encodePpi(fields, dataView(out), 0, RECORD);
-      return out;
-    },
+    encode: (fields) => encodeNew(ppiSize(fields, RECORD), (dv) => encodePpi(fields, dv, 0, RECORD)),
   }),
 );

@@ -1,5 +1,5 @@
 /** wire.jsonl record codecs for RNDIS (vectors README rule 3): `rndis_message/<body>[+<info struct>]`. */
-import { dataView, malformed } from '../bytes.js';
+import { dataView, encodeNew, malformed } from '../bytes.js';
 import { RECORD } from '../layout/value.js';
 import type { RecordCodec } from '../records/codec.js';
 import { type InfoHint, decodeRndisBody, encodeRndis, rndisSize } from './codec.js';
@@ -28,11 +28,7 @@ export const rndisCodecs: readonly RecordCodec[] = RNDIS_BODIES.flatMap((b) =>
         const info = HINT[suffix];
         return decodeRndisBody(b, dv, 0, u8.length, msgLen, RECORD, { partial: opts.partial, ...(opts.hints ? { hints: opts.hints } : {}), ...(info ? { info } : {}) });
       },
-      encode(fields) {
-        const out = new Uint8Array(rndisSize(fields, RECORD));
-        encodeRndis(fields, dataView(out), 0, RECORD);
-        return out;
-      },
+      encode: (fields) => encodeNew(rndisSize(fields, RECORD), (dv) => encodeRndis(fields, dv, 0, RECORD)),
     }),
   ),
 );
