@@ -75,10 +75,10 @@ function int(field: string, v: unknown, min: number, max: number): number {
 
 const hex2 = (n: number): string => (n & 0xff).toString(16).padStart(2, '0');
 
-export function checkProfile(v: unknown): HostProfileName {
+export function checkProfile(v: unknown, field = 'profile'): HostProfileName {
   const name = v ?? 'azure';
   if (typeof name !== 'string' || !(HOST_PROFILE_NAMES as readonly string[]).includes(name)) {
-    throw new ConfigError('BAD_CONFIG', `profile: '${String(name)}' is not one of ${HOST_PROFILE_NAMES.join(', ')}`);
+    throw new ConfigError('BAD_CONFIG', `${field}: '${String(name)}' is not one of ${HOST_PROFILE_NAMES.join(', ')}`);
   }
   return name as HostProfileName;
 }

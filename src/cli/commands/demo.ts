@@ -5,7 +5,8 @@
  */
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/index.js';
-import { HOST_PROFILE_NAMES, type HostProfileName } from '../../host/index.js';
+import { HOST_PROFILE_NAMES } from '../../host/index.js';
+import { checkProfile } from '../../lab/config.js';
 import { labControlHandler } from '../../lab/index.js';
 import { ControlServer, DEFAULT_INSTANCE, controlSocketPath, type ControlHandler } from '../control/index.js';
 import { runDemo } from '../demo/run-demo.js';
@@ -29,13 +30,8 @@ function readDuration(s: string): number {
   return Math.round(v * 1000);
 }
 
-function readProfile(s: string): HostProfileName {
-  if (!(HOST_PROFILE_NAMES as readonly string[]).includes(s)) throw new ConfigError('BAD_CONFIG', `--profile: '${s}' is not one of ${HOST_PROFILE_NAMES.join(', ')}`);
-  return s as HostProfileName;
-}
-
 export async function demoCommand(o: DemoCliOptions): Promise<number> {
-  const profile = readProfile(o.profile);
+  const profile = checkProfile(o.profile, '--profile');
   const durationMs = readDuration(o.duration);
   const write = (s: string): void => void process.stdout.write(s);
   const out = await runDemo({ profile, durationMs, reportPath: o.report, json: o.json === true, keep: o.keep === true, tty: process.stdout.isTTY === true, write });

@@ -9,7 +9,8 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { dirname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { ConfigError } from '../../core/index.js';
-import { HOST_PROFILE_NAMES, type HostProfileName } from '../../host/index.js';
+import { HOST_PROFILE_NAMES } from '../../host/index.js';
+import { checkProfile } from '../../lab/config.js';
 import type { LabNic } from '../../lab/index.js';
 import { labControlHandler } from '../../lab/index.js';
 import { MAX_UP_VMS, requireTap, tapUp, type TapLab } from '../../lab/tap/index.js';
@@ -40,11 +41,6 @@ function readInt(flag: string, s: string, min: number, max: number): number {
   const v = Number(s);
   if (!/^\d+$/.test(s) || v < min || v > max) throw new ConfigError('BAD_CONFIG', `${flag}: must be an integer ${min}..${max}, got "${s}"`);
   return v;
-}
-
-function readProfile(s: string): HostProfileName {
-  if (!(HOST_PROFILE_NAMES as readonly string[]).includes(s)) throw new ConfigError('BAD_CONFIG', `--profile: '${s}' is not one of ${HOST_PROFILE_NAMES.join(', ')}`);
-  return s as HostProfileName;
 }
 
 function readCaptureNics(s: string | undefined, vms: number, uplink: boolean): string[] | undefined {
@@ -81,7 +77,7 @@ export function upSummary(up: TapLab, socket: string): string {
 
 export async function upCommand(o: UpCliOptions): Promise<number> {
   const vms = readInt('--vms', o.vms, 1, MAX_UP_VMS);
-  const profile = readProfile(o.profile);
+  const profile = checkProfile(o.profile, '--profile');
   const queues = readInt('--queues', o.queues, 1, 64);
   const mtu = readInt('--mtu', o.mtu, 68, 65521);
   const captureNics = readCaptureNics(o.captureNics, vms, o.uplink !== undefined);
