@@ -244,5 +244,12 @@ describe('RX (§3.8, §5.6, §8 items 21–39)', () => {
     host.sendInband(msg);
     await host.settle();
     expect(dev.stats()['send_table_bad']).toBe(1);
+    // an offset that puts the table past the message (76 B, padded to 80 on the ring): ignored, table unchanged
+    dv.setUint32(4, 16, true);
+    dv.setUint32(8, 17, true);
+    host.sendInband(msg);
+    await host.settle();
+    expect(dev.stats()['send_table_bad']).toBe(2);
+    expect([...dev.txTable]).toEqual(Array.from({ length: 16 }, (_, i) => 15 - i));
   });
 });
