@@ -45,6 +45,8 @@ export class RecvBuffer {
   private slotFreeTop: number;
   /** Frames each sent packet carries, for the revoke accounting (rx_unacked_revoked). */
   private readonly slotFrames: Uint32Array;
+  /** 1 once the slot's packet went out (setFrames): only such a packet can be completed. */
+  private readonly slotSent: Uint8Array;
 
   constructor(
     readonly mapping: GpadlMapping,
@@ -66,6 +68,7 @@ export class RecvBuffer {
     for (let i = 0; i < n; i++) this.slotFree[i] = n - 1 - i;
     this.slotFreeTop = n;
     this.slotFrames = new Uint32Array(n);
+    this.slotSent = new Uint8Array(n);
   }
 
   get sectionsInUse(): number {
@@ -126,9 +129,10 @@ export class RecvBuffer {
     return slot;
   }
 
-  /** The packet in `slot` went out carrying `frames` frames. */
+  /** The packet in `slot` went out carrying `frames` frames; from now on the guest may complete it. */
   setFrames(slot: number, frames: number): void {
     this.slotFrames[slot] = frames;
+    this.slotSent[slot] = 1;
   }
 
   /** Frames in packets sent and not yet completed (revoke time only: O(sections)). */
@@ -155,11 +159,13 @@ export class RecvBuffer {
 
   /**
    * The guest completed trans_id (lo, hi): frees the packet's sections. False for an id we did
-   * not send or already saw completed (unknown / duplicate, §8 item 4 from the host side).
+   * not send or already saw completed (unknown / duplicate, §8 item 4 from the host side), and
+   * for the id of the burst still being filled (a guest guessing it would free sections the
+   * host is writing into).
    */
   complete(lo: number, hi: number): boolean {
     const slot = lo - 1;
-    if (!(slot >= 0 && slot < this.sectionCount) || this.slotGen[slot] !== hi || this.isFreeSlot(slot)) return false;
+    if (!(slot >= 0 && slot < this.sectionCount) || this.slotGen[slot] !== hi || this.slotSent[slot] !== 1) return false;
     this.release(slot);
     return true;
   }
@@ -181,6 +187,7 @@ export class RecvBuffer {
     }
     this.slotHead[slot] = -2;
     this.slotFrames[slot] = 0;
+    this.slotSent[slot] = 0;
     this.slotFree[this.slotFreeTop++] = slot;
   }
 }
