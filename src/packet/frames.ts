@@ -49,44 +49,39 @@ function l2(out: Uint8Array, at: number, s: FrameSpec, etherType: number): numbe
   return writeEthernetHeader(out, at, s.dstMac, s.srcMac, etherType, s.vlanTci);
 }
 
+/** Ethernet + IPv4/IPv6 + UDP or TCP (no options) carrying payload[off, off+len). Returns the frame length. */
+function buildFrame(out: Uint8Array, at: number, s: FrameSpec, v6: boolean, proto: number, payload: Uint8Array, off: number, len: number): number {
+  const ip = at + l2(out, at, s, v6 ? ETH_P_IPV6 : ETH_P_IP);
+  const l4Len = (proto === IPPROTO_TCP ? TCP_HLEN : UDP_HLEN) + len;
+  const l4 =
+    ip +
+    (v6
+      ? writeIpv6Header(out, ip, l4Len, proto, s.ttl, s.src6, s.dst6, s.tos)
+      : writeIpv4Header(out, ip, IPV4_HLEN + l4Len, s.ipId, s.ttl, proto, s.src4, s.dst4, s.tos, s.dontFragment));
+  if (proto === IPPROTO_TCP) writeTcpHeader(out, l4, s.srcPort, s.dstPort, s.seq, s.ack, s.tcpFlags, s.window);
+  else writeUdpHeader(out, l4, s.srcPort, s.dstPort, l4Len);
+  copyBytes(payload, off, out, l4 + l4Len - len, len);
+  if (!v6) fillIpv4HeaderChecksum(out, ip);
+  fillL4Checksum(out, ip, v6, proto, l4, l4Len);
+  return l4 + l4Len - at;
+}
+
 /** Ethernet + IPv4 + UDP carrying payload[off, off+len). Returns the frame length. */
 export function buildUdp4Frame(out: Uint8Array, at: number, s: FrameSpec, payload: Uint8Array, off: number, len: number): number {
-  const ip = at + l2(out, at, s, ETH_P_IP);
-  const l4 = ip + writeIpv4Header(out, ip, IPV4_HLEN + UDP_HLEN + len, s.ipId, s.ttl, IPPROTO_UDP, s.src4, s.dst4, s.tos, s.dontFragment);
-  writeUdpHeader(out, l4, s.srcPort, s.dstPort, UDP_HLEN + len);
-  copyBytes(payload, off, out, l4 + UDP_HLEN, len);
-  fillIpv4HeaderChecksum(out, ip);
-  fillL4Checksum(out, ip, false, IPPROTO_UDP, l4, UDP_HLEN + len);
-  return l4 + UDP_HLEN + len - at;
+  return buildFrame(out, at, s, false, IPPROTO_UDP, payload, off, len);
 }
 
 /** Ethernet + IPv6 + UDP. Returns the frame length. */
 export function buildUdp6Frame(out: Uint8Array, at: number, s: FrameSpec, payload: Uint8Array, off: number, len: number): number {
-  const ip = at + l2(out, at, s, ETH_P_IPV6);
-  const l4 = ip + writeIpv6Header(out, ip, UDP_HLEN + len, IPPROTO_UDP, s.ttl, s.src6, s.dst6, s.tos);
-  writeUdpHeader(out, l4, s.srcPort, s.dstPort, UDP_HLEN + len);
-  copyBytes(payload, off, out, l4 + UDP_HLEN, len);
-  fillL4Checksum(out, ip, true, IPPROTO_UDP, l4, UDP_HLEN + len);
-  return l4 + UDP_HLEN + len - at;
+  return buildFrame(out, at, s, true, IPPROTO_UDP, payload, off, len);
 }
 
 /** Ethernet + IPv4 + TCP (no options). Returns the frame length. */
 export function buildTcp4Frame(out: Uint8Array, at: number, s: FrameSpec, payload: Uint8Array, off: number, len: number): number {
-  const ip = at + l2(out, at, s, ETH_P_IP);
-  const l4 = ip + writeIpv4Header(out, ip, IPV4_HLEN + TCP_HLEN + len, s.ipId, s.ttl, IPPROTO_TCP, s.src4, s.dst4, s.tos, s.dontFragment);
-  writeTcpHeader(out, l4, s.srcPort, s.dstPort, s.seq, s.ack, s.tcpFlags, s.window);
-  copyBytes(payload, off, out, l4 + TCP_HLEN, len);
-  fillIpv4HeaderChecksum(out, ip);
-  fillL4Checksum(out, ip, false, IPPROTO_TCP, l4, TCP_HLEN + len);
-  return l4 + TCP_HLEN + len - at;
+  return buildFrame(out, at, s, false, IPPROTO_TCP, payload, off, len);
 }
 
 /** Ethernet + IPv6 + TCP (no options). Returns the frame length. */
 export function buildTcp6Frame(out: Uint8Array, at: number, s: FrameSpec, payload: Uint8Array, off: number, len: number): number {
-  const ip = at + l2(out, at, s, ETH_P_IPV6);
-  const l4 = ip + writeIpv6Header(out, ip, TCP_HLEN + len, IPPROTO_TCP, s.ttl, s.src6, s.dst6, s.tos);
-  writeTcpHeader(out, l4, s.srcPort, s.dstPort, s.seq, s.ack, s.tcpFlags, s.window);
-  copyBytes(payload, off, out, l4 + TCP_HLEN, len);
-  fillL4Checksum(out, ip, true, IPPROTO_TCP, l4, TCP_HLEN + len);
-  return l4 + TCP_HLEN + len - at;
+  return buildFrame(out, at, s, true, IPPROTO_TCP, payload, off, len);
 }
