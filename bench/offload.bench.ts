@@ -7,7 +7,7 @@
  * figures are the whole path's cost on one core.
  */
 import { buildTcp4Frame, buildUdp4Frame, FrameSpec } from '../src/packet/index.js';
-import { OffloadLab, pump, type LabGuest } from '../test/offload/harness.js';
+import { OffloadLab, pump, testSpec, type LabGuest } from '../test/offload/harness.js';
 import type { BenchContext } from './harness.js';
 
 /**
@@ -21,13 +21,7 @@ function cpuNsSince(from: NodeJS.CpuUsage): number {
 }
 
 function spec(a: LabGuest, b: LabGuest): FrameSpec {
-  const s = new FrameSpec();
-  s.dstMac.set(b.mac);
-  s.srcMac.set(a.mac);
-  s.src4 = 0x0a000001;
-  s.dst4 = 0x0a000002;
-  s.dstPort = 9;
-  return s;
+  return testSpec(b.mac, a.mac, { dstPort: 9 });
 }
 
 async function pair(channels: number): Promise<{ lab: OffloadLab; a: LabGuest; b: LabGuest; got: { frames: number; bytes: number } }> {

@@ -8,6 +8,7 @@ import { HypervHost } from '../../src/host/index.js';
 import { buildTcp4Frame, buildTcp6Frame, buildUdp4Frame, classifyFrame, FlowKey, FrameSpec, verifyL4Checksum } from '../../src/packet/index.js';
 import { ScriptedGuest, TestLab } from '../harness/scripted-guest.js';
 import { boundedSettle } from '../harness/fuzz-kit.js';
+import { testSpec } from '../offload/harness.js';
 import { fullBringUp, testFrame } from '../harness/fuzz-hostile-guest.js';
 
 const MAC_A = [0, 0x15, 0x5d, 0, 0, 0x0a];
@@ -30,17 +31,7 @@ beforeEach(async () => {
 });
 
 function spec(): FrameSpec {
-  const s = new FrameSpec();
-  s.dstMac.set(MAC_B);
-  s.srcMac.set(MAC_A);
-  s.src4 = 0x0a000001;
-  s.dst4 = 0x0a000002;
-  s.src6.set([0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
-  s.dst6.set([0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
-  s.srcPort = 40000;
-  s.dstPort = 5201;
-  s.seq = 1000;
-  return s;
+  return testSpec(MAC_B, MAC_A, { srcPort: 40000, dstPort: 5201, seq: 1000 });
 }
 
 const payload = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + 3) & 0xff);

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { buildTcp4Frame, buildUdp4Frame, FrameSpec } from '../../src/packet/index.js';
 import { TCP_ACK } from '../../src/wire/index.js';
-import { OffloadLab, pump, type LabGuest } from './harness.js';
+import { OffloadLab, pump, testSpec, type LabGuest } from './harness.js';
 
 const labs: OffloadLab[] = [];
 afterEach(async () => {
@@ -15,14 +15,7 @@ afterEach(async () => {
 });
 
 function spec(a: LabGuest, b: LabGuest): FrameSpec {
-  const s = new FrameSpec();
-  s.dstMac.set(b.mac);
-  s.srcMac.set(a.mac);
-  s.src4 = 0x0a000001;
-  s.dst4 = 0x0a000002;
-  s.srcPort = 40000;
-  s.dstPort = 5001;
-  return s;
+  return testSpec(b.mac, a.mac, { srcPort: 40000, dstPort: 5001 });
 }
 
 interface Got {

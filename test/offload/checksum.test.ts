@@ -2,11 +2,11 @@
 // guest, the real host and a second real guest (plus the wire port): which side computed the L4
 // checksum, and every checksum that arrives verifies.
 import { afterEach, describe, expect, test } from 'vitest';
-import { buildTcp4Frame, buildTcp6Frame, buildUdp4Frame, buildUdp6Frame, classifyFrame, FlowKey, FrameSpec, verifyIpv4HeaderChecksum, verifyL4Checksum } from '../../src/packet/index.js';
+import { buildTcp4Frame, buildTcp6Frame, buildUdp4Frame, buildUdp6Frame, classifyFrame, FlowKey, verifyIpv4HeaderChecksum, verifyL4Checksum } from '../../src/packet/index.js';
 import { HOST_PROFILES, HOST_PROFILE_NAMES, type HostProfileName } from '../../src/host/index.js';
 import { CSUM_RX, IPPROTO_TCP } from '../../src/wire/index.js';
 import { RX_F_CSUM } from '../../src/guest/netvsc/meta.js';
-import { OffloadLab, macBytes } from './harness.js';
+import { OffloadLab, macBytes, testSpec } from './harness.js';
 
 const labs: OffloadLab[] = [];
 afterEach(async () => {
@@ -18,16 +18,7 @@ const KINDS: readonly Kind[] = ['tcp4', 'udp4', 'tcp6', 'udp6'];
 
 /** A frame as the stack hands it over with CHECKSUM_PARTIAL: L4 checksum field garbage, IPv4 header checksum not yet filled. */
 export function partialFrame(kind: Kind, dst: Uint8Array, src: Uint8Array, payloadLen: number, seq = 1000): Uint8Array {
-  const s = new FrameSpec();
-  s.dstMac.set(dst);
-  s.srcMac.set(src);
-  s.src4 = 0x0a000001;
-  s.dst4 = 0x0a000002;
-  s.src6.set([0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
-  s.dst6.set([0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
-  s.srcPort = 40000;
-  s.dstPort = 5201;
-  s.seq = seq;
+  const s = testSpec(dst, src, { srcPort: 40000, dstPort: 5201, seq });
   const payload = Uint8Array.from({ length: payloadLen }, (_, i) => (i * 7 + 3) & 0xff);
   const out = new Uint8Array(payloadLen + 200);
   const build = { tcp4: buildTcp4Frame, udp4: buildUdp4Frame, tcp6: buildTcp6Frame, udp6: buildUdp6Frame }[kind];

@@ -5,11 +5,11 @@
 // src/packet/gro.test.ts (same rows: src/packet/_gro-matrix.ts), plus a 64 KB LSO send arriving as
 // one coalesced frame.
 import { afterEach, describe, expect, test } from 'vitest';
-import { buildTcp4Frame, FrameSpec, verifyL4Checksum } from '../../src/packet/index.js';
+import { buildTcp4Frame, verifyL4Checksum } from '../../src/packet/index.js';
 import { build, data, largeRows, MATRIX, MSS, type Pkt } from '../../src/packet/_gro-matrix.js';
 import { PortFrameMeta } from '../../src/host/index.js';
 import { TCP_ACK, TCP_FIN } from '../../src/wire/index.js';
-import { OffloadLab } from './harness.js';
+import { OffloadLab, testSpec } from './harness.js';
 
 const labs: OffloadLab[] = [];
 afterEach(async () => {
@@ -85,14 +85,7 @@ describe('GRO in the guest (issue 5 item 5, protocol.md §6.5, vectors.md §6)',
     const b = await lab.guest('b', '00:15:5d:00:00:0b');
     const payloadLen = 65535 - 40;
     const payload = Uint8Array.from({ length: payloadLen }, (_, i) => (i * 13 + 7) & 0xff);
-    const s = new FrameSpec();
-    s.dstMac.set(b.mac);
-    s.srcMac.set(a.mac);
-    s.src4 = 0x0a000001;
-    s.dst4 = 0x0a000002;
-    s.srcPort = 4000;
-    s.dstPort = 5001;
-    s.seq = 1;
+    const s = testSpec(b.mac, a.mac, { srcPort: 4000, dstPort: 5001, seq: 1 });
     const out = new Uint8Array(payloadLen + 100);
     const n = buildTcp4Frame(out, 0, s, payload, 0, payloadLen);
     expect(a.dev.xmit(out, 0, n, { csum: true, mss: 1460 })).toBe(true);

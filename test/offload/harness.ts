@@ -4,6 +4,7 @@
 // metadata so tests can check bytes, queues, PPIs and checksums after the fact.
 import { HypervHost, hostProfile, type HostProfile, type HostProfileName, type PortConfig, type PortFrameMeta, type SwitchPort, type SwitchPortHandle } from '../../src/host/index.js';
 import { NetvscDevice, type NetvscOptions } from '../../src/guest/index.js';
+import { FrameSpec } from '../../src/packet/index.js';
 import { NDIS_PACKET_TYPE_PROMISCUOUS } from '../../src/wire/index.js';
 import { TestLab } from '../harness/scripted-guest.js';
 
@@ -93,6 +94,26 @@ export class OffloadLab {
   async close(): Promise<void> {
     for (const g of this.guests) await pump(this.lab, g.dev.remove());
   }
+}
+
+/**
+ * The offload tests' flow: `src` to `dst`, 10.0.0.1 -> 10.0.0.2 and fd00::1 -> fd00::2, with the
+ * ports and sequence number given (FrameSpec's zeros otherwise).
+ */
+export function testSpec(dst: ArrayLike<number>, src: ArrayLike<number>, o: { srcPort?: number; dstPort?: number; seq?: number } = {}): FrameSpec {
+  const s = new FrameSpec();
+  s.dstMac.set(dst);
+  s.srcMac.set(src);
+  s.src4 = 0x0a000001;
+  s.dst4 = 0x0a000002;
+  s.src6[0] = 0xfd;
+  s.src6[15] = 1;
+  s.dst6[0] = 0xfd;
+  s.dst6[15] = 2;
+  s.srcPort = o.srcPort ?? 0;
+  s.dstPort = o.dstPort ?? 0;
+  s.seq = o.seq ?? 0;
+  return s;
 }
 
 export function macBytes(s: string): Uint8Array {

@@ -3,9 +3,9 @@
 // pseudo-header seed, LSO PPI); the host cuts it (TcpSegmenter) and guest b receives MTU-sized
 // segments, checked field by field, with the payload byte-identical.
 import { afterEach, describe, expect, test } from 'vitest';
-import { buildTcp4Frame, buildTcp6Frame, FrameSpec, verifyIpv4HeaderChecksum, verifyL4Checksum } from '../../src/packet/index.js';
+import { buildTcp4Frame, buildTcp6Frame, verifyIpv4HeaderChecksum, verifyL4Checksum } from '../../src/packet/index.js';
 import { CSUM_RX, TCP_ACK, TCP_FIN, TCP_PSH } from '../../src/wire/index.js';
-import { OffloadLab, pump } from './harness.js';
+import { OffloadLab, pump, testSpec } from './harness.js';
 
 const labs: OffloadLab[] = [];
 afterEach(async () => {
@@ -13,18 +13,7 @@ afterEach(async () => {
 });
 
 function superFrame(v6: boolean, dst: Uint8Array, src: Uint8Array, payload: Uint8Array, flags: number): Uint8Array {
-  const s = new FrameSpec();
-  s.dstMac.set(dst);
-  s.srcMac.set(src);
-  s.src4 = 0x0a000001;
-  s.dst4 = 0x0a000002;
-  s.src6[0] = 0xfd;
-  s.src6[15] = 1;
-  s.dst6[0] = 0xfd;
-  s.dst6[15] = 2;
-  s.srcPort = 33000;
-  s.dstPort = 5001;
-  s.seq = 0xfffff000; // wraps inside the super-frame
+  const s = testSpec(dst, src, { srcPort: 33000, dstPort: 5001, seq: 0xfffff000 }); // seq wraps inside the super-frame
   s.ack = 77;
   s.ipId = 0xfff0; // wraps too
   s.tcpFlags = flags;

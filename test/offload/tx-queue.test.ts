@@ -3,9 +3,9 @@
 // host as the channel the frame arrived on. rx-flow-hash udp4 sd|sdfn switches UDP flows between
 // the address hash (one queue per address pair) and the L4 hash (spread by port).
 import { afterEach, describe, expect, test } from 'vitest';
-import { buildUdp4Frame, classifyFrame, FlowKey, FrameSpec, txHash } from '../../src/packet/index.js';
+import { buildUdp4Frame, classifyFrame, FlowKey, txHash } from '../../src/packet/index.js';
 import * as W from '../../src/wire/index.js';
-import { OffloadLab, type LabGuest } from './harness.js';
+import { OffloadLab, testSpec, type LabGuest } from './harness.js';
 
 const labs: OffloadLab[] = [];
 afterEach(async () => {
@@ -13,13 +13,7 @@ afterEach(async () => {
 });
 
 function udp(a: LabGuest, b: LabGuest, sport: number): Uint8Array {
-  const s = new FrameSpec();
-  s.dstMac.set(b.mac);
-  s.srcMac.set(a.mac);
-  s.src4 = 0x0a000001;
-  s.dst4 = 0x0a000002;
-  s.srcPort = sport;
-  s.dstPort = 9;
+  const s = testSpec(b.mac, a.mac, { srcPort: sport, dstPort: 9 });
   const out = new Uint8Array(128);
   return out.slice(0, buildUdp4Frame(out, 0, s, new Uint8Array(18), 0, 18));
 }
