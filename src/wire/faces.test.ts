@@ -108,10 +108,10 @@ describe('parseRndis()/emitRndis()', () => {
     expect(bytesToHex(out)).toBe(r.hex);
   });
 
-  prop.prop([fc.nat(0xffffffff), fc.nat(0xffffffff), fc.constantFrom(2, 0x80000005, 0x80000008)])('emitRndis() then parseRndis() gives back a random completion', (reqId, status, type) => {
+  // INIT (type 2) has no status field; its round trip is the vectors'.
+  prop.prop([fc.nat(0xffffffff), fc.nat(0xffffffff), fc.constantFrom(0x80000005, 0x80000008)])('emitRndis() then parseRndis() gives back a random completion', (reqId, status, type) => {
     const msg = { ndisMsgType: type, msgLen: 16, reqId, status } as const;
     const out = new Uint8Array(16);
-    if (type === 2) return; // INIT has no status; covered by the vector round trips
     emitRndis(msg as never, dvOf(out), 0);
     expect(parseRndis(dvOf(out), 0, 16)).toEqual(msg);
   });
