@@ -77,6 +77,24 @@ describe('VSwitch', () => {
     expect(sw.portStats()['a']).toMatchObject({ rx_frames: 2, flooded: 2 });
   });
 
+  test('the MAC table is bounded: a new source MAC past maxMacs is not learned, counted, and frames to it flood', () => {
+    const sw = new VSwitch({ maxMacs: 2 });
+    const a = new FakePort('a', MA), b = new FakePort('b', MB), c = new FakePort('c', MC);
+    const ha = sw.addPort(a), hb = sw.addPort(b);
+    sw.addPort(c);
+    c.packetFilter = W.NDIS_PACKET_TYPE_PROMISCUOUS;
+    const meta = new PortFrameMeta();
+    ha.forward(frame(BCAST, MA, 1), 0, 60, meta);
+    hb.forward(frame(BCAST, MB, 2), 0, 60, meta);
+    hb.forward(frame(BCAST, MC, 3), 0, 60, meta); // a third source MAC: the table is full
+    expect(sw.table().size).toBe(2);
+    expect(sw.table().has(macAt(parseMac(MC), 0))).toBe(false);
+    expect(sw.portStats()['b']).toMatchObject({ learn_refused: 1 });
+    ha.forward(frame(MB, MA, 4), 0, 60, meta); // learned: only b
+    ha.forward(frame(MC, MA, 5), 0, 60, meta); // not learned: flooded (c is promiscuous)
+    expect(c.got).toEqual(['1', '2', '3', '5']); // broadcasts, then only the frame to the unlearned MAC
+  });
+
   test('learned MACs age out; a removed port is forgotten', () => {
     const clock = new ManualClock();
     const sw = new VSwitch({ clock, ageingMs: 1000 });

@@ -26,6 +26,7 @@ export const PORT_COUNTER_NAMES = [
   'flooded', // frames from this port that were flooded
   'vlan_dropped', // frames from this port tagged with a VLAN the port may not send on
   'vlan_filtered', // frames for this port on a VLAN it is not a member of
+  'learn_refused', // a new source MAC from this port not learned: the MAC table is full (maxMacs)
 ] as const;
 export type PortCounters = Counters<(typeof PORT_COUNTER_NAMES)[number]>;
 /** Slots of the counters every forwarded frame bumps, resolved once (no name lookup per frame). */
@@ -38,6 +39,12 @@ export interface VSwitchOptions {
   readonly clock?: Clock;
   /** Forget a learned MAC after this long without traffic; 0 = never (default 300 s, like most bridges). */
   readonly ageingMs?: number;
+  /**
+   * Most MACs learned at once (default 8192): a guest sending from ever new source MACs cannot
+   * grow the table without bound. A new MAC past it is not learned (counted learn_refused);
+   * frames to it are flooded, as for any unknown unicast.
+   */
+  readonly maxMacs?: number;
 }
 
 interface PortEntry {
@@ -74,11 +81,13 @@ export class VSwitch {
   private readonly steering = new Map<number, PortEntry>();
   private readonly clock: Clock;
   private readonly ageingMs: number;
+  private readonly maxMacs: number;
   private nextId = 1;
 
   constructor(o: VSwitchOptions = {}) {
     this.clock = o.clock ?? systemClock;
     this.ageingMs = o.ageingMs ?? 300_000;
+    this.maxMacs = o.maxMacs ?? 8192;
   }
 
   /** Adds a port; returns a handle whose forward() injects the port's frames. */
@@ -191,7 +200,8 @@ export class VSwitch {
     if (m) {
       m.entry = src;
       m.seenMs = now;
-    } else this.macs.set(mac, { entry: src, seenMs: now });
+    } else if (this.macs.size < this.maxMacs) this.macs.set(mac, { entry: src, seenMs: now });
+    else src.counters.inc('learn_refused');
   }
 
   private offer(p: PortEntry, dst: number, group: boolean, bytes: Uint8Array, off: number, len: number, meta: PortFrameMeta, vlan: number, pri: number): number {
