@@ -9,7 +9,7 @@ import { GuestMemory, PageAllocator, PAGE_SIZE } from './guest-memory.js';
 import { VmbusGuest } from './guest-bus.js';
 import { MAX_PENDING_GPADLS } from './host-bus.js';
 import { inMemoryLinkPair } from './link.js';
-import { Doorbell, newHostDoorbellSab, SIGNAL_SAB_BYTES } from './signal.js';
+import { Doorbell, MAX_CHILD_RELID, newHostDoorbellSab, SIGNAL_SAB_BYTES } from './signal.js';
 import type { VmbusPacket } from './vmbus-packet.js';
 
 const INSTANCE = '12345678-9abc-def0-1234-56789abcdef0';
@@ -232,6 +232,18 @@ describe('VmbusHost / VmbusGuest in single-thread mode', () => {
     await b.settle();
     expect(b.host.gpadls.has(0x1000) && b.host.gpadls.has(0x2000)).toBe(true);
     expect(b.host.counters.get('bad_gpadl')).toBe(1);
+  });
+
+  test('the guest drops an offer whose child_relid has no bit in the interrupt page, counted', async () => {
+    const b = await openedBus();
+    const seen: number[] = [];
+    b.guest.onOffer = (o) => seen.push(o.childRelid);
+    const before = b.guest.counters.get('bad_message');
+    const offer = { ...b.offers[0]!, subChannelIndex: 1 };
+    for (const childRelid of [0, MAX_CHILD_RELID + 1, 0xffffffff, MAX_CHILD_RELID]) b.guestLink.onMessage(emitChannelMessage({ ...offer, childRelid }));
+    expect(seen).toEqual([MAX_CHILD_RELID]);
+    expect(b.guest.offers.has(0) || b.guest.offers.has(MAX_CHILD_RELID + 1)).toBe(false);
+    expect(b.guest.counters.get('bad_message')).toBe(before + 3);
   });
 
   test('the host refuses to open on an unknown or non-contiguous ring GPADL, with a status and counters', async () => {

@@ -24,7 +24,7 @@ import { PAGE_SIZE, type GuestMemory, type PageAllocator } from './guest-memory.
 import type { MessageLink } from './link.js';
 import { PendingReplies } from './pending-replies.js';
 import { RingMemory } from './ring-memory.js';
-import { CHANNEL_STATE_OPEN, ChannelSignal, type Doorbell } from './signal.js';
+import { CHANNEL_STATE_OPEN, ChannelSignal, MAX_CHILD_RELID, type Doorbell } from './signal.js';
 
 /** Linux's first GPADL handle (`next_gpadl_handle`); handles count up from here (§2.12). */
 export const FIRST_GPADL_HANDLE = 0xe1e10;
@@ -214,6 +214,11 @@ export class VmbusGuest {
     }
     switch (m.msgtype) {
       case CHANNELMSG_OFFERCHANNEL:
+        // A relid with no bit in the interrupt page could never be signalled (Linux: MAX_CHANNEL_RELIDS).
+        if (!(m.childRelid > 0 && m.childRelid <= MAX_CHILD_RELID)) {
+          this.counters.inc('bad_message');
+          return;
+        }
         this.offers.set(m.childRelid, m);
         this.onOffer(m);
         return;

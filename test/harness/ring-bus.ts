@@ -21,6 +21,8 @@ export interface SingleThreadBus {
   readonly loop: EventLoop;
   /** The host's end of the SynIC link: a test may inject raw message bytes through hostLink.onMessage. */
   readonly hostLink: MessageLink;
+  /** The guest's end: inject what a hostile host would send through guestLink.onMessage. */
+  readonly guestLink: MessageLink;
   /** Lets queued channel messages arrive (they are delivered from microtasks). */
   settle(): Promise<void>;
 }
@@ -37,5 +39,5 @@ export function singleThreadBus(pages = 512): SingleThreadBus {
   const settle = async (): Promise<void> => {
     for (let i = 0; i < 20; i++) await Promise.resolve();
   };
-  return { memory, allocator, host, guest, loop, hostLink, settle };
+  return { memory, allocator, host, guest, loop, hostLink, guestLink, settle };
 }
