@@ -124,6 +124,7 @@ describe('fault injection against the real host', () => {
     expect(l.hv.allNics).not.toContain(a.nic);
     expect(a.nic.coordinator.recv).toBeNull();
     expect(recv.mapping).toBeDefined();
+    expect(recv.mapping.mapped).toBe(false); // the host released the receive buffer's GPADL mapping
     for (let i = 0; i < 20; i++) sendFrames(b, i % 8, [testFrame(MACB(1), MACB(2), 900, i)]); // to the dead MAC: dropped by the switch
     await boundedSettle(l.loop, 'after');
     await exchange(l, b, c, MACB(3), MACB(2), 4);
