@@ -3,7 +3,7 @@
  * variable-size: each carries HVPFN_UP(offset + length) PFNs, and the next entry starts right
  * after the last PFN (vectors README rule 7).
  */
-import { dataView, hvPfnUp, malformed, need, writeU64 } from '../bytes.js';
+import { hvPfnUp, malformed, need, writeU64 } from '../bytes.js';
 import { type Layout, decodeLayout, encodeLayout } from '../layout/struct.js';
 import { type MutableObject, type Style, type Value, asObject, getBig, getList, getNum, key, u64Value } from '../layout/value.js';
 
@@ -77,8 +77,4 @@ export function decodeFixedList(dv: DataView, at: number, end: number, count: nu
 
 export function encodeFixedList(dv: DataView, at: number, list: readonly Value[], entry: Layout, style: Style, where: string): void {
   list.forEach((e, i) => encodeLayout(entry, asObject(e, `${where}[${i}]`), dv, at + i * entry.size, entry.size, style));
-}
-
-export function u8View(u8: Uint8Array): DataView {
-  return dataView(u8);
 }
