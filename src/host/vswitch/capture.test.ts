@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest';
 import * as W from '../../wire/index.js';
 import { macAt, parseMac, PORT_CAPTURE_EGRESS, PORT_CAPTURE_INGRESS, PortFrameMeta, type PortCaptureSink, type SwitchPort } from './port.js';
 import { VSwitch } from './vswitch.js';
+import { taggedFrame as frame } from './_fixtures.js';
 
 class Port implements SwitchPort {
   packetFilter = W.NDIS_PACKET_TYPE_DIRECTED | W.NDIS_PACKET_TYPE_BROADCAST;
@@ -24,13 +25,6 @@ class Sink implements PortCaptureSink {
   }
 }
 
-function frame(dst: string, src: string, tag: number): Uint8Array {
-  const f = new Uint8Array(60);
-  f.set(parseMac(dst), 0);
-  f.set(parseMac(src), 6);
-  f[15] = tag;
-  return f;
-}
 
 const MA = '00:15:5d:00:00:01', MB = '00:15:5d:00:00:02', MC = '00:15:5d:00:00:03', BC = 'ff:ff:ff:ff:ff:ff';
 

@@ -3,6 +3,7 @@ import { ManualClock } from '../../core/index.js';
 import * as W from '../../wire/index.js';
 import { accepts, VSwitch } from './vswitch.js';
 import { macAt, parseMac, PortFrameMeta, type SwitchPort } from './port.js';
+import { taggedFrame as frame } from './_fixtures.js';
 
 class FakePort implements SwitchPort {
   readonly got: string[] = [];
@@ -17,13 +18,6 @@ class FakePort implements SwitchPort {
   }
 }
 
-function frame(dst: string, src: string, tag: number): Uint8Array {
-  const f = new Uint8Array(60);
-  f.set(parseMac(dst), 0);
-  f.set(parseMac(src), 6);
-  f[15] = tag;
-  return f;
-}
 
 const MA = '00:15:5d:00:00:01', MB = '00:15:5d:00:00:02', MC = '00:15:5d:00:00:03';
 const BCAST = 'ff:ff:ff:ff:ff:ff', MCAST = '01:00:5e:00:00:01';
