@@ -4,6 +4,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { tapUp, type TapLab } from '../../src/lab/tap/index.js';
 import { iperf3 } from '../harness/e2e-tools.js';
@@ -13,7 +14,6 @@ const run = netnsCanRun('e2e reconfiguration under iperf3', { needsTap: true, to
 const dir = mkdtempSync(join(tmpdir(), 'nvsc-e2r-'));
 const prefix = testPrefix('r');
 const stateFile = join(dir, 'state.json');
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe.runIf(run)('ethtool -G / -L during iperf3', () => {
   let up: TapLab | undefined;

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { tapUp, type TapLab } from '../../src/lab/tap/index.js';
 import { iperf3, sha256File, tsharkChecksums } from '../harness/e2e-tools.js';
@@ -17,7 +18,6 @@ const dir = mkdtempSync(join(tmpdir(), 'nvsc-e2e-'));
 const prefix = testPrefix('e');
 const stateFile = join(dir, 'state.json');
 const captureDir = join(dir, 'capture');
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe.runIf(run)('two VMs on TAPs', () => {
   let up: TapLab | undefined;

@@ -7,6 +7,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { LabNic } from '../../src/lab/index.js';
 import { tapUp, type TapLab } from '../../src/lab/tap/index.js';
@@ -17,7 +18,6 @@ const run = netnsCanRun('e2e VF failover under iperf3', { needsTap: true, tools:
 const dir = mkdtempSync(join(tmpdir(), 'nvsc-e2v-'));
 const prefix = testPrefix('v');
 const stateFile = join(dir, 'state.json');
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe.runIf(run)('VF failover during iperf3 TCP', () => {
   let up: TapLab | undefined;
