@@ -5,7 +5,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { ConfigError } from '../../core/index.js';
-import { copyBytes } from '../copy-bytes.js';
+import { copyBytes } from '../../packet/index.js';
 import { LINKTYPE_ETHERNET, PCAP_FILE_HEADER_LEN, PCAP_MAGIC_USEC, PCAP_RECORD_HEADER_LEN, PCAP_VERSION_MAJOR, PCAP_VERSION_MINOR } from './pcap-format.js';
 
 export interface PcapWriterOptions {
@@ -74,7 +74,7 @@ export class PcapWriter {
     this.dv.setUint32(at + 4, tsMicros - sec * 1e6, true);
     this.dv.setUint32(at + 8, capLen, true);
     this.dv.setUint32(at + 12, len, true);
-    copyBytes(this.buf, at + PCAP_RECORD_HEADER_LEN, bytes, off, capLen);
+    copyBytes(bytes, off, this.buf, at + PCAP_RECORD_HEADER_LEN, capLen);
     this.used += recLen;
     this.fileBytes += recLen;
     this.frames++;

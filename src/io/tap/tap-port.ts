@@ -5,7 +5,7 @@
  */
 import { writeSync } from 'node:fs';
 import { newFrameMeta, WireError, type FrameHandler, type FrameMeta, type FramePort } from '../../core/index.js';
-import { copyBytes } from '../copy-bytes.js';
+import { copyBytes } from '../../packet/index.js';
 import { FrameRing, RingStat } from './frame-ring.js';
 import { MAX_TAP_READ_LEN } from './tap-io-loops.js';
 import { readVnetHeader, vnetHeaderValid, writeVnetHeader } from './vnet-header.js';
@@ -50,7 +50,7 @@ export class TapPort implements FramePort {
     if (at < 0) return false;
     const ring = this.tx.bytes;
     writeVnetHeader(ring, at, this.hdrLen, meta);
-    copyBytes(ring, this.hdrLen + at, bytes, off, len);
+    copyBytes(bytes, off, ring, this.hdrLen + at, len);
     this.tx.commit(this.hdrLen + len);
     return true;
   }
@@ -86,7 +86,7 @@ export class TapPort implements FramePort {
       return true;
     }
     writeVnetHeader(staging, 0, this.hdrLen, meta);
-    copyBytes(staging, this.hdrLen, bytes, off, len);
+    copyBytes(bytes, off, staging, this.hdrLen, len);
     try {
       writeSync(this.txFd, staging, 0, total);
       this.tx.count(RingStat.Frames);
