@@ -109,6 +109,14 @@ describe('NetvscDevice bring-up (§3.6)', () => {
     expect(ok.dev.stats()['rndis_init_clamped']).toBe(0);
   });
 
+  test('a huge receive sub_alloc_size does not size the RSC buffer (hostile-host allocation bound)', async () => {
+    const { dev } = await bringUp({ recvSubAlloc: 300_000 }, { rxSections: 200 });
+    const rscBuf = (dev.att.queues[0]!.rx as unknown as { rscBuf: Uint8Array }).rscBuf;
+    expect(rscBuf.length).toBe(65536 + 8 + 2 * 0x20000);
+    const honest = await bringUp();
+    expect((honest.dev.att.queues[0]!.rx as unknown as { rscBuf: Uint8Array }).rscBuf.length).toBe(65536 + 8 + 2 * 1728);
+  });
+
   test('sub-channels: NVSP 5 SUBCHANNEL, each offer opened, RSS disable then enable, tx_table spread', async () => {
     const { host, dev } = await bringUp({ numRecvQue: 4, maxSubChannels: 3 }, { channels: 4 });
     expect(dev.queueCount).toBe(4);

@@ -83,7 +83,7 @@ export async function buildAttachment(nv: NvspAttachment, cfg: Cfg, hooks: Devic
     const tx = new TxQueue({ channel: ch, memory: cfg.memory, sendBufGpa: nv.send.gpa, sections, pool, counters: cfg.counters, maxPkt: 8, pktAlign: 8 });
     tx.onWake = () => hooks.wake(index);
     const completions = new RxCompletions(ch, nv.recv.sectionCount + 1);
-    const rx = new RxQueue({ queue: index, memory: cfg.memory, recvBufGpa: nv.recv.gpa, recvBufSize: nv.recv.size, recvSectionSize: nv.recv.sectionSize, completions, counters: cfg.counters, onControl: control, rscBytes: 65536 + 8 + 2 * nv.recv.sectionSize });
+    const rx = new RxQueue({ queue: index, memory: cfg.memory, recvBufGpa: nv.recv.gpa, recvBufSize: nv.recv.size, recvSectionSize: nv.recv.sectionSize, completions, counters: cfg.counters, onControl: control, rscBytes: rscBufferBytes(nv.recv.sectionSize) });
     const gro = new GroPath(index, hooks.receive);
     gro.enabled = hooks.gro();
     rx.onReceive = gro.receive;
@@ -181,4 +181,17 @@ async function drain(att: Attachment, cfg: Cfg): Promise<void> {
     await new Promise<void>((r) => setImmediate(r));
     for (const q of att.queues) q.poll();
   }
+}
+
+const RSC_SECTION_CAP = 0x20000;
+
+/**
+ * The RSC reassembly buffer of one queue: a 64 KB packet, the 0–7 alignment gap and two fragments
+ * of slack. The section size is the host's sub_alloc_size, bounded only by the receive buffer
+ * (up to 31 MiB); an honest host cuts at most ~64 KB sections (MTU 65535), so the slack is capped
+ * at 2 × 128 KiB and a hostile size cannot make every queue allocate twice the receive buffer.
+ * An RSC packet that does not fit is refused (rx_bad_rsc) as before.
+ */
+export function rscBufferBytes(recvSectionSize: number): number {
+  return 65536 + 8 + 2 * Math.min(recvSectionSize, RSC_SECTION_CAP);
 }
