@@ -15,11 +15,12 @@ import {
   VRSS_SEND_TAB_SIZE,
   emitRssCaps,
   hexToBytes,
+  structSizes,
   type NdisRecvScaleCap,
 } from '../../wire/index.js';
 
-/** sizeof(struct ndis_recv_scale_param) (§5.10). */
-const RSS_PARAM_SIZE = 40;
+/** sizeof(struct ndis_recv_scale_param) = 40 (§5.10), from the kernel-derived table. */
+const RSS_PARAM_SIZE = structSizes['struct ndis_recv_scale_param'];
 /** TOEPLITZ | IPV4 | TCP_IPV4 | IPV6 | TCP_IPV6 = 0x1701 (§5.10). */
 export const RSS_HASHINFO = NDIS_HASH_FUNC_TOEPLITZ | NDIS_HASH_IPV4 | NDIS_HASH_TCP_IPV4 | NDIS_HASH_IPV6 | NDIS_HASH_TCP_IPV6;
 
