@@ -58,6 +58,8 @@ export interface ScriptedHostOptions {
   readonly numRecvQue?: number;
   readonly maxSubChannels?: number;
   readonly pages?: number;
+  /** A send indirection table (type 134, 16 entries) sent in-band right after the sub-channel completion. */
+  readonly sendTable?: readonly number[];
   /** Hooks to misbehave: return a replacement (or null to stay silent). */
   readonly mutate?: {
     readonly completion?: (request: NvspMessage, reply: NvspMessage) => NvspMessage | null;
@@ -94,7 +96,7 @@ export class ScriptedHost {
   send: GpadlMapping | null = null;
   private nextTid = 1;
   private nextSection = 0;
-  private readonly o: Required<Omit<ScriptedHostOptions, 'mutate'>> & Pick<ScriptedHostOptions, 'mutate'>;
+  private readonly o: Required<Omit<ScriptedHostOptions, 'mutate' | 'sendTable'>> & Pick<ScriptedHostOptions, 'mutate' | 'sendTable'>;
 
   constructor(o: ScriptedHostOptions = {}) {
     this.o = {
@@ -107,6 +109,7 @@ export class ScriptedHost {
       maxSubChannels: o.maxSubChannels ?? 0,
       pages: o.pages ?? 4096,
       mutate: o.mutate,
+      sendTable: o.sendTable,
     };
     this.bus = singleThreadBus(this.o.pages);
     this.device = this.bus.host.offerDevice({
@@ -265,7 +268,17 @@ export class ScriptedHost {
         const granted = Math.min(msg.numSubchannels, this.o.maxSubChannels);
         const have = this.device.relids.length - 1;
         if (granted > have) this.device.offerSubChannels(granted - have);
-        return reply({ type: NVSP_MSG5_TYPE_SUBCHANNEL, completion: true, status: 1, numSubchannels: granted });
+        reply({ type: NVSP_MSG5_TYPE_SUBCHANNEL, completion: true, status: 1, numSubchannels: granted });
+        if (this.o.sendTable) {
+          const t = new Uint8Array(12 + 64);
+          const dv = new DataView(t.buffer);
+          dv.setUint32(0, 134, true);
+          dv.setUint32(4, 16, true);
+          dv.setUint32(8, 12, true);
+          this.o.sendTable.forEach((v, i) => dv.setUint32(12 + 4 * i, v, true));
+          this.sendInband(t);
+        }
+        return;
       }
       case NVSP_MSG1_TYPE_SEND_RNDIS_PKT:
         return this.rndisPacket(pkt, ch, msg.channelType, msg.sendBufSectionIndex, msg.sendBufSectionSize);

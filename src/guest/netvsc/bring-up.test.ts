@@ -117,6 +117,13 @@ describe('NetvscDevice bring-up (§3.6)', () => {
     expect((honest.dev.att.queues[0]!.rx as unknown as { rscBuf: Uint8Array }).rscBuf.length).toBe(65536 + 8 + 2 * 1728);
   });
 
+  test('a send table that arrives during the attach is kept, whatever its values (no sentinel)', async () => {
+    const table = [0xffffffff, ...Array.from({ length: 15 }, (_, i) => 15 - i)];
+    const { dev } = await bringUp({ numRecvQue: 4, maxSubChannels: 3, sendTable: table }, { channels: 4 });
+    expect(dev.queueCount).toBe(4);
+    expect([...dev.txTable]).toEqual(table);
+  });
+
   test('sub-channels: NVSP 5 SUBCHANNEL, each offer opened, RSS disable then enable, tx_table spread', async () => {
     const { host, dev } = await bringUp({ numRecvQue: 4, maxSubChannels: 3 }, { channels: 4 });
     expect(dev.queueCount).toBe(4);

@@ -58,9 +58,6 @@ export interface NetvscOptions {
   readonly observer?: MessageObserver | null;
 }
 
-/** Marks the send table as not yet received from the host during an attach. */
-const TX_TABLE_UNSET = 0xffffffff;
-
 /** The device's lifecycle as data (STYLE §2: states carry their own data). */
 export type DeviceState =
   | { readonly kind: 'attached'; readonly att: Attachment; readonly open: boolean }
@@ -85,6 +82,8 @@ export class NetvscDevice {
   readonly failover: VfFailover;
   /** Host send indirection table (§3.9), reduced modulo the queue count at use. */
   readonly txTable = new Uint32Array(VRSS_SEND_TAB_SIZE);
+  /** InbandTarget: the host sent a send table during the current attach. */
+  txTableFromHost = false;
   /** Transmit offload decisions for xmit() (tx-offload.ts): checksum, LSO, VLAN pop, TX hash. */
   readonly txPrep = new TxOffloadPrep((Math.random() * 0x100000000) >>> 0);
   private readonly xmitMeta = newTxMeta();
@@ -387,8 +386,8 @@ export class NetvscDevice {
     const nv = await attachNvsp(this.cfg);
     this.attachingVersion = nv.version;
     // The host's send table (§3.9) comes while the sub-channels open, inside buildAttachment:
-    // mark the table unset so that the default below does not overwrite what the host sent.
-    this.txTable.fill(TX_TABLE_UNSET);
+    // a flag (not a sentinel value the host could send) keeps the default below from overwriting it.
+    this.txTableFromHost = false;
     const att = await buildAttachment(nv, this.cfg, {
       receive: (u8, off, len, meta) => {
         // Frames the host steered to the VF before this one go first (§6.8 failover, no reordering).
@@ -408,7 +407,7 @@ export class NetvscDevice {
     this.cfg = { ...this.cfg, mtu: att.info.mtu };
     this.link.speedMbps = att.info.linkSpeedMbps;
     this.link.set(att.info.linkUp);
-    if (this.txTable[0] === TX_TABLE_UNSET) this.txTable.set(att.defaultTxTable);
+    if (!this.txTableFromHost) this.txTable.set(att.defaultTxTable);
     this.state_ = { kind: 'attached', att, open: false };
     if (this.rssKey && att.queues.length > 1 && (await setRss(att.rndis, att.rxTable, this.rssKey))) {
       this.state_ = { kind: 'attached', att: { ...att, key: this.rssKey }, open: false };

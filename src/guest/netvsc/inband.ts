@@ -12,6 +12,8 @@ export interface VfAssociation {
 export interface InbandTarget {
   readonly counters: GuestCounters;
   readonly txTable: Uint32Array;
+  /** Set when a host table is taken, so the attach's default does not overwrite it. */
+  txTableFromHost: boolean;
   readonly version: number;
   vf: VfAssociation;
   onVfAssociation(vf: VfAssociation): void;
@@ -40,6 +42,7 @@ export function handleInband(dev: InbandTarget, pkt: VmbusPacket, _ch: Channel):
       if (dev.version <= NVSP_PROTOCOL_VERSION_6 && len >= 4 + 36 + 16 * 4) offset = 40;
       if (len < 64 || offset > len - 64) return void dev.counters.inc('send_table_bad');
       for (let i = 0; i < VRSS_SEND_TAB_SIZE; i++) dev.txTable[i] = dv.getUint32(at + offset + 4 * i, true);
+      dev.txTableFromHost = true;
       return;
     }
     case NVSP_MSG4_TYPE_SEND_VF_ASSOCIATION: {
