@@ -4,7 +4,7 @@ import { emitChannelMessage, gpadlMessages, HV_NIC_GUID, VM_PKT_COMP, VM_PKT_DAT
 import { singleThreadBus } from '../../test/harness/ring-bus.js';
 import type { Channel } from './channel.js';
 import { EventLoop } from './event-loop.js';
-import { checkRange } from './gpadl.js';
+import { checkRange, MAX_GPADLS_PER_VM } from './gpadl.js';
 import { GuestMemory, PageAllocator, PAGE_SIZE } from './guest-memory.js';
 import { VmbusGuest } from './guest-bus.js';
 import { MAX_PENDING_GPADLS } from './host-bus.js';
@@ -232,6 +232,33 @@ describe('VmbusHost / VmbusGuest in single-thread mode', () => {
     await b.settle();
     expect(b.host.gpadls.has(0x1000) && b.host.gpadls.has(0x2000)).toBe(true);
     expect(b.host.counters.get('bad_gpadl')).toBe(1);
+  });
+
+  test('a guest creating GPADLs forever is refused at the per-VM limit: a status, a counter, the table bounded', async () => {
+    const b = await openedBus();
+    const held = b.host.gpadls.size; // the primary channel's ring GPADL
+    for (let h = held; h < MAX_GPADLS_PER_VM; h++) for (const m of gpadlMessages(0, 0x10000 + h, [30 + (h % 64)])) b.hostLink.onMessage(emitChannelMessage(m));
+    await b.settle();
+    expect(b.host.gpadls.size).toBe(MAX_GPADLS_PER_VM);
+    expect(b.host.counters.get('gpadl_limit')).toBe(0);
+    // One more: GPADL_CREATED with a failure status, so the guest's promise rejects; nothing is held.
+    await expect(b.guest.establishGpadl([100])).rejects.toMatchObject({ code: 'BAD_GPADL' });
+    expect([b.host.gpadls.size, b.host.counters.get('gpadl_limit'), b.host.counters.get('bad_gpadl')]).toEqual([MAX_GPADLS_PER_VM, 1, 0]);
+    // A teardown frees a slot.
+    b.hostLink.onMessage(emitChannelMessage({ msgtype: 11, childRelid: 0, gpadl: 0x10000 + held }));
+    await b.settle();
+    const handle = await b.guest.establishGpadl([100]);
+    expect(b.host.gpadls.has(handle)).toBe(true);
+  });
+
+  test('a GPADL that would count a page past 65535 entries is refused with a status and counted, not wrapped', async () => {
+    const b = await openedBus();
+    const repeat = (n: number): number[] => new Array<number>(n).fill(40);
+    for (let i = 0; i < 8; i++) await b.guest.establishGpadl(repeat(8190)); // page 40 in 65520 entries
+    await b.guest.establishGpadl(repeat(15)); // 65535
+    await expect(b.guest.establishGpadl([41, 40])).rejects.toMatchObject({ code: 'BAD_GPADL' });
+    expect(b.host.counters.get('gpadl_limit')).toBe(1);
+    expect([b.host.gpadls.pagesDescribed(40, 1), b.host.gpadls.pagesDescribed(41, 1)]).toEqual([true, false]);
   });
 
   test('the guest drops an offer whose child_relid has no bit in the interrupt page, counted', async () => {

@@ -13,6 +13,7 @@ export const VMBUS_COUNTER_NAMES = [
   'pkt_truncated', // a packet longer than max_pkt_size was clamped (§2.4 step 3)
   'ring_corrupt', // indexes or descriptors outside the ring
   'bad_gpadl', // a GPADL handle, page or range that does not exist
+  'gpadl_limit', // a GPADL refused: the VM holds its maximum, or a page would be in more than 65535 GPADL entries
   'bad_transaction', // unknown, duplicate or stale transaction id
   'bad_message', // a channel message that does not decode or is out of sequence
   'closed_writes', // a write on a closed, rescinded or failed channel

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { GuestMemory, PAGE_SIZE } from './guest-memory.js';
-import { checkRange, GpadlTable, newContiguousRun } from './gpadl.js';
+import { checkRange, GpadlTable, MAX_PAGE_REFS, newContiguousRun } from './gpadl.js';
 
 function setup() {
   const mem = GuestMemory.create(16);
@@ -96,5 +96,34 @@ describe('GpadlTable and GpadlMapping', () => {
     expect(() => table.readGpa(3, 1, 0, 4, out, 0)).toThrow(bad);
     expect(() => table.readGpa(10, 2, 0, 4, out, 0)).toThrow(bad); // page 11 is not described
     expect(() => table.readGpa(9, 1, 4000, 200, out, 0)).toThrow(bad); // runs past the pages named
+  });
+
+  test('create() refuses a GPADL past maxGpadls with LIMIT; a teardown frees a slot', () => {
+    const mem = GuestMemory.create(16);
+    const table = new GpadlTable(mem.sab, { maxGpadls: 3 });
+    for (let h = 1; h <= 3; h++) table.create(h, [h]);
+    expect(table.full).toBe(true);
+    expect(() => table.create(4, [4])).toThrow(expect.objectContaining({ code: 'LIMIT' }));
+    expect([table.size, table.has(4), table.pagesDescribed(4, 1)]).toEqual([3, false, false]);
+    table.teardown(2);
+    table.create(4, [4]);
+    expect([table.size, table.has(4), table.pagesDescribed(4, 1)]).toEqual([3, true, true]);
+  });
+
+  test('a page repeated in PFN lists is counted up to MAX_PAGE_REFS, then refused with LIMIT instead of wrapping', () => {
+    const mem = GuestMemory.create(16);
+    const table = new GpadlTable(mem.sab);
+    // A GPADL header holds at most 8190 PFNs; a hostile guest may repeat one page in all of them.
+    const full = Math.floor(MAX_PAGE_REFS / 8190);
+    for (let h = 1; h <= full; h++) table.create(h, new Array<number>(8190).fill(3));
+    table.create(100, new Array<number>(MAX_PAGE_REFS - full * 8190).fill(3)); // page 3 now in exactly 65535 entries
+    // Page 5 comes first in the refused list: its count is rolled back with the refusal.
+    expect(() => table.create(101, [5, 3])).toThrow(expect.objectContaining({ code: 'LIMIT' }));
+    expect([table.has(101), table.pagesDescribed(5, 1), table.pagesDescribed(3, 1)]).toEqual([false, false, true]);
+    // Freeing entries makes room again, and once every GPADL is gone the page is described by none.
+    table.teardown(100);
+    table.create(101, [5, 3]);
+    for (const h of [101, ...Array.from({ length: full }, (_, i) => i + 1)]) table.teardown(h);
+    expect([table.size, table.pagesDescribed(3, 1), table.pagesDescribed(5, 1)]).toEqual([0, false, false]);
   });
 });

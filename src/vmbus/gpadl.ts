@@ -129,6 +129,17 @@ export function rangeInside(mapping: GpadlMapping, off: number, len: number): bo
   return off >= 0 && len >= 0 && off + len <= mapping.len;
 }
 
+/** GPADLs one VM may hold at once by default: a netvsc NIC uses one per channel (≤ 65) plus a few buffers. */
+export const MAX_GPADLS_PER_VM = 1024;
+
+/** A page may appear this many times across a VM's GPADLs (a u16 count; a PFN list may repeat a page). */
+export const MAX_PAGE_REFS = 0xffff;
+
+export interface GpadlTableOptions {
+  /** GPADLs the VM may hold at once (created, not yet torn down); default MAX_GPADLS_PER_VM. */
+  readonly maxGpadls?: number;
+}
+
 interface GpadlEntry {
   readonly pfns: Uint32Array;
   readonly len: number;
@@ -147,16 +158,23 @@ export class GpadlTable {
   private readonly entries = new Map<number, GpadlEntry>();
   /** How many GPADLs include each page: GPA-direct ranges must name pages the guest described. */
   private readonly pageRefs: Uint16Array;
+  readonly maxGpadls: number;
 
-  constructor(memory: SharedArrayBuffer) {
+  constructor(memory: SharedArrayBuffer, o: GpadlTableOptions = {}) {
+    this.maxGpadls = o.maxGpadls ?? MAX_GPADLS_PER_VM;
     this.mem = new Uint8Array(memory);
     this.pageCount = memory.byteLength >>> PAGE_SHIFT;
     this.pageRefs = new Uint16Array(this.pageCount);
   }
 
-  /** Registers a GPADL. `len` defaults to all pages. BAD_GPADL on a reused handle, a page outside memory or a len past the pages. */
+  /**
+   * Registers a GPADL. `len` defaults to all pages. BAD_GPADL on a reused handle, a page outside
+   * memory or a len past the pages; LIMIT when the VM already holds maxGpadls GPADLs or a page
+   * would be counted in more than MAX_PAGE_REFS of them (the table is then unchanged).
+   */
   create(handle: number, pfns: ArrayLike<number>, len = pfns.length * PAGE_SIZE): void {
     if (this.entries.has(handle)) throw new ResourceError('BAD_GPADL', `GPADL handle ${handle} already exists`);
+    if (this.full) throw new ResourceError('LIMIT', `GPADL ${handle}: the VM already holds ${this.maxGpadls} GPADLs`);
     if (pfns.length === 0 || len <= 0 || len > pfns.length * PAGE_SIZE) {
       throw new ResourceError('BAD_GPADL', `GPADL ${handle}: ${len} B over ${pfns.length} pages`);
     }
@@ -168,7 +186,16 @@ export class GpadlTable {
       }
       list[i] = pfn;
     }
-    for (const pfn of list) this.pageRefs[pfn]!++;
+    for (let i = 0; i < list.length; i++) {
+      const pfn = list[i]!;
+      if (this.pageRefs[pfn] === MAX_PAGE_REFS) {
+        // Refuse rather than let the u16 wrap: after a wrap the teardowns drive the count below zero
+        // (65535), and GPA-direct reads of a page no GPADL describes any more would pass.
+        for (let j = 0; j < i; j++) this.pageRefs[list[j]!]!--;
+        throw new ResourceError('LIMIT', `GPADL ${handle}: page ${pfn} is already in ${MAX_PAGE_REFS} GPADL entries`);
+      }
+      this.pageRefs[pfn]!++;
+    }
     this.entries.set(handle, { pfns: list, len, mappings: 0, teardownWaiters: [] });
   }
 
@@ -226,6 +253,11 @@ export class GpadlTable {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** True when create() would refuse any new GPADL with LIMIT. */
+  get full(): boolean {
+    return this.entries.size >= this.maxGpadls;
   }
 
   private release(handle: number): void {

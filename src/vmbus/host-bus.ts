@@ -231,8 +231,9 @@ export class VmbusHost {
   }
 
   private gpadlHeader(m: GpadlHeader): void {
-    if (this.pendingGpadls.has(m.gpadl) || this.gpadls.has(m.gpadl) || this.pendingGpadls.size >= MAX_PENDING_GPADLS) {
-      this.counters.inc('bad_gpadl');
+    const full = this.gpadls.full;
+    if (full || this.pendingGpadls.has(m.gpadl) || this.gpadls.has(m.gpadl) || this.pendingGpadls.size >= MAX_PENDING_GPADLS) {
+      this.counters.inc(full ? 'gpadl_limit' : 'bad_gpadl');
       this.send({ msgtype: CHANNELMSG_GPADL_CREATED, childRelid: m.childRelid, gpadl: m.gpadl, creationStatus: VMBUS_STATUS_UNSUCCESSFUL });
       return;
     }
@@ -249,7 +250,8 @@ export class VmbusHost {
       if (p.pfns.length !== p.total || p.header.byteOffset !== 0) throw new ResourceError('BAD_GPADL', `GPADL ${handle}: ${p.pfns.length} PFNs for ${p.total}`);
       this.gpadls.create(handle, p.pfns, p.header.byteCount);
     } catch (e) {
-      this.bad(e);
+      if (isNetvscError(e) && e.code === 'LIMIT') this.counters.inc('gpadl_limit');
+      else this.bad(e);
       status = VMBUS_STATUS_UNSUCCESSFUL;
     }
     this.send({ msgtype: CHANNELMSG_GPADL_CREATED, childRelid: p.header.childRelid, gpadl: handle, creationStatus: status });
