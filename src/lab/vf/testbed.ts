@@ -12,6 +12,7 @@ import { Doorbell, EventLoop, GuestMemory, inMemoryLinkPair, newHostDoorbellSab,
 import { VfGuestEnd } from './guest-end.js';
 import { VfHostEnd } from './host-end.js';
 import { newSharedVf, type SharedVfOptions } from './shared-vf.js';
+import { AbandonedRejections, pumpUntilSettled } from '../pump.js';
 
 export interface VfTestbedOptions {
   /** Host VF show delay (Hyper-V: 1000 ms); default 5 ms of the testbed's clock. */
@@ -43,6 +44,8 @@ export class VfTestbed {
   readonly host: HypervHost;
   readonly loop: EventLoop;
   readonly vms: TestbedVm[] = [];
+  /** Promises until() gave up on (TIMEOUT) that rejected later. */
+  readonly abandoned = new AbandonedRejections();
   private readonly doorbell: Doorbell;
   private vmSeq = 0;
 
@@ -124,18 +127,19 @@ export class VfTestbed {
     throw new ResourceError('TIMEOUT', `VF testbed: ${what} did not happen in ${maxTicks} ticks`);
   }
 
-  /** Pumps until the promise settles. */
-  async until<T>(p: Promise<T>, what: string): Promise<T> {
-    let done = false;
-    const q = p.finally(() => (done = true));
-    q.catch(() => {});
-    for (let t = 0; !done; t++) {
-      if (t > 200_000) throw new ResourceError('TIMEOUT', `VF testbed: ${what} did not finish`);
-      this.loop.drain(64);
-      await yieldTurn();
-      if (t % 16 === 15) this.clock.advance(1);
-    }
-    return q;
+  /** Pumps until the promise settles; TIMEOUT after 200 000 turns (a later rejection goes to `abandoned`). */
+  until<T>(p: Promise<T>, what: string): Promise<T> {
+    return pumpUntilSettled(
+      p,
+      async (t) => {
+        this.loop.drain(64);
+        await yieldTurn();
+        if (t % 16 === 15) this.clock.advance(1);
+      },
+      (t) => t > 200_000,
+      () => new ResourceError('TIMEOUT', `VF testbed: ${what} did not finish`),
+      this.abandoned,
+    );
   }
 
   private plugInVm(vm: VmParts, serial: number, spec: ReturnType<typeof newSharedVf>): VfGuestEnd {
