@@ -149,6 +149,24 @@ describe('Linux lib/checksum_kunit.c (vectors.md §3.5)', () => {
 });
 
 describe('the fast path', () => {
+  test('a range outside the array throws RangeError instead of summing the buffer next to it', () => {
+    const all = new Uint8Array(4096).fill(0x11);
+    const view = all.subarray(1024, 2048); // the word view spans all 4096 bytes
+    expect(internetSum(view, 0, 1024)).toBe(naiveSum(view, 0, 1024));
+    expect(() => internetSum(view, 512, 1024)).toThrow(RangeError);
+    expect(() => internetSum(view, -4, 100)).toThrow(RangeError);
+    expect(() => internetChecksum(view, 0, -1)).toThrow(RangeError);
+  });
+  test('every length 0..300 at every start 0..7 sums like the byte-pair loop (the 8-word blocks and their remainder)', () => {
+    const buf = new Uint8Array(320).map((_, i) => (i * 2654435761) >>> 24);
+    for (let start = 0; start < 8; start++) {
+      for (let len = 0; len <= 300; len++) {
+        const s = internetSum(buf, start, len);
+        const n = naiveSum(buf, start, len);
+        expect(s === n || (s === 0xffff && n === 0) || (s === 0 && n === 0xffff)).toBe(true);
+      }
+    }
+  });
   test('a buffer longer than one fold chunk (2^20 words) sums like the byte-pair loop', () => {
     const big = new Uint8Array((1 << 22) + 4099).map((_, i) => (i * 2654435761) >>> 24);
     expect(internetSum(big, 3, big.length - 3)).toBe(naiveSum(big, 3, big.length - 3));

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { NETVSC_HASH_KEY_HEX } from '../wire/index.js';
 import { be16, hex, ipv4Bytes, ipv6Bytes, RSS_V4, RSS_V6 } from './_fixtures.js';
 import { writeHashInputIpv4, writeHashInputIpv6 } from './hash-input.js';
-import { toeplitzHash, toeplitzHashBitwise, toeplitzTables } from './toeplitz.js';
+import { toeplitzHash, toeplitzHashAt, toeplitzHashBitwise, toeplitzTables } from './toeplitz.js';
 
 const KEY = hex(NETVSC_HASH_KEY_HEX);
 const T = toeplitzTables(KEY);
@@ -69,6 +69,14 @@ describe('toeplitzTables()', () => {
   });
   test('toeplitzHash() rejects an input longer than the tables', () => {
     expect(() => toeplitzHash(toeplitzTables(KEY, 12), new Uint8Array(16), 0, 16)).toThrow(/exceeds/);
+  });
+  test('toeplitzHashAt() rejects a range outside the input or past the tables instead of hashing undefined as 0', () => {
+    const t = toeplitzTables(KEY, 12);
+    const input = new Uint8Array(12).fill(0xa5);
+    expect(toeplitzHashAt(t, input, 0, 12, 0)).toBe(toeplitzHash(t, input, 0, 12));
+    expect(() => toeplitzHashAt(t, input, 4, 12, 0)).toThrow(RangeError); // past the input's end
+    expect(() => toeplitzHashAt(t, input, -1, 4, 0)).toThrow(RangeError);
+    expect(() => toeplitzHashAt(t, input, 0, 4, 10)).toThrow(RangeError); // pos + len past 12 B of tables
   });
   propTest.prop([fc.uint8Array({ minLength: 40, maxLength: 40 }), fc.uint8Array({ maxLength: 36 }), fc.nat(8)])(
     'the table hash equals the bit-by-bit definition for any key and input',

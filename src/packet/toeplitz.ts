@@ -55,8 +55,14 @@ export function toeplitzTables(key: Uint8Array, maxInputLen = TOEPLITZ_MAX_INPUT
 /**
  * The Toeplitz hash of input[off, off+len) placed at input position `pos` (so a hash can be
  * built from pieces that are not contiguous in the frame: XOR the pieces' hashes).
+ * Throws RangeError when [off, off+len) is not inside `input` or pos + len exceeds the tables'
+ * maxInputLen: a typed array read past either end yields undefined, which XORs as 0 and would
+ * give a wrong hash silently.
  */
 export function toeplitzHashAt(t: ToeplitzTables, input: Uint8Array, off: number, len: number, pos: number): number {
+  if (!(off >= 0 && len >= 0 && pos >= 0 && off + len <= input.length && pos + len <= t.maxInputLen)) {
+    throw new RangeError(`Toeplitz input ${off}+${len} at ${pos} outside ${input.length} B or the tables' ${t.maxInputLen} B`);
+  }
   const table = t.table;
   let h = 0;
   let base = pos << 8;
