@@ -3,12 +3,33 @@
 // and sends them as RSC fragments in one transfer-page packet; the guest reassembles them.
 // ethtool -K lro off (OFFLOAD_PARAMETERS with only the RSC fields) turns it off.
 import { afterEach, describe, expect, test } from 'vitest';
-import { buildTcp6Frame, FrameSpec, verifyL4Checksum } from '../../src/packet/index.js';
+import { buildTcp6Frame, verifyL4Checksum } from '../../src/packet/index.js';
 import { RX_F_RSC } from '../../src/guest/netvsc/meta.js';
 import { CSUM_RX } from '../../src/wire/index.js';
-import { OffloadLab, pump } from './harness.js';
+import { OffloadLab, pump, testSpec, type LabGuest } from './harness.js';
 
 const labs: OffloadLab[] = [];
+
+/** One IPv6 TCP super-frame of `payload` from a to b (LSO, MSS 1440), sent and settled; b.rx is cleared first. */
+async function sendSuper(lab: OffloadLab, a: LabGuest, b: LabGuest, payload: Uint8Array): Promise<void> {
+  const s = testSpec(b.mac, a.mac, { srcPort: 4000, dstPort: 5001 });
+  const out = new Uint8Array(payload.length + 100);
+  const n = buildTcp6Frame(out, 0, s, payload, 0, payload.length);
+  b.rx.length = 0;
+  expect(a.dev.xmit(out, 0, n, { csum: true, mss: 1440 })).toBe(true);
+  a.dev.flush();
+  await lab.settle();
+}
+
+/** b announces itself (an ethertype 0x88b5 frame to a), so the switch knows b's port. */
+async function teach(lab: OffloadLab, a: LabGuest, b: LabGuest): Promise<void> {
+  const hello = new Uint8Array(60);
+  hello.set(a.mac, 0);
+  hello.set(b.mac, 6);
+  hello.set([0x88, 0xb5], 12);
+  expect(b.dev.send(hello, 0, 60)).toBe(true);
+  await lab.settle();
+}
 afterEach(async () => {
   while (labs.length > 0) await labs.pop()!.close();
 });
@@ -24,23 +45,7 @@ describe('RSC over VMBus (issue 5 item 6)', () => {
     // The largest IPv6 packet GRO/RSC may build is 65535 bytes with its fixed header (vectors.md §6.3).
     const payloadLen = 65535 - 40 - 20;
     const payload = Uint8Array.from({ length: payloadLen }, (_, i) => (i * 31 + 5) & 0xff);
-    const s = new FrameSpec();
-    s.dstMac.set(b.mac);
-    s.srcMac.set(a.mac);
-    s.src6[0] = 0xfd;
-    s.src6[15] = 1;
-    s.dst6[0] = 0xfd;
-    s.dst6[15] = 2;
-    s.srcPort = 4000;
-    s.dstPort = 5001;
-    const send = async (): Promise<void> => {
-      const out = new Uint8Array(payloadLen + 100);
-      const n = buildTcp6Frame(out, 0, s, payload, 0, payloadLen);
-      b.rx.length = 0;
-      expect(a.dev.xmit(out, 0, n, { csum: true, mss: 1440 })).toBe(true);
-      a.dev.flush();
-      await lab.settle();
-    };
+    const send = (): Promise<void> => sendSuper(lab, a, b, payload);
     const segs = Math.ceil(payloadLen / 1440);
     await send();
     expect(b.rx).toHaveLength(1);
@@ -57,12 +62,7 @@ describe('RSC over VMBus (issue 5 item 6)', () => {
     // b's MAC was not learned yet, so the send was flooded: cut into segments, coalesced again
     expect(lab.hv.allNics[0]!.stats().queues[0]!['tx_lso_segments']).toBe(segs);
     // Once the switch knows b, a super-frame for an RSC receiver goes whole (no cut, no re-merge)
-    const hello = new Uint8Array(60);
-    hello.set(a.mac, 0);
-    hello.set(b.mac, 6);
-    hello.set([0x88, 0xb5], 12);
-    expect(b.dev.send(hello, 0, 60)).toBe(true);
-    await lab.settle();
+    await teach(lab, a, b);
     await send();
     expect(b.rx).toHaveLength(1);
     expect(b.rx[0]!.bytes.subarray(74)).toEqual(payload);
@@ -95,5 +95,28 @@ describe('RSC over VMBus (issue 5 item 6)', () => {
     labs.push(lab);
     const b = await lab.guest('b', '00:15:5d:00:00:0b');
     await expect(pump(lab.lab, b.dev.setLro(true))).rejects.toThrow(/no RSC/);
+  });
+
+  test('a small receive ring (rx 48) takes a 43-fragment RSC packet: the reserve is the buffer’s own, not a flat 16', async () => {
+    const lab = new OffloadLab('azure');
+    labs.push(lab);
+    const a = await lab.guest('a', '00:15:5d:00:00:0a');
+    const b = await lab.guest('b', '00:15:5d:00:00:0b', { rxSections: 48 });
+    b.dev.setGro(false);
+    await teach(lab, a, b);
+    const payload = Uint8Array.from({ length: 65535 - 60 }, (_, i) => (i * 7 + 3) & 0xff);
+    for (let k = 0; k < 3; k++) {
+      await sendSuper(lab, a, b, payload);
+      expect(b.rx).toHaveLength(1);
+      expect(b.rx[0]!.flags & RX_F_RSC).toBe(RX_F_RSC);
+      expect(b.rx[0]!.fragments).toBe(43);
+      expect(b.rx[0]!.bytes.subarray(74)).toEqual(payload);
+    }
+    const st = lab.hv.allNics[1]!.stats();
+    // The old rule wanted fragments + 17 sections free: more than this ring has at all.
+    expect(st.recvBuffer!.sections).toBeLessThan(43 + 17);
+    const q = st.queues[0]!;
+    expect(q['rx_rsc_packets']).toBe(3);
+    expect(q['rx_dropped_no_section'] ?? 0).toBe(0);
   });
 });

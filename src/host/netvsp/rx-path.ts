@@ -155,8 +155,10 @@ export class RxPath {
       this.counters.add(this.sRingFull);
       return false;
     }
-    // Each fragment may need a section of its own; keep the control reserve (≤ 16) untouched.
-    if (recv.sectionCount - recv.sectionsInUse < n + 1 + 16) {
+    // Each fragment may need a section of its own; the control reserve is the buffer's own
+    // (allocSection's rule: frames leave min(reserve, count - 1) free), not a flat 16, which
+    // dropped every RSC packet on a small ring (-G rx 48: 40 fragments + 17 > 48).
+    if (recv.sectionCount - recv.sectionsInUse - Math.min(recv.reserve, recv.sectionCount - 1) < n) {
       this.counters.add(this.sNoSection);
       return false;
     }
