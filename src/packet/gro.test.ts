@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { EthernetView, Ipv4View, Ipv6View, TCP_ACK, TCP_FIN, TCP_PSH, TcpView } from '../wire/index.js';
 import { fillL4Checksum, verifyIpv4HeaderChecksum, verifyL4Checksum } from './checksum.js';
-import { GroEngine, type GroSink } from './gro.js';
+import { GroEngine, vlanKeyOf, type GroSink } from './gro.js';
 import { build, data, largeRows, MATRIX, MSS, type Pkt } from './_gro-matrix.js';
 
 interface Received {
@@ -121,6 +121,34 @@ describe('GroEngine output', () => {
     gro.flush();
     expect(out).toHaveLength(1);
     expect(out[0]).toEqual(f);
+  });
+  test('segments of one flow on two VLANs (802.1Q in metadata, not in the bytes) are not merged', () => {
+    const out: { segments: number; tag: number }[] = [];
+    const gro = new GroEngine({ deliver: (_f, _o, _l, segments, tag) => out.push({ segments, tag }) });
+    const seg = (seq: number): Uint8Array => {
+      const f = build(false, { seq, len: MSS });
+      fillL4Checksum(f, 14, false, 6, 34, f.length - 34);
+      return f;
+    };
+    const f0 = seg(0);
+    const f1 = seg(MSS);
+    gro.receive(f0, 0, f0.length, false, 1, vlanKeyOf(true, 10 << 4));
+    gro.receive(f1, 0, f1.length, false, 2, vlanKeyOf(true, 20 << 4)); // same bytes, next seq, VLAN 20
+    gro.flush();
+    expect(out).toEqual([
+      { segments: 1, tag: 1 },
+      { segments: 1, tag: 2 },
+    ]);
+    out.length = 0;
+    const f2 = seg(2 * MSS);
+    gro.receive(f1, 0, f1.length, false, 3, vlanKeyOf(true, 10 << 4));
+    gro.receive(f2, 0, f2.length, false, 4, vlanKeyOf(true, 10 << 4)); // same VLAN: merged
+    gro.receive(f0, 0, f0.length, false, 5, vlanKeyOf(false, 10 << 4)); // untagged is its own flow
+    gro.flush();
+    expect(out).toEqual([
+      { segments: 2, tag: 3 },
+      { segments: 1, tag: 5 },
+    ]);
   });
   test('non-TCP and unparsable frames pass straight through', () => {
     const out: number[] = [];

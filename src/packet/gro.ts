@@ -3,8 +3,9 @@
  * Linux rules as vectors.md §6.1–6.2 state them:
  * - only TCP over IPv4 without options (not a fragment, valid header checksum) or IPv6 without a
  *   fragment header, with a valid TCP checksum, and with payload, is held or merged;
- * - a segment merges into the held packet of its flow (same Ethernet header, addresses and ports)
- *   only if: CWR is clear; flags equal ignoring CWR, FIN and PSH; same ack; same TCP header and
+ * - a segment merges into the held packet of its flow (same Ethernet header, addresses and ports,
+ *   and the same VLAN metadata: the caller's `vlanKey`, since a VLAN that travels in the 802.1Q
+ *   PPI is not in the frame's bytes; Linux compares vlan_tci likewise) only if: CWR is clear; flags equal ignoring CWR, FIN and PSH; same ack; same TCP header and
  *   option bytes; same IPv4 TTL, TOS and DF (IPv6: same first word and extension headers; hop
  *   limit is not checked); IPv4 ids all incrementing by one or all fixed; payload ≤ the held mss
  *   (the first segment's payload); seq contiguous; and the merged IP length ≤ 65535;
@@ -46,6 +47,11 @@ export interface GroSink {
   deliver(frame: Uint8Array, off: number, len: number, segments: number, tag: number): void;
 }
 
+/** GroEngine.receive()'s vlanKey for a frame whose 802.1Q PPI value is `tci` (when `tagged`). */
+export function vlanKeyOf(tagged: boolean, tci: number): number {
+  return tagged ? 0x100000000 + (tci >>> 0) : 0;
+}
+
 export interface GroOptions {
   /** Flows held at once; the oldest is delivered to make room. Default 8. */
   readonly maxFlows?: number;
@@ -80,6 +86,8 @@ class Held {
   idMode = ID_UNKNOWN;
   /** The caller's tag of the first segment. */
   tag = 0;
+  /** The caller's VLAN key of the flow (receive()'s vlanKey). */
+  vlanKey = 0;
   /** One's-complement sum of the held payload, aligned to the payload start (from the segments' checksums). */
   paySum = 0;
 
@@ -124,8 +132,9 @@ export class GroEngine {
   private readonly ip6 = new Ipv6View();
   private readonly tcp = new TcpView();
   private clock = 0;
-  /** The tag of the frame being received. */
+  /** The tag and VLAN key of the frame being received. */
   private tag = 0;
+  private vlanKey = 0;
 
   constructor(
     private readonly sink: GroSink,
@@ -139,10 +148,13 @@ export class GroEngine {
 
   /**
    * Offers one received frame. `checksumVerified` is true when the host's checksum PPI already
-   * vouched for the TCP checksum (protocol.md §6.3); otherwise GRO verifies it.
+   * vouched for the TCP checksum (protocol.md §6.3); otherwise GRO verifies it. `vlanKey` stands
+   * for VLAN metadata outside the frame (the receive 802.1Q PPI): segments merge only with equal
+   * keys. Callers pass 0 for "no tag" and 2^32 + the PPI value for a tag (vlanKeyOf()).
    */
-  receive(frame: Uint8Array, off: number, len: number, checksumVerified: boolean, tag = 0): void {
+  receive(frame: Uint8Array, off: number, len: number, checksumVerified: boolean, tag = 0, vlanKey = 0): void {
     this.tag = tag;
+    this.vlanKey = vlanKey;
     const eth = this.eth;
     if (!eth.tryBind(frame, off, len)) return this.pass(frame, off, len);
     const type = eth.etherType;
@@ -215,13 +227,14 @@ export class GroEngine {
     this.sink.deliver(frame, off, len, 1, this.tag);
   }
 
-  /** The held packet of this frame's flow: same L2 header, IP version, addresses and ports. */
+  /** The held packet of this frame's flow: same VLAN key, L2 header, IP version, addresses and ports. */
   private find(frame: Uint8Array, off: number, l2Len: number, isV6: boolean, ipAt: number, l4At: number): Held | undefined {
     const addrRel = isV6 ? 8 : 12;
     const addrLen = isV6 ? 32 : 8;
+    const vlanKey = this.vlanKey;
     for (let i = 0; i < this.slots.length; i++) {
       const h = this.slots[i]!;
-      if (!h.active || h.isV6 !== isV6 || h.ipOff !== l2Len) continue;
+      if (!h.active || h.isV6 !== isV6 || h.ipOff !== l2Len || h.vlanKey !== vlanKey) continue;
       const b = h.buf;
       if (!same(b, 0, frame, off, l2Len)) continue;
       if (!same(b, h.ipOff + addrRel, frame, ipAt + addrRel, addrLen)) continue;
@@ -300,6 +313,7 @@ export class GroEngine {
     h.nextSeq = (this.tcp.seq + payload) >>> 0;
     h.segments = 1;
     h.tag = this.tag;
+    h.vlanKey = this.vlanKey;
     h.paySum = payloadSum(frame, off + ipRel, isV6, off + tcpRel, tcpHl, payload);
     h.lastId = isV6 ? 0 : this.ip4.id;
     h.idMode = ID_UNKNOWN;

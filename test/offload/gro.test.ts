@@ -5,7 +5,9 @@
 // src/packet/gro.test.ts (same rows: src/packet/_gro-matrix.ts), plus a 64 KB LSO send arriving as
 // one coalesced frame.
 import { afterEach, describe, expect, test } from 'vitest';
-import { buildTcp4Frame, verifyL4Checksum } from '../../src/packet/index.js';
+import { buildTcp4Frame, fillL4Checksum, verifyL4Checksum } from '../../src/packet/index.js';
+import { GroPath } from '../../src/guest/netvsc/gro-path.js';
+import { newRxMeta, RX_F_VLAN } from '../../src/guest/netvsc/meta.js';
 import { build, data, largeRows, MATRIX, MSS, type Pkt } from '../../src/packet/_gro-matrix.js';
 import { PortFrameMeta } from '../../src/host/index.js';
 import { TCP_ACK, TCP_FIN } from '../../src/wire/index.js';
@@ -98,5 +100,28 @@ describe('GRO in the guest (issue 5 item 5, protocol.md §6.5, vectors.md §6)',
     expect(r.bytes.subarray(54)).toEqual(payload);
     expect(verifyL4Checksum(r.bytes, 14, false, 6, 34, r.bytes.length - 34)).toBe(true);
     expect((r.bytes[16]! << 8) | r.bytes[17]!).toBe(65535);
+  });
+
+  test('the guest keeps one flow on two VLANs (802.1Q in the receive PPI) apart', () => {
+    const got: { vlan: number; fragments: number }[] = [];
+    const gro = new GroPath(0, (_u8, _off, _len, m) => got.push({ vlan: m.flags & RX_F_VLAN ? m.vlan : -1, fragments: m.fragments }));
+    const m = newRxMeta(0);
+    const feed = (seq: number, vlan: number): void => {
+      const f = build(false, { seq, len: MSS });
+      fillL4Checksum(f, 14, false, 6, 34, f.length - 34);
+      m.flags = vlan < 0 ? 0 : RX_F_VLAN;
+      m.vlan = vlan < 0 ? 0 : vlan << 4;
+      gro.receive(f, 0, f.length, m);
+    };
+    feed(0, 10);
+    feed(MSS, 20); // the next segment's bytes, but VLAN 20
+    feed(2 * MSS, -1); // untagged
+    feed(MSS, 10); // VLAN 10's next segment: merges
+    gro.flush();
+    expect(got).toEqual([
+      { vlan: 10 << 4, fragments: 2 },
+      { vlan: 20 << 4, fragments: 1 },
+      { vlan: -1, fragments: 1 },
+    ]);
   });
 });

@@ -6,6 +6,9 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { buildTcp6Frame, verifyL4Checksum } from '../../src/packet/index.js';
 import { RX_F_RSC } from '../../src/guest/netvsc/meta.js';
 import { CSUM_RX } from '../../src/wire/index.js';
+import { PortFrameMeta } from '../../src/host/index.js';
+import { RscCoalescer, type RscWriter } from '../../src/host/netvsp/rsc.js';
+import { build } from '../../src/packet/_gro-matrix.js';
 import { OffloadLab, pump, testSpec, type LabGuest } from './harness.js';
 
 const labs: OffloadLab[] = [];
@@ -118,5 +121,30 @@ describe('RSC over VMBus (issue 5 item 6)', () => {
     const q = st.queues[0]!;
     expect(q['rx_rsc_packets']).toBe(3);
     expect(q['rx_dropped_no_section'] ?? 0).toBe(0);
+  });
+
+  test('1-byte segments past the 1024-entry meta ring: a coalesced packet keeps its first segment\'s PPIs (the ring is flushed, not wrapped)', () => {
+    const got: { len: number; segments: number; hash: number; vlan: number }[] = [];
+    const w: RscWriter = {
+      deliverFrame: (_f, _o, len, m) => (got.push({ len, segments: 1, hash: m.hash, vlan: m.vlanTci }), true),
+      deliverFragments: (_f, _o, len, m, segments) => (got.push({ len, segments, hash: m.hash, vlan: m.vlanTci }), true),
+    };
+    const rsc = new RscCoalescer(w);
+    const meta = new PortFrameMeta();
+    const n = 1500;
+    for (let i = 0; i < n; i++) {
+      const f = build(false, { seq: i, len: 1, id: i });
+      meta.clear();
+      meta.csumRx = CSUM_RX.tcpChecksumSucceeded | CSUM_RX.ipChecksumSucceeded;
+      meta.hash = 0x1000 + i; // only the first segment's value may reach the guest
+      meta.hashValid = true;
+      rsc.offer(f, 0, f.length, meta);
+    }
+    rsc.flush();
+    expect(got.reduce((s, g) => s + g.segments, 0)).toBe(n);
+    expect(got).toEqual([
+      { len: 54 + 1024, segments: 1024, hash: 0x1000, vlan: 0 },
+      { len: 54 + n - 1024, segments: n - 1024, hash: 0x1000 + 1024, vlan: 0 },
+    ]);
   });
 });

@@ -10,9 +10,9 @@
  * tag. A merged packet's checksums were verified or recomputed by the engine, so it is marked
  * "TCP checksum succeeded" (plus IPv4 header for IPv4); `fragments` says how many segments it has.
  */
-import { GroEngine, type GroSink } from '../../packet/index.js';
+import { GroEngine, vlanKeyOf, type GroSink } from '../../packet/index.js';
 import { CSUM_RX } from '../../wire/index.js';
-import { newRxMeta, RX_F_CSUM, RX_F_RSC, type ReceiveHandler, type RxMeta } from './meta.js';
+import { newRxMeta, RX_F_CSUM, RX_F_RSC, RX_F_VLAN, type ReceiveHandler, type RxMeta } from './meta.js';
 
 /** Saved metas: more than one transfer-page packet can carry (572 ranges), since GRO holds nothing across one. */
 const RING = 1024;
@@ -43,7 +43,7 @@ export class GroPath implements GroSink {
     saved.vlan = m.vlan;
     saved.hash = m.hash;
     saved.fragments = m.fragments;
-    this.engine.receive(u8, off, len, (m.flags & RX_F_CSUM) !== 0 && (m.csum & CSUM_RX.tcpChecksumSucceeded) !== 0, tag);
+    this.engine.receive(u8, off, len, (m.flags & RX_F_CSUM) !== 0 && (m.csum & CSUM_RX.tcpChecksumSucceeded) !== 0, tag, vlanKeyOf((m.flags & RX_F_VLAN) !== 0, m.vlan));
   };
 
   /** End of a receive batch: deliver every held packet. */

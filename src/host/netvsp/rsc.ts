@@ -10,12 +10,16 @@
  * Each frame's receive PPIs (checksum state, hash, VLAN) are saved in a ring and follow their
  * packet as GroEngine's tag, so a coalesced packet carries its first segment's PPIs (§5.6).
  */
-import { GroEngine, type GroSink } from '../../packet/index.js';
+import { GroEngine, vlanKeyOf, type GroSink } from '../../packet/index.js';
 import { CSUM_RX, NDIS_OFFLOAD_PARAMETERS_RSC_ENABLED } from '../../wire/index.js';
 import { PortFrameMeta } from '../vswitch/port.js';
 import type { NicState } from './nic-state.js';
 
-/** Saved metas: more frames than one burst can hold (the burst flushes GRO before it is sent). */
+/**
+ * Saved metas, one per frame offered since the last flush. A burst of tiny segments (a 64 KB
+ * LSO send at MSS 1 is 65,535 frames) can offer more than this before the burst ends, so offer()
+ * flushes when the ring is full: a held packet's tag always names its own first segment.
+ */
 const RING = 1024;
 
 /** Where coalesced packets are written (the queue's RxPath). */
@@ -44,6 +48,7 @@ export class RscCoalescer implements GroSink {
 
   /** One frame for the guest; TCP segments may be held until flush(). */
   offer(frame: Uint8Array, off: number, len: number, meta: PortFrameMeta): void {
+    if (this.held >= RING) this.flush(); // the next slot may be a held packet's first segment
     const t = this.next;
     this.next = (t + 1) & (RING - 1);
     this.csum[t] = meta.csumRx;
@@ -51,7 +56,7 @@ export class RscCoalescer implements GroSink {
     this.vlan[t] = meta.vlanTci;
     this.flags[t] = (meta.hashValid ? 1 : 0) | (meta.hasVlan ? 2 : 0);
     this.held++;
-    this.engine.receive(frame, off, len, (meta.csumRx & CSUM_RX.tcpChecksumSucceeded) !== 0, t);
+    this.engine.receive(frame, off, len, (meta.csumRx & CSUM_RX.tcpChecksumSucceeded) !== 0, t, vlanKeyOf(meta.hasVlan, meta.vlanTci));
   }
 
   /** End of the burst: every held packet is written. */
