@@ -4,6 +4,7 @@ import { newGuestCounters } from './counters.js';
 import { newTxMeta, TX_F_CSUM, TX_F_LSO, TX_F_VLAN, type RxMeta } from './meta.js';
 import { VF_TX_BUSY, VF_TX_TAKEN, VF_TX_UNUSED, VfFailover } from './vf-failover.js';
 import type { VfNetdev, VfRxHandler } from './vf-netdev.js';
+import { packVlan } from '../../wire/index.js';
 
 const MAC = Uint8Array.of(0, 0x15, 0x5d, 1, 2, 3);
 
@@ -17,10 +18,10 @@ class FakeVf implements VfNetdev {
   pending: Uint8Array[] = [];
   released = false;
   constructor(readonly serial: number, readonly permanentMac: Uint8Array = MAC, readonly name = `enP${serial}s1`) {}
-  /** [csum PPI, lso PPI] of each frame taken. */
-  readonly sent: [number, number][] = [];
-  transmit(_f: Uint8Array, _o: number, _l: number, _q: number, csum: number, lso: number): boolean {
-    this.sent.push([csum, lso]);
+  /** [csum PPI, lso PPI, VLAN PPI or -1] of each frame taken. */
+  readonly sent: [number, number, number][] = [];
+  transmit(_f: Uint8Array, _o: number, _l: number, _q: number, csum: number, lso: number, vlan: number): boolean {
+    this.sent.push([csum, lso, vlan]);
     return true;
   }
   pollRx(): number {
@@ -75,13 +76,14 @@ describe('VfFailover', () => {
     expect(vf.rxPaused).toBe(false);
     expect(f.transmit(frame, 0, 100, null)).toBe(VF_TX_TAKEN);
     expect(counters.get('vf_tx_packets')).toBe(1);
-    // The VF takes checksum and LSO requests (its hardware does them); a VLAN tag to insert goes synthetic, counted.
-    expect(f.transmit(frame, 0, 100, { ...newTxMeta(), flags: TX_F_VLAN })).toBe(VF_TX_UNUSED);
-    expect(f.counters.get('vf_tx_vlan_synthetic')).toBe(1);
+    // The VF takes checksum, LSO and VLAN-insertion requests (its hardware does them): each goes in its TX descriptor.
+    expect(f.transmit(frame, 0, 100, { ...newTxMeta(), flags: TX_F_VLAN, vlan: packVlan(5, 0, 10) })).toBe(VF_TX_TAKEN);
+    expect(f.counters.get('vf_tx_vlan_inserted')).toBe(1);
     expect(f.transmit(frame, 0, 100, { ...newTxMeta(), flags: TX_F_CSUM, csum: 0x220005 })).toBe(VF_TX_TAKEN);
-    expect(f.transmit(new Uint8Array(20_000), 0, 20_000, { ...newTxMeta(), flags: TX_F_LSO, lso: 0x43601448 })).toBe(VF_TX_TAKEN); // a super-frame over maxFrameLen
-    expect(vf.sent).toEqual([[0, 0], [0x220005, 0], [0, 0x43601448]]);
-    expect(counters.get('vf_tx_packets')).toBe(3);
+    expect(f.transmit(new Uint8Array(20_000), 0, 20_000, { ...newTxMeta(), flags: TX_F_LSO | TX_F_VLAN, lso: 0x43601448, vlan: packVlan(0, 0, 20) })).toBe(VF_TX_TAKEN); // a super-frame over maxFrameLen
+    expect(vf.sent).toEqual([[0, 0, -1], [0, 0, packVlan(5, 0, 10)], [0x220005, 0, -1], [0, 0x43601448, packVlan(0, 0, 20)]]);
+    expect(counters.get('vf_tx_packets')).toBe(4);
+    expect(f.counters.get('vf_tx_vlan_inserted')).toBe(2);
     expect(calls).toEqual([{ toVf: true, pathWasVf: false }]);
   });
 

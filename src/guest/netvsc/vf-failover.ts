@@ -35,7 +35,7 @@ export const VF_FAILOVER_COUNTER_NAMES = [
   'vf_switch_failed', // SWITCH_DATA_PATH got no completion (timeout, channel gone, ring full)
   'vf_tx_busy', // the VF transmit queue was full
   'vf_tx_held_switching', // TX refused (retry) while SWITCH_DATA_PATH(1) was outstanding: order
-  'vf_tx_vlan_synthetic', // frames needing VLAN insertion sent synthetic (the VF has none)
+  'vf_tx_vlan_inserted', // frames handed to the VF with an 802.1Q tag for it to insert
   'vf_removed_planned',
   'vf_removed_surprise',
   'vf_rx_drained_on_removal', // frames taken off the VF after its eject request, none lost
@@ -96,7 +96,7 @@ export class VfFailover {
   private readonly sTxDrop: number;
   private readonly sTxBusy: number;
   private readonly sTxHeld: number;
-  private readonly sTxOffload: number;
+  private readonly sTxVlan: number;
 
   constructor(private readonly host: FailoverHost) {
     const c = host.counters;
@@ -107,7 +107,7 @@ export class VfFailover {
     this.sTxDrop = c.slot('vf_tx_dropped');
     this.sTxBusy = this.counters.slot('vf_tx_busy');
     this.sTxHeld = this.counters.slot('vf_tx_held_switching');
-    this.sTxOffload = this.counters.slot('vf_tx_vlan_synthetic');
+    this.sTxVlan = this.counters.slot('vf_tx_vlan_inserted');
     // Bound once: the receive hook runs per frame and allocates nothing.
     this.rxFromVf = (u8, off, len, queue, vlan) => {
       c.add(this.sRxP);
@@ -192,23 +192,20 @@ export class VfFailover {
       return VF_TX_BUSY;
     }
     if (vf === null || this.path.kind !== 'onVf' || !vf.running || !vf.carrier) return VF_TX_UNUSED;
-    // The VF fills checksums and cuts LSO super-frames itself, but has no VLAN insertion: a frame
-    // that needs the host to tag it (VLAN PPI) goes synthetic. Order holds: the host drains the
-    // VF's queues before it forwards each synthetic frame.
+    // The VF fills checksums, cuts LSO super-frames and inserts the 802.1Q tag itself (the
+    // synthetic path's checksum, LSO and VLAN PPIs, carried in its TX descriptor instead).
     const flags = meta === null ? 0 : meta.flags;
-    if ((flags & TX_F_VLAN) !== 0) {
-      this.counters.add(this.sTxOffload);
-      return VF_TX_UNUSED;
-    }
+    const vlan = (flags & TX_F_VLAN) !== 0 ? meta!.vlan & 0xffff : -1; // the PPI's 16 defined bits
     const lso = (flags & TX_F_LSO) !== 0 ? meta!.lso : 0;
     if (len > vf.maxFrameLen && lso === 0) {
       this.host.counters.add(this.sTxDrop);
       return VF_TX_TAKEN;
     }
-    if (!vf.transmit(frame, off, len, (flags & TX_F_HASH) !== 0 ? meta!.hash : 0, (flags & TX_F_CSUM) !== 0 ? meta!.csum : 0, lso)) {
+    if (!vf.transmit(frame, off, len, (flags & TX_F_HASH) !== 0 ? meta!.hash : 0, (flags & TX_F_CSUM) !== 0 ? meta!.csum : 0, lso, vlan)) {
       this.counters.add(this.sTxBusy);
       return VF_TX_BUSY;
     }
+    if (vlan >= 0) this.counters.add(this.sTxVlan);
     this.host.counters.add(this.sTxP);
     this.host.counters.add(this.sTxB, len);
     return VF_TX_TAKEN;

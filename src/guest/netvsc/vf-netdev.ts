@@ -34,9 +34,11 @@ export interface VfNetdev {
   /**
    * Queues one frame on `queue` (mod queueCount). False when the queue is full: nothing taken.
    * `csum` / `lso` are the checksum and LSOv2 PPI values the stack asked for (0 = none, §5.5): the
-   * VF's hardware fills the checksum / cuts the super-frame, as a real VF with TSO does.
+   * VF's hardware fills the checksum / cuts the super-frame, as a real VF with TSO does. `vlan` is
+   * the 802.1Q PPI value of a tag to insert (-1 = none): the VF tags the frame (every segment of a
+   * super-frame) on the wire, as a VF with VLAN insertion (CTAG TX offload) does.
    */
-  transmit(frame: Uint8Array, off: number, len: number, queue: number, csum: number, lso: number): boolean;
+  transmit(frame: Uint8Array, off: number, len: number, queue: number, csum: number, lso: number, vlan: number): boolean;
   /** Largest frame the VF can carry. */
   readonly maxFrameLen: number;
   /** Hands received frames to rxHandler (or the VF's own consumer); returns how many. */

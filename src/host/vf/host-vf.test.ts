@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { ManualClock } from '../../core/index.js';
 import * as W from '../../wire/index.js';
 import { HypervHost, type HostNic } from '../index.js';
-import { PortFrameMeta, type SwitchPort } from '../vswitch/port.js';
+import { PortFrameMeta, type PortConfig, type SwitchPort } from '../vswitch/port.js';
 import type { VfFrameHandler, VfHardware, VfLoss } from './vf-hardware.js';
 import { ScriptedGuest, TestLab } from '../../../test/harness/scripted-guest.js';
 
@@ -18,6 +18,8 @@ class FakeVf implements VfHardware {
   ejectRequested = 0;
   rx: Uint8Array[] = [];
   tx: Uint8Array[] = [];
+  /** The 802.1Q PPI value the VF inserts into each tx frame (-1 = untagged), in step with tx. */
+  txVlan: number[] = [];
   constructor(readonly serial: number, readonly mac: Uint8Array, readonly rxCap = 1000) {}
   plug(): void {
     this.plugged = true;
@@ -29,7 +31,7 @@ class FakeVf implements VfHardware {
     let n = 0;
     for (; n < budget && this.tx.length > 0; n++) {
       const f = this.tx.shift()!;
-      fn(f, 0, f.length);
+      fn(f, 0, f.length, this.txVlan.shift() ?? -1);
     }
     return n;
   }
@@ -56,8 +58,11 @@ class Ext implements SwitchPort {
   readonly macNumber = 0x020000000099;
   readonly packetFilter = W.NDIS_PACKET_TYPE_PROMISCUOUS;
   got: Uint8Array[] = [];
-  deliver(b: Uint8Array, off: number, len: number): boolean {
+  /** The 802.1Q PPI value each frame arrived with (-1 = untagged). */
+  tags: number[] = [];
+  deliver(b: Uint8Array, off: number, len: number, meta: PortFrameMeta): boolean {
     this.got.push(b.slice(off, off + len));
+    this.tags.push(meta.hasVlan ? meta.vlanTci : -1);
     return true;
   }
 }
@@ -85,10 +90,10 @@ interface Rig {
   switchPath(toVf: boolean): Promise<Uint8Array>;
 }
 
-async function rig(o: { version?: number; sriov?: number } = {}): Promise<Rig> {
+async function rig(o: { version?: number; sriov?: number; port?: PortConfig; extPort?: PortConfig } = {}): Promise<Rig> {
   const clock = new ManualClock();
   const lab = new TestLab(new HypervHost({ profile: 'azure', clock, ageingMs: 0 }));
-  const g = await ScriptedGuest.create(lab, 'vmA', { mac: MAC_A });
+  const g = await ScriptedGuest.create(lab, 'vmA', { mac: MAC_A, ...(o.port ? { port: o.port } : {}) });
   const v = o.version ?? W.NVSP_PROTOCOL_VERSION_61;
   await g.request({ type: W.NVSP_MSG_TYPE_INIT, minProtocolVer: v, maxProtocolVer: v });
   g.send({ type: W.NVSP_MSG2_TYPE_SEND_NDIS_CONFIG, mtu: 1514, reserved: 0, capability: { ieee8021q: 1, sriov: o.sriov ?? 1 } }, false);
@@ -101,7 +106,7 @@ async function rig(o: { version?: number; sriov?: number } = {}): Promise<Rig> {
   new DataView(info.buffer).setUint32(0, W.NDIS_PACKET_TYPE_DIRECTED | W.NDIS_PACKET_TYPE_BROADCAST, true);
   await g.rndis({ ndisMsgType: W.RNDIS_MSG_SET, msgLen: 32, reqId: 2, oid: W.RNDIS_OID_GEN_CURRENT_PACKET_FILTER, infoBuflen: 4, infoBufOffset: 20, devVcHandle: 0, infoBuf: info });
   const ext = new Ext();
-  const extHandle = lab.hv.vswitch.addPort(ext);
+  const extHandle = lab.hv.vswitch.addPort(ext, o.extPort);
   const meta = new PortFrameMeta();
   g.rx.length = 0;
   g.inband.length = 0;
@@ -213,6 +218,22 @@ describe('host VF: SWITCH_DATA_PATH steers the MAC between the synthetic port an
     await r.lab.settle();
     expect(r.ext.got.map((f) => new DataView(f.buffer).getUint32(14))).toEqual([1, 2]);
     expect(r.nic.stats().vf.counters.vf_frames_from_guest).toBe(2);
+  });
+
+  test('a tag the VF inserted enters the switch like the VLAN PPI: carried to a trunk, checked against the port\'s VLANs', async () => {
+    const r = await rig({ port: { vlan: { trunk: [10] } }, extPort: { vlan: { trunk: [10, 20] } } });
+    const vf = await shown(r);
+    await r.switchPath(true);
+    vf.tx.push(frame(EXT, A, 1), frame(EXT, A, 2), frame(EXT, A, 3));
+    vf.txVlan.push(W.packVlan(5, 0, 10), W.packVlan(0, 0, 20), -1);
+    await r.lab.settle();
+    // VLAN 10 reaches the trunk tagged (priority kept); VLAN 20 is not the NIC's to send on: dropped
+    // and counted at the VF's port (it has the synthetic port's VLANs); untagged is VLAN 0, untagged.
+    expect(r.ext.got.map((f) => new DataView(f.buffer).getUint32(14))).toEqual([1, 3]);
+    expect(r.ext.tags).toEqual([W.packVlan(5, 0, 10), -1]);
+    expect(r.nic.stats().vf.counters.vf_frames_from_guest).toBe(3);
+    const vfPort = Object.entries(r.lab.hv.vswitch.portStats()).find(([name]) => name.endsWith('/vf'));
+    expect(vfPort?.[1]['vlan_dropped']).toBe(1);
   });
 
   test('bad input: 129(1) with no VF, and before the VF is shown, is completed (the guest never hangs), counted, and changes nothing', async () => {

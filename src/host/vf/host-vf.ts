@@ -70,10 +70,16 @@ export class HostVf {
     this.port = new VfSwitchPort(nic, this.counters);
     this.sFromGuest = this.counters.slot('vf_frames_from_guest');
     this.sFromGuestBytes = this.counters.slot('vf_bytes_from_guest');
-    this.forwardTx = (b, off, len) => {
+    this.forwardTx = (b, off, len, vlanTci) => {
       this.counters.add(this.sFromGuest);
       this.counters.add(this.sFromGuestBytes, len);
       this.meta.clear();
+      // The tag the VF inserted enters the switch as the synthetic path's VLAN PPI does: the
+      // port's VLAN rules (the VF port has the synthetic port's) then apply alike.
+      if (vlanTci >= 0) {
+        this.meta.hasVlan = true;
+        this.meta.vlanTci = vlanTci;
+      }
       this.vfHandle?.forward(b, off, len, this.meta);
     };
   }

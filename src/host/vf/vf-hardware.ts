@@ -5,8 +5,12 @@
  * frame rings (src/lab/vf/); the host only sees this interface, so host and lab stay layered.
  */
 
-/** One frame the guest's VF driver queued; bytes[off, off+len) is valid only during the call. */
-export type VfFrameHandler = (bytes: Uint8Array, off: number, len: number) => void;
+/**
+ * One frame the guest's VF driver queued, as the VF puts it on the wire; bytes[off, off+len) is
+ * valid only during the call. `vlanTci` is the 802.1Q PPI value (pri/cfi/id, §5.5) of the tag the
+ * VF inserted, or -1 for an untagged frame.
+ */
+export type VfFrameHandler = (bytes: Uint8Array, off: number, len: number, vlanTci: number) => void;
 
 /** Frames that were in the VF's queues when it vanished (surprise removal). */
 export interface VfLoss {

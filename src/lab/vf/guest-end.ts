@@ -103,7 +103,7 @@ export class VfGuestEnd implements VfNetdev, Pollable {
   }
 
   /** False when the queue is full or the device vanished meanwhile: nothing taken (the master retries, then goes synthetic). */
-  transmit(frame: Uint8Array, off: number, len: number, queue: number, csum: number, lso: number): boolean {
+  transmit(frame: Uint8Array, off: number, len: number, queue: number, csum: number, lso: number, vlan: number): boolean {
     const ctl = this.ctl;
     // Busy mark first, then Present (shared-vf.ts VfCtl): a surprise removal waits for us.
     Atomics.add(ctl, VfCtl.TxBusy, 1);
@@ -117,7 +117,7 @@ export class VfGuestEnd implements VfNetdev, Pollable {
         this.txBusy++;
         return false;
       }
-      writeTxDesc(r.bytes, at, csum, lso);
+      writeTxDesc(r.bytes, at, csum, lso, vlan);
       copyBytes(frame, off, r.bytes, at + VF_TX_DESC_BYTES, len);
       r.commit(VF_TX_DESC_BYTES + len);
       this.txPackets[q]! += 1;

@@ -5,7 +5,7 @@
 import { copyBytes } from '../../packet/index.js';
 import { FrameRing } from '../../io/index.js';
 import type { VfFrameHandler, VfHardware, VfLoss } from '../../host/index.js';
-import { readDescU32, VF_RX_DESC_BYTES, VF_TX_DESC_BYTES, VfCtl, vfQueueFor, writeRxDesc, type SharedVfSpec } from './shared-vf.js';
+import { readDescU32, readTxDescVlan, VF_RX_DESC_BYTES, VF_TX_DESC_BYTES, VfCtl, vfQueueFor, writeRxDesc, type SharedVfSpec } from './shared-vf.js';
 import { VfTxOffload } from './vf-tx-offload.js';
 
 export class VfHostEnd implements VfHardware {
@@ -71,7 +71,7 @@ export class VfHostEnd implements VfHardware {
       let got = 0;
       for (let at = r.peek(); at >= 0 && n < budget; at = r.peek()) {
         const len = r.peekLen - VF_TX_DESC_BYTES;
-        if (len > 0) this.txOffload.finish(r.bytes, at + VF_TX_DESC_BYTES, len, readDescU32(r.bytes, at), readDescU32(r.bytes, at + 4), fn);
+        if (len > 0) this.txOffload.finish(r.bytes, at + VF_TX_DESC_BYTES, len, readDescU32(r.bytes, at), readDescU32(r.bytes, at + 4), readTxDescVlan(r.bytes, at), fn);
         else this.txOffload.counters.offload_errors++;
         r.release();
         n++;

@@ -67,16 +67,27 @@ export function newSharedVf(o: SharedVfOptions): SharedVfSpec {
 
 /**
  * Each TX ring record starts with a descriptor, as a NIC's TX descriptor carries offload requests:
- * u32 checksum PPI value, u32 LSOv2 PPI value (0 = none; protocol.md §5.5), little-endian. The
- * frame follows. RX records are bare frames.
+ * u32 checksum PPI value, u32 LSOv2 PPI value (0 = none; protocol.md §5.5), u32 = 1 + the 802.1Q
+ * PPI value of a tag to insert (0 = send untagged), u32 reserved; little-endian. 16 bytes keep the
+ * frame that follows 8-aligned.
  */
-export const VF_TX_DESC_BYTES = 8;
+export const VF_TX_DESC_BYTES = 16;
 
-export function writeTxDesc(b: Uint8Array, at: number, csum: number, lso: number): void {
-  for (let i = 0; i < 4; i++) {
-    b[at + i] = (csum >>> (8 * i)) & 0xff;
-    b[at + 4 + i] = (lso >>> (8 * i)) & 0xff;
-  }
+function writeDescU32(b: Uint8Array, at: number, v: number): void {
+  for (let i = 0; i < 4; i++) b[at + i] = (v >>> (8 * i)) & 0xff;
+}
+
+/** `vlanTci` is the 802.1Q PPI value (pri/cfi/id, §5.5) to insert, or -1 for none. */
+export function writeTxDesc(b: Uint8Array, at: number, csum: number, lso: number, vlanTci: number): void {
+  writeDescU32(b, at, csum);
+  writeDescU32(b, at + 4, lso);
+  writeDescU32(b, at + 8, vlanTci < 0 ? 0 : (vlanTci & 0xffff) + 1);
+  writeDescU32(b, at + 12, 0);
+}
+
+/** The tag a TX descriptor asks the VF to insert (its PPI value), or -1. */
+export function readTxDescVlan(b: Uint8Array, at: number): number {
+  return readDescU32(b, at + 8) - 1;
 }
 
 export function readDescU32(b: Uint8Array, at: number): number {
@@ -91,9 +102,8 @@ export function readDescU32(b: Uint8Array, at: number): number {
 export const VF_RX_DESC_BYTES = 8;
 
 export function writeRxDesc(b: Uint8Array, at: number, vlanTci: number): void {
-  const v = vlanTci < 0 ? 0 : (vlanTci + 1) >>> 0;
-  for (let i = 0; i < 4; i++) b[at + i] = (v >>> (8 * i)) & 0xff;
-  b[at + 4] = b[at + 5] = b[at + 6] = b[at + 7] = 0;
+  writeDescU32(b, at, vlanTci < 0 ? 0 : vlanTci + 1);
+  writeDescU32(b, at + 4, 0);
 }
 
 /** The stripped tag's PPI value, or -1. */

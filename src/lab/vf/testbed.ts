@@ -6,7 +6,7 @@
  * and nothing sleeps. The matrix test and bench/vf.bench.ts run on it.
  */
 import { ManualClock, ResourceError } from '../../core/index.js';
-import { formatMac, HypervHost, type HostNic } from '../../host/index.js';
+import { formatMac, HypervHost, type HostNic, type PortConfig } from '../../host/index.js';
 import { NetvscDevice, type VfNetdevEvent } from '../../guest/index.js';
 import { Doorbell, EventLoop, GuestMemory, inMemoryLinkPair, newHostDoorbellSab, PageAllocator, SIGNAL_SAB_BYTES, VmbusGuest, VmbusHost } from '../../vmbus/index.js';
 import { VfGuestEnd } from './guest-end.js';
@@ -56,8 +56,11 @@ export class VfTestbed {
     this.loop.add(this.host);
   }
 
-  /** Boots a VM: its bus, one synthetic NIC (with a VF assigned first when `vfSerial` is given), the driver. */
-  async bootVm(o: { readonly vfSerial?: number } = {}): Promise<TestbedVm> {
+  /**
+   * Boots a VM: its bus, one synthetic NIC (with a VF assigned first when `vfSerial` is given; on
+   * the switch with `port`'s VLANs), the driver.
+   */
+  async bootVm(o: { readonly vfSerial?: number; readonly port?: PortConfig } = {}): Promise<TestbedVm> {
     const n = ++this.vmSeq;
     const name = `vm${n}`;
     const pages = 6144;
@@ -68,7 +71,7 @@ export class VfTestbed {
     this.host.attachVm(name, new VmbusHost({ memory: memory.sab, signals, link: hl, loop: this.loop }));
     const bus = new VmbusGuest({ memory, allocator, signals, hostDoorbell: this.doorbell, link: gl, loop: this.loop });
     const mac = Uint8Array.of(0x00, 0x15, 0x5d, 0x77, n >> 8, n & 0xff);
-    const nic = this.host.addNic(name, { mac: formatMac(mac) });
+    const nic = this.host.addNic(name, { mac: formatMac(mac), ...(o.port ? { port: o.port } : {}) });
     const vfs: VfGuestEnd[] = [];
     if (o.vfSerial !== undefined) this.addVf({ nic, bus, mac, vfs }, o.vfSerial);
     await this.until(bus.requestOffers(), 'offers');

@@ -15,12 +15,15 @@ function pair() {
   const guest = new VfGuestEnd(spec, 'enP1s1', () => {});
   host.plug();
   const out: Uint8Array[] = [];
+  /** The 802.1Q PPI value the VF tagged each drained frame with (-1 = untagged). */
+  const tags: number[] = [];
   const drain = (): Uint8Array[] => {
     out.length = 0;
-    while (host.pollTx((b, off, len) => void out.push(b.slice(off, off + len)), 64) > 0);
+    tags.length = 0;
+    while (host.pollTx((b, off, len, vlan) => void (out.push(b.slice(off, off + len)), tags.push(vlan)), 64) > 0);
     return out;
   };
-  return { host, guest, drain };
+  return { host, guest, drain, tags };
 }
 
 const spec = (): FrameSpec => {
@@ -41,7 +44,7 @@ describe('emulated VF device', () => {
       const len = build(f, 0, spec(), payload, 0, payload.length);
       const l4Len = len - 34;
       writePseudoSeed(f, 14, false, proto, 34, l4Len);
-      expect(guest.transmit(f, 0, len + 6, 0, packCsumTx(true, false, proto === 6, proto === 17, false, 34), 0)).toBe(true); // 6 B of padding
+      expect(guest.transmit(f, 0, len + 6, 0, packCsumTx(true, false, proto === 6, proto === 17, false, 34), 0, -1)).toBe(true); // 6 B of padding
       const [got] = drain();
       expect(verifyL4Checksum(got!, 14, false, proto, 34, l4Len)).toBe(true);
     }
@@ -55,7 +58,7 @@ describe('emulated VF device', () => {
     const len = buildTcp4Frame(f, 0, spec(), payload, 0, payload.length);
     f[16] = f[17] = 0; // IPv4 total length 0, as the guest prepares a super-frame
     writePseudoSeed(f, 14, false, 6, 34, 0);
-    expect(guest.transmit(f, 0, len, 0, 0, packLsoV2Tx(1448, 34, false))).toBe(true);
+    expect(guest.transmit(f, 0, len, 0, 0, packLsoV2Tx(1448, 34, false), -1)).toBe(true);
     const segs = drain();
     expect(segs).toHaveLength(Math.ceil(20_000 / 1448));
     const joined: number[] = [];
@@ -73,11 +76,34 @@ describe('emulated VF device', () => {
     const payload = new Uint8Array(100);
     const f = new Uint8Array(200);
     const len = buildUdp4Frame(f, 0, spec(), payload, 0, payload.length);
-    guest.transmit(f, 0, len, 0, 0, packLsoV2Tx(1448, 34, false));
-    guest.transmit(f, 0, len, 0, packCsumTx(true, false, true, false, false, 1000), 0);
-    guest.transmit(f, 0, len, 0, 0, packLsoV2Tx(0, 34, false));
+    guest.transmit(f, 0, len, 0, 0, packLsoV2Tx(1448, 34, false), -1);
+    guest.transmit(f, 0, len, 0, packCsumTx(true, false, true, false, false, 1000), 0, -1);
+    guest.transmit(f, 0, len, 0, 0, packLsoV2Tx(0, 34, false), -1);
     expect(drain()).toHaveLength(0);
     expect(host.txOffload.counters.offload_errors).toBe(3);
+  });
+
+  test('TX VLAN insertion: the tag asked for in the descriptor goes out with the frame and with every LSO segment', () => {
+    const { host, guest, drain, tags } = pair();
+    const payload = Uint8Array.from({ length: 3000 }, (_, i) => i & 0xff);
+    const f = new Uint8Array(3100);
+    const len = buildTcp4Frame(f, 0, spec(), payload, 0, payload.length);
+    const plain = f.slice(0, 100);
+    expect(guest.transmit(plain, 0, 100, 0, 0, 0, packVlan(6, 0, 42))).toBe(true);
+    expect(guest.transmit(plain, 0, 100, 0, 0, 0, -1)).toBe(true);
+    // Bits past the PPI's 16 are not the VF's to carry.
+    expect(guest.transmit(plain, 0, 100, 0, 0, 0, (0xabcd0000 | packVlan(1, 0, 7)) >>> 0)).toBe(true);
+    expect(drain().map((x) => x.length)).toEqual([100, 100, 100]);
+    expect(tags).toEqual([packVlan(6, 0, 42), -1, packVlan(1, 0, 7)]);
+    f[16] = f[17] = 0;
+    writePseudoSeed(f, 14, false, 6, 34, 0);
+    expect(guest.transmit(f, 0, len, 0, 0, packLsoV2Tx(1448, 34, false), packVlan(0, 0, 4094))).toBe(true);
+    const segs = drain();
+    expect(segs).toHaveLength(3);
+    expect(tags).toEqual([packVlan(0, 0, 4094), packVlan(0, 0, 4094), packVlan(0, 0, 4094)]);
+    // The frame bytes are what the switch carries: the tag travels beside them, not inside.
+    expect(segs.every((x) => x[12] === 0x08 && x[13] === 0x00)).toBe(true);
+    expect(host.txOffload.counters).toMatchObject({ vlan_inserted: 5, lso_segments: 3 });
   });
 
   test('RX: a tag the switch stripped travels in the RX descriptor to the guest (VLAN PPI value), untagged frames carry none', () => {

@@ -2,7 +2,8 @@
  * The emulated VF's TX offload engine (what a real VF's hardware does with a TX descriptor's
  * offload requests, protocol.md §5.5, §6.2): a checksum request finishes the L4 checksum the
  * guest seeded with the pseudo-header; an LSOv2 request cuts the super-frame into MSS-sized
- * segments with packet's TcpSegmenter. Works in place or into one preallocated scratch buffer:
+ * segments with packet's TcpSegmenter; a VLAN request tags every frame it sends (the switch
+ * carries the tag beside the bytes, as the synthetic path's VLAN PPI). Works in place or into one preallocated scratch buffer:
  * nothing allocates per frame. A request the frame does not fit (bad offsets, a non-TCP LSO, an
  * MSS that makes too many segments) drops the frame and counts it.
  */
@@ -26,27 +27,37 @@ export interface VfTxOffloadCounters {
   lso_segments: number;
   /** Frames dropped because their offload request did not fit the frame. */
   offload_errors: number;
+  /** Frames sent with an 802.1Q tag the VF inserted (each segment of a super-frame counts). */
+  vlan_inserted: number;
 }
 
 export class VfTxOffload {
-  readonly counters: VfTxOffloadCounters = { csum_filled: 0, lso_frames: 0, lso_segments: 0, offload_errors: 0 };
+  readonly counters: VfTxOffloadCounters = { csum_filled: 0, lso_frames: 0, lso_segments: 0, offload_errors: 0, vlan_inserted: 0 };
   private readonly seg = new TcpSegmenter();
   private readonly scratch = new Uint8Array(SCRATCH_BYTES);
   private readonly offsets = new Uint32Array(MAX_SEGMENTS);
   private readonly lengths = new Uint32Array(MAX_SEGMENTS);
 
-  /** Hands the frame b[off, off+len) to fn as the wire sees it; returns the frames handed (0 = dropped). */
-  finish(b: Uint8Array, off: number, len: number, csum: number, lso: number, fn: VfFrameHandler): number {
-    if (lso !== 0) return this.cut(b, off, len, lso, fn);
+  /**
+   * Hands the frame b[off, off+len) to fn as the wire sees it, tagged with `vlan` (an 802.1Q PPI
+   * value, -1 = untagged); returns the frames handed (0 = dropped).
+   */
+  finish(b: Uint8Array, off: number, len: number, csum: number, lso: number, vlan: number, fn: VfFrameHandler): number {
+    const n = lso !== 0 ? this.cut(b, off, len, lso, vlan, fn) : this.single(b, off, len, csum, vlan, fn);
+    if (vlan >= 0) this.counters.vlan_inserted += n;
+    return n;
+  }
+
+  private single(b: Uint8Array, off: number, len: number, csum: number, vlan: number, fn: VfFrameHandler): number {
     if (csum !== 0 && !this.fillChecksum(b, off, len, csum)) {
       this.counters.offload_errors++;
       return 0;
     }
-    fn(b, off, len);
+    fn(b, off, len, vlan);
     return 1;
   }
 
-  private cut(b: Uint8Array, off: number, len: number, lso: number, fn: VfFrameHandler): number {
+  private cut(b: Uint8Array, off: number, len: number, lso: number, vlan: number, fn: VfFrameHandler): number {
     let n: number;
     try {
       n = this.seg.segment(b, off, len, lsoMss(lso), this.scratch, 0, this.offsets, this.lengths);
@@ -57,7 +68,7 @@ export class VfTxOffload {
     }
     this.counters.lso_frames++;
     this.counters.lso_segments += n;
-    for (let i = 0; i < n; i++) fn(this.scratch, this.offsets[i]!, this.lengths[i]!);
+    for (let i = 0; i < n; i++) fn(this.scratch, this.offsets[i]!, this.lengths[i]!, vlan);
     return n;
   }
 
