@@ -29,7 +29,7 @@ import {
   RNDIS_PKTINFO_SUBALLOC,
 } from '../../wire/index.js';
 import { MSG_DIR_TX, MSG_LAYER_NVSP, MSG_LAYER_RNDIS, type MessageObserver } from '../../core/index.js';
-import { ALIGN_MIN_LEN, alignGap } from '../../packet/index.js';
+import { ALIGN_MIN_LEN, alignGap, copyBytes } from '../../packet/index.js';
 import { RscCoalescer } from './rsc.js';
 import { newContiguousRun, RingWriter, type Channel } from '../../vmbus/index.js';
 import type { QueueCounters } from '../counters.js';
@@ -65,6 +65,8 @@ export class RxPath {
   private fill = 0;
   /** Frames (not control messages) in the unsent burst. */
   private burstFrames = 0;
+  /** Frames sent in transfer-page packets so far (signal moderation counts from it). */
+  framesSent = 0;
   private readonly nvsp: Uint8Array;
   private readonly nvspLen: number;
   /**
@@ -121,6 +123,14 @@ export class RxPath {
     return this.rangeCount + (this.rsc_?.held ?? 0);
   }
 
+  /** The receive buffer's sections in use and count (0, 0 without one): moderation must not starve it. */
+  get sectionsInUse(): number {
+    return this.recv?.sectionsInUse ?? 0;
+  }
+  get sectionCount(): number {
+    return this.recv?.sectionCount ?? 0;
+  }
+
   private rsc_: RscCoalescer | null = null;
   /** The alignment gap reserve() left after the header of the message it placed last. */
   private gap = 0;
@@ -172,13 +182,13 @@ export class RxPath {
       if (at < 0) return false; // cannot happen after the checks above; counted by reserve
       const gap = this.gap;
       const flag = RNDIS_PKTINFO_SUBALLOC | (i === 0 ? RNDIS_PKTINFO_1ST_FRAG : 0) | (i === n - 1 ? RNDIS_PKTINFO_LAST_FRAG : 0);
-      const base = this.headerAt(at, hdrLen + gap);
+      const base = this.headerAt(at, hdrLen + gap + c);
       let p = this.writeHeader(base, ppis, c, gap);
       p = writePpi(this.hDv, p, RNDIS_PKTINFO_ID, 1, packPktinfoId(RNDIS_PKTINFO_ID_V1, flag, id));
       if (i === 0) this.writePpis(p, meta);
       if (this.observer !== null) this.observer.message(MSG_DIR_TX, this.ch.subChannelIndex, MSG_LAYER_RNDIS, this.hU8, base, hdrLen);
       this.finishHeader(at, base, hdrLen, gap);
-      copyToGpadl(recv.mapping, at + hdrLen + gap, frame, from, c, this.run);
+      this.copyData(at + hdrLen + gap, base + hdrLen + gap, frame, from, c);
       from += c;
     }
     this.counters.add(this.sPackets);
@@ -198,11 +208,11 @@ export class RxPath {
     const at = this.reserve(hdrLen + len, false, hdrLen, len < ALIGN_MIN_LEN ? -1 : frame.byteOffset + off);
     if (at < 0) return false;
     const gap = this.gap;
-    const base = this.headerAt(at, hdrLen + gap);
+    const base = this.headerAt(at, hdrLen + gap + len);
     this.writePpis(this.writeHeader(base, ppis, len, gap), meta);
     if (this.observer !== null) this.observer.message(MSG_DIR_TX, this.ch.subChannelIndex, MSG_LAYER_RNDIS, this.hU8, base, hdrLen);
     this.finishHeader(at, base, hdrLen, gap);
-    copyToGpadl(this.recv!.mapping, at + hdrLen + gap, frame, off, len, this.run);
+    this.copyData(at + hdrLen + gap, base + hdrLen + gap, frame, off, len);
     this.burstFrames++;
     this.counters.add(this.sPackets);
     this.counters.add(this.sBytes, len);
@@ -210,8 +220,18 @@ export class RxPath {
   }
 
   /**
-   * Where the header of the message at receive-buffer offset `at` (`n` bytes with its gap) is
-   * written: straight into guest memory when the GPADL maps all n bytes contiguously there (the
+   * The frame bytes of a message begun at headerAt(): when headerAt() found the whole message
+   * contiguous in guest memory, straight there at `memAt` (no second mapping lookup); else
+   * through the GPADL at receive-buffer offset `at`.
+   */
+  private copyData(at: number, memAt: number, frame: Uint8Array, off: number, len: number): void {
+    if (this.hU8 !== this.hdr) copyBytes(frame, off, this.hU8, memAt, len);
+    else copyToGpadl(this.recv!.mapping, at, frame, off, len, this.run);
+  }
+
+  /**
+   * Where the header of the message at receive-buffer offset `at` (`n` bytes: header, gap and,
+   * from the data paths, the frame, so one lookup serves both) is written: straight into guest memory when the GPADL maps all n bytes contiguously there (the
    * usual case: no scratch, no copy), else into the header scratch. Sets hU8/hDv; returns the base.
    */
   private headerAt(at: number, n: number): number {
@@ -233,7 +253,7 @@ export class RxPath {
   /** Completes a header begun at headerAt(): zeroes the gap in place, or copies header + gap (zeros) from the scratch. */
   private finishHeader(at: number, base: number, hdrLen: number, gap: number): void {
     if (this.hU8 === this.hdr) copyToGpadl(this.recv!.mapping, at, this.hdr, 0, hdrLen + gap, this.run);
-    else if (gap !== 0) this.hU8.fill(0, base + hdrLen, base + hdrLen + gap);
+    else for (let i = base + hdrLen; i < base + hdrLen + gap; i++) this.hU8[i] = 0; // ≤ 7 bytes: a loop, not a fill() call
   }
 
   /**
@@ -290,6 +310,7 @@ export class RxPath {
     tx.commitWrite();
     if (this.observer !== null) this.observer.message(MSG_DIR_TX, this.ch.subChannelIndex, MSG_LAYER_NVSP, this.nvsp, 0, this.nvspLen);
     this.recv.setFrames(this.slot, this.burstFrames);
+    this.framesSent += this.burstFrames;
     this.counters.inc('rx_xfer_packets');
     this.resetBurst();
     return true;
