@@ -115,3 +115,33 @@ describe('TcpSegmenter', () => {
     }
   });
 });
+
+describe('finishInPlace (a super-frame for a receiver that takes it whole)', () => {
+  test.each([
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ])('v6 %s, VLAN tag %s: the same bytes as segment() with an MSS above the payload, and the count of MSS segments', (v6, vlan) => {
+    const payload = Uint8Array.from({ length: 65000 }, (_, i) => (i * 11 + 3) & 0xff);
+    const f = superFrame(payload, v6, vlan, TCP_ACK | TCP_PSH | TCP_FIN);
+    const out = new Uint8Array(70000);
+    const offs = new Uint32Array(2);
+    const lens = new Uint32Array(2);
+    expect(seg.segment(f, 0, f.length, 0xfffff, out, 0, offs, lens)).toBe(1);
+    const inPlace = f.slice();
+    expect(seg.finishInPlace(inPlace, 0, inPlace.length, 1448)).toBe(Math.ceil(65000 / 1448));
+    expect(inPlace).toEqual(out.subarray(offs[0]!, offs[0]! + lens[0]!));
+    const ip = vlan ? 18 : 14;
+    const l4 = ip + (v6 ? 40 : 20);
+    expect(verifyL4Checksum(inPlace, ip, v6, 6, l4, inPlace.length - l4)).toBe(true);
+    if (!v6) expect(verifyIpv4HeaderChecksum(inPlace, ip)).toBe(true);
+  });
+  test('refuses what segment() refuses (a UDP frame, MSS 0)', () => {
+    const f = new Uint8Array(200);
+    const n = buildUdp4Frame(f, 0, spec, new Uint8Array(100), 0, 100);
+    expect(() => seg.finishInPlace(f, 0, n, 1448)).toThrow(WireError);
+    const t = superFrame(new Uint8Array(100), false, false, TCP_ACK);
+    expect(() => seg.finishInPlace(t, 0, t.length, 0)).toThrow(WireError);
+  });
+});

@@ -54,31 +54,11 @@ export class TcpSegmenter {
     lengths: Uint32Array,
   ): number {
     if (!(mss >= 1 && mss <= 0xfffff)) throw new WireError('MALFORMED', 'LSO MSS must be 1..2^20-1');
-    const eth = this.eth.bind(src, off, len);
-    let ipAt: number;
-    let l4At: number;
-    let l4Len: number;
-    let isV6: boolean;
-    if (eth.etherType === ETH_P_IP) {
-      const ip = this.ip4.bind(src, eth.payloadOffset, eth.payloadLen, true);
-      if (ip.protocol !== IPPROTO_TCP) throw new WireError('UNSUPPORTED', 'LSO of a non-TCP IPv4 packet');
-      if (ip.isFragment) throw new WireError('MALFORMED', 'LSO of an IPv4 fragment');
-      ipAt = ip.at;
-      l4At = ip.payloadOffset;
-      l4Len = ip.payloadLen;
-      isV6 = false;
-    } else if (eth.etherType === ETH_P_IPV6) {
-      const ip = this.ip6.bind(src, eth.payloadOffset, eth.payloadLen, true);
-      if (ip.hasFragmentHeader) throw new WireError('MALFORMED', 'LSO of an IPv6 fragment');
-      if (ip.upperProtocol !== IPPROTO_TCP) throw new WireError('UNSUPPORTED', 'LSO of a non-TCP IPv6 packet');
-      ipAt = ip.at;
-      l4At = ip.upperOffset;
-      l4Len = ip.upperLen;
-      isV6 = true;
-    } else {
-      throw new WireError('UNSUPPORTED', 'LSO of a frame that is neither IPv4 nor IPv6');
-    }
-    const tcp = this.tcp.bind(src, l4At, l4Len);
+    this.bindFrame(src, off, len);
+    const ipAt = this.ipAt;
+    const l4At = this.l4At;
+    const isV6 = this.isV6;
+    const tcp = this.tcp;
     const hdrLen = tcp.payloadOffset - off;
     this.lastHeaderLen = hdrLen;
     const payloadLen = tcp.payloadLen;
@@ -139,5 +119,59 @@ export class TcpSegmenter {
       at += alignGap(srcBase + from, outBase + at + hdrLen);
     }
     return count;
+  }
+
+  /**
+   * Finishes the super-frame frame[off, off+len) in place as ONE segment, for a receiver that
+   * takes it whole (host RSC): the IP length field(s), the IPv4 header checksum and the TCP
+   * checksum over the real length (whatever seed the sender left); sequence number, id and flags
+   * stay. Returns how many `mss` segments it stands for (at least 1). Only for bytes the caller
+   * owns (the host's gather scratch, never guest memory). Throws as segment() does.
+   */
+  finishInPlace(frame: Uint8Array, off: number, len: number, mss: number): number {
+    if (!(mss >= 1 && mss <= 0xfffff)) throw new WireError('MALFORMED', 'LSO MSS must be 1..2^20-1');
+    this.bindFrame(frame, off, len);
+    const tcp = this.tcp;
+    this.lastHeaderLen = tcp.payloadOffset - off;
+    const ipAt = this.ipAt;
+    const l4Len = tcp.headerLen + tcp.payloadLen;
+    const ipLen = this.l4At - ipAt + l4Len - (this.isV6 ? 40 : 0);
+    if (ipLen > 0xffff) throw new WireError('MALFORMED', `LSO frame of ${ipLen} IP bytes does not fit a 16-bit IP length`);
+    frame[ipAt + (this.isV6 ? 4 : 2)] = ipLen >>> 8;
+    frame[ipAt + (this.isV6 ? 5 : 3)] = ipLen & 0xff;
+    if (!this.isV6) fillIpv4HeaderChecksum(frame, ipAt);
+    fillL4Checksum(frame, ipAt, this.isV6, IPPROTO_TCP, this.l4At, l4Len);
+    return tcp.payloadLen === 0 ? 1 : Math.ceil(tcp.payloadLen / mss);
+  }
+
+  /** Where the IP header and TCP segment of the last frame bound start; whether it is IPv6. */
+  private ipAt = 0;
+  private l4At = 0;
+  private isV6 = false;
+
+  /** Parses an unfragmented TCP/IPv4 or TCP/IPv6 frame and binds `tcp` to its TCP segment; throws WireError otherwise. */
+  private bindFrame(src: Uint8Array, off: number, len: number): void {
+    let l4Len: number;
+    const eth = this.eth.bind(src, off, len);
+    if (eth.etherType === ETH_P_IP) {
+      const ip = this.ip4.bind(src, eth.payloadOffset, eth.payloadLen, true);
+      if (ip.protocol !== IPPROTO_TCP) throw new WireError('UNSUPPORTED', 'LSO of a non-TCP IPv4 packet');
+      if (ip.isFragment) throw new WireError('MALFORMED', 'LSO of an IPv4 fragment');
+      this.ipAt = ip.at;
+      this.l4At = ip.payloadOffset;
+      l4Len = ip.payloadLen;
+      this.isV6 = false;
+    } else if (eth.etherType === ETH_P_IPV6) {
+      const ip = this.ip6.bind(src, eth.payloadOffset, eth.payloadLen, true);
+      if (ip.hasFragmentHeader) throw new WireError('MALFORMED', 'LSO of an IPv6 fragment');
+      if (ip.upperProtocol !== IPPROTO_TCP) throw new WireError('UNSUPPORTED', 'LSO of a non-TCP IPv6 packet');
+      this.ipAt = ip.at;
+      this.l4At = ip.upperOffset;
+      l4Len = ip.upperLen;
+      this.isV6 = true;
+    } else {
+      throw new WireError('UNSUPPORTED', 'LSO of a frame that is neither IPv4 nor IPv6');
+    }
+    this.tcp.bind(src, this.l4At, l4Len);
   }
 }

@@ -71,9 +71,13 @@ export class TxOffload {
     this.sSegments = counters.slot('tx_lso_segments');
   }
 
-  /** Applies the offloads `meta` asks for and hands each resulting frame to `out`. */
-  process(u8: Uint8Array, off: number, len: number, meta: PortFrameMeta, out: FrameOut): void {
-    if (meta.lso !== 0) return this.lso(u8, off, len, meta, out);
+  /**
+   * Applies the offloads `meta` asks for and hands each resulting frame to `out`. `owned`: the
+   * bytes are the host's own copy (TxPath's gather scratch), so a super-frame for an RSC receiver
+   * may be finished in place instead of copied; guest memory is never passed as owned.
+   */
+  process(u8: Uint8Array, off: number, len: number, meta: PortFrameMeta, out: FrameOut, owned = false): void {
+    if (meta.lso !== 0) return this.lso(u8, off, len, meta, out, owned);
     const k = this.key;
     const ip = classifyFrame(u8, off, len, k);
     const asked = meta.csumTx & (CSUM_TX_TCP | CSUM_TX_UDP);
@@ -111,7 +115,7 @@ export class TxOffload {
     return verifyIpv4HeaderChecksum(u8, ipOff) ? CSUM_RX.ipChecksumSucceeded : CSUM_RX.ipChecksumFailed;
   }
 
-  private lso(u8: Uint8Array, off: number, len: number, meta: PortFrameMeta, out: FrameOut): void {
+  private lso(u8: Uint8Array, off: number, len: number, meta: PortFrameMeta, out: FrameOut, owned: boolean): void {
     const v6 = lsoIpv6(meta.lso);
     const cap = this.profile.lsoV2;
     if (!(v6 ? cap.ipv6 : cap.ipv4)) return this.drop('tx_lso_not_offered');
@@ -121,12 +125,18 @@ export class TxOffload {
     // An RSC receiver takes the super-frame whole: cut it as ONE segment (the MSS limit is above
     // 64 KiB), which sets its lengths, IPv4 header and TCP checksum, and send it with the LSO PPI
     // value kept so the receiver knows it stands for several segments. No 45-way cut and re-merge.
+    // In the host's own scratch it is finished in place (no 64 KB copy into segOut).
     const whole = this.peerTakesSuperFrames(u8, off);
     let n: number;
     try {
       if (!(mss >= 1)) throw new WireError('MALFORMED', 'LSO MSS 0');
-      n = this.seg.segment(u8, off, len, whole ? 0xfffff : mss, this.segOut, 0, this.segOff, this.segLen);
-      if (whole) meta.lsoSegments = Math.max(1, Math.ceil((this.segLen[0]! - this.seg.lastHeaderLen) / mss));
+      if (whole && owned) {
+        meta.lsoSegments = this.seg.finishInPlace(u8, off, len, mss);
+        n = 0;
+      } else {
+        n = this.seg.segment(u8, off, len, whole ? 0xfffff : mss, this.segOut, 0, this.segOff, this.segLen);
+        if (whole) meta.lsoSegments = Math.max(1, Math.ceil((this.segLen[0]! - this.seg.lastHeaderLen) / mss));
+      }
     } catch (e) {
       if (!isNetvscError(e)) throw e;
       return this.drop('tx_lso_bad');
@@ -136,6 +146,7 @@ export class TxOffload {
     // Every segment's checksums were just computed here (§6.2: the host finishes what LSO seeded).
     meta.csumRx = CSUM_RX.tcpChecksumSucceeded | (v6 ? 0 : CSUM_RX.ipChecksumSucceeded);
     if (!whole) this.counters.add(this.sSegments, n);
+    if (n === 0) return out(u8, off, len, meta);
     for (let i = 0; i < n; i++) out(this.segOut, this.segOff[i]!, this.segLen[i]!, meta);
   }
 

@@ -196,7 +196,7 @@ export class TxPath {
       this.fillMeta();
       this.counters.add(this.sPackets);
       this.counters.add(this.sBytes, v.dataLength);
-      this.offload.process(u8, v.dataStart, v.dataLength, this.meta, this.out);
+      this.offload.process(u8, v.dataStart, v.dataLength, this.meta, this.out, u8 === this.scratch);
       start += v.msgLen;
       count++;
     }
