@@ -2,12 +2,17 @@
  * netvsc TAP addon: opens a Linux TAP device and hands its file descriptor to JavaScript.
  *
  * Everything else (reads, writes, the virtio-net header, namespaces) happens in TypeScript:
- * this file only does the three ioctls Node cannot issue itself. The fd is opened blocking on
- * purpose: a dedicated worker thread does one blocking read() per frame (platform.md §4).
+ * this file only does what Node cannot do itself: the ioctls, a read() that reports EAGAIN as a
+ * number instead of a thrown Error, readiness of the fd on the calling thread's libuv loop, and
+ * sched_yield. The fd is blocking for a dedicated reader worker (one blocking read() per frame,
+ * platform.md §4) or non-blocking for a thread that reads it in its own loop (docs/tap.md).
  *
  * JavaScript API (see src/io/tap/addon.ts):
- *   open(name: string, vnetHdrLen: number, offloads: number) -> { fd: number, name: string }
+ *   open(name: string, vnetHdrLen: number, offloads: number, nonBlocking?: boolean) -> { fd, name }
  *   close(fd: number) -> undefined
+ *   readFrames(fd, buf: Uint8Array, spans: Int32Array, maxFrames, frameMax) -> count | -errno
+ *   watch(fd, onReadable: (status) => void) -> handle;  unwatch(handle) -> undefined
+ *   schedYield() -> undefined
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,10 +20,13 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <node_api.h>
+#include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include <uv.h>
 
 /* Throws a JS Error whose code is the errno name (EBUSY, EPERM, ...) and whose message says which step failed. */
 static napi_value throw_errno(napi_env env, const char *step, const char *name, int err) {
@@ -34,17 +42,19 @@ static int get_int(napi_env env, napi_value v, int32_t *out) {
 }
 
 static napi_value tap_open(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   char name[IFNAMSIZ + 1];
   size_t name_len = 0;
   int32_t hdr_len = 0;
   int32_t offloads = 0;
+  bool non_blocking = false;
 
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 3 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &name_len) != napi_ok ||
-      !get_int(env, argv[1], &hdr_len) || !get_int(env, argv[2], &offloads)) {
-    napi_throw_type_error(env, "EINVAL", "open(name: string, vnetHdrLen: number, offloads: number)");
+  if (argc < 3 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &name_len) != napi_ok ||
+      !get_int(env, argv[1], &hdr_len) || !get_int(env, argv[2], &offloads) ||
+      (argc > 3 && napi_get_value_bool(env, argv[3], &non_blocking) != napi_ok)) {
+    napi_throw_type_error(env, "EINVAL", "open(name: string, vnetHdrLen: number, offloads: number, nonBlocking?: boolean)");
     return NULL;
   }
   /* IFNAMSIZ counts the terminating NUL: a longer name would be silently truncated by the kernel. */
@@ -57,7 +67,7 @@ static napi_value tap_open(napi_env env, napi_callback_info info) {
     return NULL;
   }
 
-  int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | (non_blocking ? O_NONBLOCK : 0));
   if (fd < 0) return throw_errno(env, "open /dev/net/tun for", name, errno);
 
   struct ifreq ifr;
@@ -112,11 +122,176 @@ static napi_value tap_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* A writable view of a typed array argument; false when it is not one of the wanted type. */
+static bool typed_view(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *length) {
+  bool is = false;
+  napi_typedarray_type type;
+  napi_value ab;
+  size_t off;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
+  if (napi_get_typedarray_info(env, v, &type, length, data, &ab, &off) != napi_ok) return false;
+  return type == want;
+}
+
+/*
+ * Reads frames from a non-blocking TAP fd into `buf` until the fd is empty (EAGAIN), `maxFrames`
+ * were read or fewer than `frameMax` bytes are left: frame i starts at spans[2i] (8-aligned) and
+ * is spans[2i+1] bytes long (vnet header included). Returns the count, or -errno when the first
+ * read failed with anything but EAGAIN (a later failure ends the batch and shows on the next call).
+ */
+static napi_value tap_read_frames(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  int32_t fd = -1, max_frames = 0, frame_max = 0;
+  uint8_t *buf = NULL;
+  int32_t *spans = NULL;
+  size_t buf_len = 0, spans_len = 0;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 5 || !get_int(env, argv[0], &fd) || !typed_view(env, argv[1], napi_uint8_array, (void **)&buf, &buf_len) ||
+      !typed_view(env, argv[2], napi_int32_array, (void **)&spans, &spans_len) || !get_int(env, argv[3], &max_frames) ||
+      !get_int(env, argv[4], &frame_max) || fd < 0 || max_frames < 0 || frame_max <= 0 || (size_t)max_frames * 2 > spans_len) {
+    napi_throw_type_error(env, "EINVAL", "readFrames(fd, buf: Uint8Array, spans: Int32Array(2 * maxFrames), maxFrames, frameMax)");
+    return NULL;
+  }
+  int32_t n = 0;
+  size_t pos = 0;
+  int err = 0;
+  while (n < max_frames && buf_len - pos >= (size_t)frame_max) {
+    ssize_t r = read(fd, buf + pos, (size_t)frame_max);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && n == 0) err = errno;
+      break;
+    }
+    spans[2 * n] = (int32_t)pos;
+    spans[2 * n + 1] = (int32_t)r;
+    n++;
+    pos += ((size_t)r + 7) & ~(size_t)7;
+  }
+  napi_value out;
+  napi_create_int32(env, err ? -err : n, &out);
+  return out;
+}
+
+/* A readiness watch of a TAP fd on the libuv loop of the thread that made it. */
+typedef struct {
+  uv_poll_t poll;
+  napi_env env;
+  napi_ref cb;
+  napi_async_context ctx;
+  napi_async_cleanup_hook_handle cleanup;
+  bool closed;
+} tap_watch;
+
+static void on_readable(uv_poll_t *h, int status, int events) {
+  (void)events;
+  tap_watch *w = (tap_watch *)h->data;
+  napi_handle_scope scope;
+  napi_value cb, recv, arg;
+  if (napi_open_handle_scope(w->env, &scope) != napi_ok) return;
+  if (napi_get_reference_value(w->env, w->cb, &cb) == napi_ok && cb != NULL) {
+    napi_get_global(w->env, &recv); /* make_callback needs an object receiver */
+    napi_create_int32(w->env, status, &arg);
+    /* make_callback: microtasks run after it, and a throw reaches the worker's error handling. */
+    napi_make_callback(w->env, w->ctx, recv, cb, 1, &arg, NULL);
+  }
+  napi_close_handle_scope(w->env, scope);
+}
+
+static void on_closed(uv_handle_t *h) {
+  tap_watch *w = (tap_watch *)h->data;
+  if (w->cleanup != NULL) napi_remove_async_cleanup_hook(w->cleanup);
+  free(w);
+}
+
+/* Stops and closes the watch (from unwatch() or the thread's teardown); on_closed frees it. */
+static void stop_watch(napi_env env, tap_watch *w) {
+  if (w->closed) return;
+  w->closed = true;
+  if (!uv_is_closing((uv_handle_t *)&w->poll)) uv_poll_stop(&w->poll);
+  napi_delete_reference(env, w->cb);
+  w->cb = NULL;
+  napi_async_destroy(env, w->ctx);
+  uv_close((uv_handle_t *)&w->poll, on_closed);
+}
+
+/* The thread is ending with the watch still on: close it; on_closed removes this hook, which the teardown waits for. */
+static void on_env_teardown(napi_async_cleanup_hook_handle handle, void *arg) {
+  (void)handle;
+  tap_watch *w = (tap_watch *)arg;
+  stop_watch(w->env, w); /* a no-op when unwatch() already closed it: its on_closed is still to come */
+}
+
+static napi_value tap_watch_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t fd = -1;
+  napi_valuetype t;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 2 || !get_int(env, argv[0], &fd) || fd < 0 || napi_typeof(env, argv[1], &t) != napi_ok || t != napi_function) {
+    napi_throw_type_error(env, "EINVAL", "watch(fd: number, onReadable: (status: number) => void)");
+    return NULL;
+  }
+  uv_loop_t *loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) {
+    napi_throw_error(env, "EIO", "watch: no libuv loop on this thread");
+    return NULL;
+  }
+  tap_watch *w = calloc(1, sizeof *w);
+  if (w == NULL) return throw_errno(env, "watch", "tap fd", ENOMEM);
+  int r = uv_poll_init(loop, &w->poll, fd);
+  if (r < 0) {
+    free(w);
+    return throw_errno(env, "uv_poll_init", "tap fd", -r);
+  }
+  w->poll.data = w;
+  w->env = env;
+  napi_value res_name;
+  napi_create_string_utf8(env, "netvsc.tapWatch", NAPI_AUTO_LENGTH, &res_name);
+  napi_async_init(env, NULL, res_name, &w->ctx);
+  napi_create_reference(env, argv[1], 1, &w->cb);
+  r = uv_poll_start(&w->poll, UV_READABLE, on_readable);
+  if (r < 0) {
+    stop_watch(env, w);
+    return throw_errno(env, "uv_poll_start", "tap fd", -r);
+  }
+  uv_unref((uv_handle_t *)&w->poll); /* a watch never keeps a thread alive by itself */
+  napi_add_async_cleanup_hook(env, on_env_teardown, w, &w->cleanup);
+  napi_value ext;
+  napi_create_external(env, w, NULL, NULL, &ext);
+  return ext;
+}
+
+static napi_value tap_unwatch(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  void *p = NULL;
+  napi_valuetype t;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_external || napi_get_value_external(env, argv[0], &p) != napi_ok) {
+    napi_throw_type_error(env, "EINVAL", "unwatch(handle from watch())");
+    return NULL;
+  }
+  stop_watch(env, (tap_watch *)p); /* on_closed removes the teardown hook and frees: unwatch a handle once */
+  return NULL;
+}
+
+static napi_value tap_sched_yield(napi_env env, napi_callback_info info) {
+  (void)env;
+  (void)info;
+  sched_yield();
+  return NULL;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
-  napi_value fn;
-  napi_create_function(env, "open", NAPI_AUTO_LENGTH, tap_open, NULL, &fn);
-  napi_set_named_property(env, exports, "open", fn);
-  napi_create_function(env, "close", NAPI_AUTO_LENGTH, tap_close, NULL, &fn);
-  napi_set_named_property(env, exports, "close", fn);
+  static const struct {
+    const char *name;
+    napi_callback fn;
+  } fns[] = {{"open", tap_open}, {"close", tap_close}, {"readFrames", tap_read_frames}, {"watch", tap_watch_fd}, {"unwatch", tap_unwatch}, {"schedYield", tap_sched_yield}};
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    napi_value fn;
+    napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &fn);
+    napi_set_named_property(env, exports, fns[i].name, fn);
+  }
   return exports;
 }

@@ -16,6 +16,7 @@ import { PortCapture, type PortCapturePaths } from './capture/port-capture.js';
 import { MessageTrace } from './capture/message-trace.js';
 import { TapPort, type TapShared, type TapWake } from '../io/index.js';
 import { UplinkPort, type UplinkCounters } from './tap/uplink-port.js';
+import { switchBusyPoll, type BusyPoll, type BusyPollCounts } from './tap/busy-poll.js';
 
 /** The host's view of a NIC plus its recent VF events (docs/vf.md). */
 export type LabHostNicStats = NicStats & {
@@ -44,6 +45,7 @@ export class HostRuntime {
   private readonly vfs = new HostVfs();
   /** Each VM's doorbell: a VF's hot-plug, link, eject and received frames wake the VM's loop. */
   private readonly vmDoorbells = new Map<string, Doorbell>();
+  private busyPoll: BusyPoll | null = null;
 
   constructor(
     private readonly hostDoorbell: SharedArrayBuffer,
@@ -115,6 +117,13 @@ export class HostRuntime {
   /** Where a TAP's RX worker rings the host loop awake (the uplink). */
   tapWake(): TapWake {
     return { sab: this.hostDoorbell, index: 0 };
+  }
+
+  /** Busy-poll mode for `up --busy-poll` (src/lab/tap/busy-poll.ts): the host loop never sleeps; switching off returns what it did. */
+  setBusyPoll(on: boolean): BusyPollCounts | null {
+    const was = this.busyPoll;
+    this.busyPoll = switchBusyPoll(this.loop, was, on);
+    return was && !on ? { yields: was.yields, breaks: was.breaks } : null;
   }
 
   /** Puts an uplink TAP on the switch (one per host); `capture` records its port like a NIC's. */

@@ -19,6 +19,7 @@ import { VmCaptures } from './capture/vm-captures.js';
 import { GUEST_DOORBELL_WORD } from '../vmbus/index.js';
 import { TapPort, type TapShared, type TapWake } from '../io/index.js';
 import { TapBridge, type TapBridgeCounters, type TapBridgeOptions } from './tap/tap-bridge.js';
+import { switchBusyPoll, type BusyPoll, type BusyPollCounts } from './tap/busy-poll.js';
 import type { NicOffloads, NicSwitches } from './nic-driver.js';
 import type { GuestVfState } from './nic-driver.js';
 import type { VfDeviceStats } from './vf/guest-end.js';
@@ -61,6 +62,9 @@ export class VmRuntime {
   private readonly apps = new Map<number, App>();
   /** TAP bridges by NIC name (src/lab/tap): they replace the NIC's app port on the loop. */
   private readonly taps = new Map<string, TapBridge>();
+  /** Their TAP ports (an inline-RX port watches the TAP fd on this thread's loop). */
+  private readonly tapPorts = new Map<string, TapPort>();
+  private busyPoll: BusyPoll | null = null;
   private nextApp = 1;
   /** Guest TX/RX pcaps and message traces of captured NICs (src/lab/capture). */
   private readonly captures: VmCaptures;
@@ -263,9 +267,31 @@ export class VmRuntime {
     const n = this.nic(nic);
     if (this.taps.has(nic)) throw new ConfigError('BAD_CONFIG', `nic ${nic}: a TAP is already attached`);
     this.loop.remove(n);
-    const b = new TapBridge(n.driver, new TapPort(tap), o, n.capture);
+    const port = new TapPort(tap);
+    const b = new TapBridge(n.driver, port, o, n.capture);
     this.taps.set(nic, b);
+    this.tapPorts.set(nic, port);
+    // Inline RX: the kernel wakes this thread's libuv loop when the TAP has frames; ring our own
+    // doorbell so a sleeping EventLoop polls the bridge (a no-op for a ring-fed port).
+    port.watch(() => this.loop.doorbell.ring());
     this.loop.add(b);
+  }
+
+  /** Busy-poll mode for `up --busy-poll` (src/lab/tap/busy-poll.ts): this VM's loop never sleeps; switching off returns what it did. */
+  setBusyPoll(on: boolean): BusyPollCounts | null {
+    const was = this.busyPoll;
+    this.busyPoll = switchBusyPoll(this.loop, was, on);
+    return was && !on ? { yields: was.yields, breaks: was.breaks } : null;
+  }
+
+  /** Stops reading a NIC's TAP (before its fd is closed); the NIC stays detached. Idempotent. */
+  detachTap(nic: string): void {
+    const b = this.taps.get(nic);
+    if (b) this.loop.remove(b);
+    this.tapPorts.get(nic)?.close();
+    this.tapPorts.delete(nic);
+    this.taps.delete(nic);
+    if (b) this.nic(nic).driver.onFrame = () => {}; // received frames have nowhere to go now
   }
 
   /** The TAP bridge's counters; flushes its capture files so they can be read now. */
@@ -338,7 +364,9 @@ export class VmRuntime {
       this.loop.remove(b);
       b.close();
     }
+    for (const p of this.tapPorts.values()) p.close();
     this.taps.clear();
+    this.tapPorts.clear();
     this.vfs.close();
     for (const n of this.nics.values()) {
       this.loop.remove(n);

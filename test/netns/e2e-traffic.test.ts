@@ -37,6 +37,25 @@ describe.runIf(run)('two VMs on TAPs', () => {
     expect(st.rx_frames).toBeGreaterThanOrEqual(20);
   });
 
+  test('busy-poll mode: ping and a control call go through, the loops polled and yielded, and it switches off', async () => {
+    const [a, b] = up!.vms;
+    await up!.setBusyPoll(true);
+    const r = await up!.netns.exec(a!.ns, ['ping', '-c', '20', '-i', '0.01', '-W', '2', b!.ip], 30_000);
+    expect(r.stdout).toMatch(/20 packets transmitted, 20 received, 0% packet loss/);
+    // Control calls still get in (the loop lets the worker's event loop run between polls).
+    expect((await a!.tap.stats()).rx_frames).toBeGreaterThanOrEqual(20);
+    const vm = await a!.tap.nic.vm.runtime.client.call('setBusyPoll', [false]);
+    const host = await up!.lab.hostClient.call('setBusyPoll', [false]);
+    await up!.setBusyPoll(false);
+    for (const c of [vm, host]) {
+      expect(c!.yields).toBeGreaterThan(0);
+      expect(c!.breaks).toBeGreaterThan(0);
+    }
+    expect(await a!.tap.nic.vm.runtime.client.call('setBusyPoll', [false])).toBeNull();
+    const after = await up!.netns.exec(a!.ns, ['ping', '-c', '3', '-i', '0.05', '-W', '2', b!.ip], 30_000);
+    expect(after.stdout).toMatch(/3 packets transmitted, 3 received, 0% packet loss/);
+  });
+
   test('iperf3 TCP and UDP between the namespaces', async () => {
     const [a, b] = up!.vms;
     const tcp = await iperf3(up!.netns, b!.ns, a!.ns, b!.ip, 5301, ['-t', '1', '-b', '100M']);

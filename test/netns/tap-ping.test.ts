@@ -1,5 +1,7 @@
 // A TAP opened through our addon, moved into a fresh namespace, answered from Node: the kernel's
 // ping must see 0% loss, and tshark must find every IP and ICMP checksum in our capture good.
+// Both reader modes: an RX worker doing blocking reads into a ring, and inline reads of a
+// non-blocking fd on this thread (woken by the addon's fd watch), as the VM worker does.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,22 +11,22 @@ import { netnsCanRun, testPrefix } from '../harness/netns-guard.js';
 import { PingResponder } from '../harness/netns-responder.js';
 
 const run = netnsCanRun('TAP ping', { needsTap: true, tools: ['ping', 'tshark'] });
-const dir = mkdtempSync(join(tmpdir(), 'nvsc-tap-'));
-const netns = new Netns({ prefix: testPrefix('p'), stateFile: join(dir, 'state.json') });
-const pcapPath = join(dir, 'ping.pcap');
 const MAC = [0x02, 0x15, 0x5d, 0x00, 0x00, 0x02];
 
-describe.runIf(run)('TAP port in a namespace', () => {
+describe.runIf(run).each(['worker', 'inline'] as const)('TAP port in a namespace (%s reader)', (reader) => {
+  const dir = mkdtempSync(join(tmpdir(), 'nvsc-tap-'));
+  const netns = new Netns({ prefix: testPrefix('p'), stateFile: join(dir, 'state.json') });
+  const pcapPath = join(dir, 'ping.pcap');
   let tap: TapDevice | undefined;
   let responder: PingResponder | undefined;
   let pcap: PcapWriter | undefined;
-  const ns = netns.name('ns');
-  const tapName = netns.name('tap0');
+  const ns = netns.name(`ns${reader[0]}`);
+  const tapName = netns.name(`tap${reader[0]}`);
 
   beforeAll(async () => {
     await netns.createNamespace(ns);
     await netns.recordLink(tapName);
-    tap = TapDevice.open({ name: tapName });
+    tap = TapDevice.open({ name: tapName, reader });
     await netns.moveLink(tapName, ns);
     // The TAP's kernel side is the namespace's host; our Node responder is 10.77.0.2 behind it.
     await netns.configureLink(ns, tapName, { address: '10.77.0.1/24', mtu: 1500 });
@@ -55,6 +57,9 @@ describe.runIf(run)('TAP port in a namespace', () => {
     expect(st.txFrames).toBe(responder!.counts.echoReplies + responder!.counts.arpReplies);
     expect(st.txErrors).toBe(0);
     expect(st.rxFrames).toBeGreaterThanOrEqual(6);
+    expect(st.rxErrors).toBe(0);
+    // An inline port has no ring to block on: waitReadable says so instead of spinning.
+    if (reader === 'inline') expect(() => tap!.port().waitReadable(1)).toThrow(/inline-RX/);
   });
 
   test('tshark reads the capture and finds every IP and ICMP checksum good', async () => {

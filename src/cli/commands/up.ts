@@ -28,6 +28,8 @@ interface UpCliOptions {
   readonly captureNics?: string;
   readonly trace?: boolean;
   readonly offloads: boolean;
+  /** --busy-poll: the host and VM loops poll instead of sleeping (lower latency, ~a core of CPU idle). */
+  readonly busyPoll?: boolean;
   readonly instance: string;
   readonly socket?: string;
   /** Set by --detach for the background child: where it writes its pid once it serves the socket. */
@@ -88,7 +90,7 @@ export async function upCommand(o: UpCliOptions): Promise<number> {
     requireTap(); // say why here, not in a background log
     return detach(o, path);
   }
-  const up = await tapUp({ vms, profile, queues, mtu, offloads: o.offloads, ...(o.capture ? { captureDir: o.capture } : {}), ...(captureNics ? { captureNics } : {}), ...(o.trace ? { trace: true } : {}), ...(o.uplink !== undefined ? { uplink: o.uplink } : {}), ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.stateFile ? { stateFile: o.stateFile } : {}) });
+  const up = await tapUp({ vms, profile, queues, mtu, offloads: o.offloads, ...(o.capture ? { captureDir: o.capture } : {}), ...(captureNics ? { captureNics } : {}), ...(o.trace ? { trace: true } : {}), ...(o.uplink !== undefined ? { uplink: o.uplink } : {}), ...(o.busyPoll ? { busyPoll: true } : {}), ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.stateFile ? { stateFile: o.stateFile } : {}) });
   let server: ControlServer | null = null;
   try {
     const handler: ControlHandler = labControlHandler({ lab: up.lab, nics: upNics(up) });
@@ -121,6 +123,7 @@ function childArgs(o: UpCliOptions, pidFile: string): string[] {
     ...(o.trace ? ['--trace'] : []),
     ...(o.uplink !== undefined ? ['--uplink', o.uplink] : []),
     ...(o.offloads ? [] : ['--no-offloads']),
+    ...(o.busyPoll ? ['--busy-poll'] : []),
     ...(o.prefix ? ['--prefix', o.prefix] : []),
     ...(o.stateFile ? ['--state-file', resolve(o.stateFile)] : []),
   ];
@@ -194,6 +197,7 @@ export function register(program: Command): void {
     .option('--capture-nics <list>', 'which NICs to capture, e.g. nic0,nic1,uplink (default: all)')
     .option('--trace', 'with --capture: also a JSON-lines trace of every NVSP/RNDIS message per captured NIC')
     .option('--no-offloads', 'no checksum/TSO offloads through the virtio-net header (the kernel does them)')
+    .option('--busy-poll', 'poll instead of sleeping (host and VM threads yield the CPU between polls): lower latency, both cores busy even when idle')
     .option('--instance <name>', 'control socket instance name', DEFAULT_INSTANCE)
     .option('--socket <path>', 'control socket path')
     .action(async (o: UpCliOptions) => {

@@ -9,10 +9,27 @@ import { fileURLToPath } from 'node:url';
 
 /** What the C side exports (native/tap.c). */
 export interface TapAddon {
-  /** Opens /dev/net/tun blocking with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR; throws an Error with an errno `code`. */
-  open(name: string, vnetHdrLen: number, offloads: number): { fd: number; name: string };
+  /**
+   * Opens /dev/net/tun with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR, blocking unless `nonBlocking`;
+   * throws an Error with an errno `code`.
+   */
+  open(name: string, vnetHdrLen: number, offloads: number, nonBlocking?: boolean): { fd: number; name: string };
   close(fd: number): void;
+  /**
+   * Reads a non-blocking fd until it is empty, `maxFrames` were read or less than `frameMax` bytes
+   * of `buf` are left: frame i is at spans[2i] (8-aligned), spans[2i+1] bytes. Returns the count,
+   * or -errno when the first read failed with anything but EAGAIN. Never throws on I/O.
+   */
+  readFrames(fd: number, buf: Uint8Array, spans: Int32Array, maxFrames: number, frameMax: number): number;
+  /** Calls `onReadable(status)` from this thread's event loop whenever `fd` is readable (status < 0: the watch stopped on an error). */
+  watch(fd: number, onReadable: (status: number) => void): TapWatchHandle;
+  unwatch(handle: TapWatchHandle): void;
+  /** sched_yield(2): lets another runnable thread have this core (busy-poll mode). */
+  schedYield(): void;
 }
+
+/** An fd watch made by TapAddon.watch (opaque). */
+export type TapWatchHandle = { readonly __tapWatch: never };
 
 export type TapAvailability = { readonly ok: true; readonly addon: TapAddon } | { readonly ok: false; readonly reason: string };
 

@@ -38,6 +38,13 @@ export interface TapOptions {
    * TapPort writes each frame to the fd itself (TapShared.txFd), one thread hop fewer per frame.
    */
   readonly txWorker?: boolean;
+  /**
+   * 'worker' (default): an RX worker does blocking reads into the `rx` ring and rings `wake`.
+   * 'inline': the fd is non-blocking and the thread holding the TapPort reads it itself
+   * (TapShared.rxFd; TapPort.watch wakes that thread's loop): one thread and one wake fewer per
+   * frame, reads batched until the fd is empty. The fd is shared, so one reader mode per TAP.
+   */
+  readonly reader?: 'worker' | 'inline';
 }
 
 /** Where the RX worker rings (see TapOptions.wake). Structured-cloneable. */
@@ -75,14 +82,16 @@ export class TapDevice {
     ringBytes: number,
     wake: TapWake | undefined,
     txWorker: boolean,
+    inlineRx: boolean,
   ) {
-    // Direct TX needs no ring space, only the counters in the ring header.
+    // Direct TX and inline RX need no ring space, only the counters in the ring header.
     const tx = createFrameRingBuffer(txWorker ? ringBytes : 4096);
-    this.shared = { name, rx: createFrameRingBuffer(ringBytes), tx, vnetHdrLen: VNET_HDR_LEN, ...(txWorker ? {} : { txFd: fd }) };
+    const rx = createFrameRingBuffer(inlineRx ? 4096 : ringBytes);
+    this.shared = { name, rx, tx, vnetHdrLen: VNET_HDR_LEN, ...(txWorker ? {} : { txFd: fd }), ...(inlineRx ? { rxFd: fd } : {}) };
     this.rx = new FrameRing(this.shared.rx);
     this.tx = new FrameRing(this.shared.tx);
     const url = compiledWorkerUrl(new URL('./tap.worker.js', import.meta.url));
-    const roles = txWorker ? (['rx', 'tx'] as const) : (['rx'] as const);
+    const roles = (['rx', 'tx'] as const).filter((r) => (r === 'rx' ? !inlineRx : txWorker));
     this.exits = roles.map((role) => {
       const data: TapWorkerData = { role, fd, ring: role === 'rx' ? this.shared.rx : this.shared.tx, ...(role === 'rx' && wake ? { wake } : {}) };
       const w = new Worker(url, { workerData: data, name: `tap-${role}-${name}` });
@@ -105,11 +114,11 @@ export class TapDevice {
     if (!a.ok) throw new ConfigError('UNSUPPORTED', a.reason);
     let r: { fd: number; name: string };
     try {
-      r = a.addon.open(opts.name, VNET_HDR_LEN, opts.offloads ?? 0);
+      r = a.addon.open(opts.name, VNET_HDR_LEN, opts.offloads ?? 0, opts.reader === 'inline');
     } catch (e) {
       throw new ResourceError('BAD_CONFIG', `cannot open TAP ${opts.name}: ${(e as Error).message}`, { cause: e });
     }
-    return new TapDevice(r.name, r.fd, (fd) => a.addon.close(fd), opts.closeTimeoutMs ?? 5000, opts.ringBytes ?? DEFAULT_RING_BYTES, opts.wake, opts.txWorker ?? false);
+    return new TapDevice(r.name, r.fd, (fd) => a.addon.close(fd), opts.closeTimeoutMs ?? 5000, opts.ringBytes ?? DEFAULT_RING_BYTES, opts.wake, opts.txWorker ?? false, opts.reader === 'inline');
   }
 
   /** A FramePort for this thread; other threads build one from `shared` with `new TapPort(shared)`. */
@@ -132,7 +141,8 @@ export class TapDevice {
   /**
    * Stops the workers, deletes the interface and closes the fd. The blocked read() only returns
    * when the interface goes away, so close() deletes it: pass the namespace it was moved to
-   * (null: root). Idempotent; also fine after Netns.down() already deleted the namespace.
+   * (null: root). Idempotent; also fine after Netns.down() already deleted the namespace. With
+   * reader 'inline', stop the TapPort's watch first (TapPort.close) so no loop polls a closed fd.
    */
   async close(netns: string | null = null): Promise<void> {
     if (this.closed) return;

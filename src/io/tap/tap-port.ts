@@ -4,8 +4,9 @@
  * vnet header parsed into FrameMeta; frames leave with meta written as the vnet header.
  */
 import { writeSync } from 'node:fs';
-import { newFrameMeta, WireError, type FrameHandler, type FrameMeta, type FramePort } from '../../core/index.js';
+import { ConfigError, newFrameMeta, WireError, type FrameHandler, type FrameMeta, type FramePort } from '../../core/index.js';
 import { copyBytes } from '../../packet/index.js';
+import { tapAvailability, type TapAddon, type TapWatchHandle } from './addon.js';
 import { FrameRing, RingStat } from './frame-ring.js';
 import { MAX_TAP_READ_LEN } from './tap-io-loops.js';
 import { readVnetHeader, vnetHeaderValid, writeVnetHeader } from './vnet-header.js';
@@ -24,7 +25,17 @@ export interface TapShared {
    * sleep/wake fewer per frame (docs/tap.md "Latency"). `tx` then only carries the TX counters.
    */
   readonly txFd?: number;
+  /**
+   * When set (TapOptions.reader 'inline'), the fd is non-blocking and the thread holding the port
+   * reads kernel → NIC frames from it itself, in batches until it is empty; `rx` then only carries
+   * the RX counters. TapPort.watch() wakes that thread's loop when the fd becomes readable.
+   */
+  readonly rxFd?: number;
 }
+
+/** Inline RX: frames read per poll at most, and the batch buffer (room for `budget` small frames or a few super-frames). */
+const INLINE_MAX_BATCH = 64;
+const INLINE_BUF_BYTES = 512 << 10;
 
 export class TapPort implements FramePort {
   private readonly rx: FrameRing;
@@ -34,13 +45,46 @@ export class TapPort implements FramePort {
   private readonly txFd: number;
   /** Direct TX: the vnet header and frame side by side for one write() (preallocated, reused). */
   private readonly staging: Uint8Array | null;
+  /** Inline RX: the fd (-1: read the ring), the addon, a batch buffer and its [offset, length] pairs. */
+  private rxFd: number;
+  private readonly addon: TapAddon | null = null;
+  private readonly rxBuf: Uint8Array | null = null;
+  private readonly rxSpans = new Int32Array(2 * INLINE_MAX_BATCH);
+  private watchHandle: TapWatchHandle | null = null;
+
+  private readonly name: string;
 
   constructor(shared: TapShared) {
+    this.name = shared.name;
     this.rx = new FrameRing(shared.rx);
     this.tx = new FrameRing(shared.tx);
     this.hdrLen = shared.vnetHdrLen;
     this.txFd = shared.txFd ?? -1;
     this.staging = this.txFd >= 0 ? new Uint8Array(MAX_TAP_READ_LEN) : null;
+    this.rxFd = shared.rxFd ?? -1;
+    if (this.rxFd >= 0) {
+      const a = tapAvailability();
+      if (!a.ok) throw new ConfigError('UNSUPPORTED', a.reason);
+      this.addon = a.addon;
+      this.rxBuf = new Uint8Array(INLINE_BUF_BYTES);
+    }
+  }
+
+  /**
+   * Inline RX: calls `onReadable` from this thread's event loop whenever the TAP has frames, so a
+   * loop sleeping on its own doorbell can be rung awake (the kernel wakes this thread directly).
+   * No-op for a ring-fed port. Stopped by close().
+   */
+  watch(onReadable: () => void): void {
+    if (this.addon === null || this.rxFd < 0 || this.watchHandle !== null) return;
+    this.watchHandle = this.addon.watch(this.rxFd, () => onReadable());
+  }
+
+  /** Stops the watch and inline reads (before the TAP's fd is closed). Idempotent. */
+  close(): void {
+    if (this.watchHandle !== null) this.addon!.unwatch(this.watchHandle);
+    this.watchHandle = null;
+    this.rxFd = -1;
   }
 
   tryWrite(bytes: Uint8Array, off: number, len: number, meta: FrameMeta): boolean {
@@ -56,6 +100,7 @@ export class TapPort implements FramePort {
   }
 
   poll(handler: FrameHandler, budget: number): number {
+    if (this.rxBuf !== null) return this.pollFd(this.rxBuf, handler, budget);
     let n = 0;
     while (n < budget) {
       const at = this.rx.peek();
@@ -71,6 +116,38 @@ export class TapPort implements FramePort {
       this.rx.release();
     }
     this.rx.publishTail(); // one publication per batch
+    return n;
+  }
+
+  /**
+   * Inline RX: one batch of reads from the fd (until it is empty or the budget is reached), each
+   * frame handed over in place in the batch buffer. A read error other than EAGAIN means the
+   * interface is gone: counted once, and the port stops reading.
+   */
+  private pollFd(buf: Uint8Array, handler: FrameHandler, budget: number): number {
+    if (this.rxFd < 0) return 0;
+    const got = this.addon!.readFrames(this.rxFd, buf, this.rxSpans, Math.min(budget, INLINE_MAX_BATCH), MAX_TAP_READ_LEN);
+    if (got < 0) {
+      this.rx.count(RingStat.ProducerErrors);
+      this.close();
+      return 0;
+    }
+    const spans = this.rxSpans;
+    let n = 0;
+    for (let i = 0; i < got; i++) {
+      const at = spans[2 * i]!;
+      const len = spans[2 * i + 1]!;
+      this.rx.count(RingStat.Frames);
+      this.rx.count(RingStat.Bytes, len);
+      const frameLen = len - this.hdrLen;
+      if (frameLen >= 0) readVnetHeader(buf, at, this.meta);
+      if (frameLen >= 0 && vnetHeaderValid(this.meta, frameLen)) {
+        handler(buf, at + this.hdrLen, frameLen, this.meta);
+        n++;
+      } else {
+        this.rx.count(RingStat.ConsumerErrors);
+      }
+    }
     return n;
   }
 
@@ -99,10 +176,31 @@ export class TapPort implements FramePort {
   }
 
   waitReadable(timeoutMs: number): boolean {
+    if (this.rxBuf !== null) throw new ConfigError('UNSUPPORTED', `TAP ${this.name}: an inline-RX port cannot block; use readable() or watch()`);
     return this.rx.waitData(timeoutMs);
   }
 
   readable(timeoutMs: number): Promise<boolean> {
-    return this.rx.waitDataAsync(timeoutMs);
+    if (this.rxBuf === null) return this.rx.waitDataAsync(timeoutMs);
+    return this.fdReadable(timeoutMs);
+  }
+
+  /** Inline RX without a standing watch (tests, simple loops): a one-shot watch or the timeout. */
+  private fdReadable(timeoutMs: number): Promise<boolean> {
+    if (this.rxFd < 0) return Promise.resolve(false);
+    if (this.watchHandle !== null) throw new ConfigError('BAD_CONFIG', `TAP ${this.name}: readable() while watch() is on; the watch already wakes the loop`);
+    const addon = this.addon!;
+    return new Promise<boolean>((resolve) => {
+      let done = false;
+      const finish = (readable: boolean): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        addon.unwatch(handle);
+        resolve(readable);
+      };
+      const handle = addon.watch(this.rxFd, (status) => finish(status >= 0));
+      const timer = setTimeout(() => finish(false), timeoutMs);
+    });
   }
 }

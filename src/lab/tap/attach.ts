@@ -34,9 +34,10 @@ export class NicTap {
     return this.nic.vm.runtime.client.call('tapStats', [this.nic.name]);
   }
 
-  /** Deletes the interface and stops its workers (the VM keeps running). */
-  close(): Promise<void> {
-    return this.device.close(this.ns);
+  /** Stops the VM reading the TAP, deletes the interface and closes its fd (the VM keeps running). */
+  async close(): Promise<void> {
+    await this.nic.vm.runtime.client.call('detachTap', [this.nic.name]).catch(() => {}); // the VM may be gone already
+    await this.device.close(this.ns);
   }
 }
 
@@ -59,7 +60,8 @@ export async function attachNicTap(netns: Netns, nic: LabNic, o: NicTapOptions):
   }
   const wake = await client.call('tapWake', []);
   await netns.recordLink(o.ifName);
-  const device = TapDevice.open({ name: o.ifName, offloads: tunFlags, wake });
+  // Inline RX: the VM worker reads the TAP itself (docs/tap.md "How a frame travels").
+  const device = TapDevice.open({ name: o.ifName, offloads: tunFlags, wake, reader: 'inline' });
   try {
     await netns.moveLink(o.ifName, o.ns);
     const mac = await netns.exec(o.ns, ['ip', 'link', 'set', 'dev', o.ifName, 'address', nic.mac]);

@@ -37,6 +37,11 @@ export interface TapUpOptions {
    * its own namespace `<prefix>uplink` with address .254 of the subnet.
    */
   readonly uplink?: string;
+  /**
+   * Busy-poll mode (src/lab/tap/busy-poll.ts): the host and VM loops poll instead of sleeping,
+   * yielding the CPU between empty passes. Lower latency, about a core of CPU while idle.
+   */
+  readonly busyPoll?: boolean;
 }
 
 /** One VM as `up` made it. */
@@ -60,6 +65,8 @@ export interface TapLab {
    * (`netvsc down` is the sweep of the whole prefix).
    */
   down(): Promise<DownReport>;
+  /** Switches busy-poll mode (TapUpOptions.busyPoll) on or off on the host and every VM. */
+  setBusyPoll(on: boolean): Promise<void>;
 }
 
 export const MAX_UP_VMS = 32;
@@ -89,6 +96,10 @@ export async function tapUp(o: TapUpOptions = {}): Promise<TapLab> {
   const vms: TapVm[] = [];
   let uplink: Uplink | null = null;
   const made: string[] = [];
+  const setBusyPoll = async (on: boolean): Promise<void> => {
+    await lab.hostClient.call('setBusyPoll', [on]);
+    for (const v of vms) await v.tap.nic.vm.runtime.client.call('setBusyPoll', [on]);
+  };
   const down = async (): Promise<DownReport> => {
     await lab.close().catch(() => {});
     return netns.removeNamespaces(made);
@@ -117,11 +128,12 @@ export async function tapUp(o: TapUpOptions = {}): Promise<TapLab> {
       const capture = f ? { ...(f.switchIn ? { ingress: f.switchIn } : {}), ...(f.switchOut ? { egress: f.switchOut } : {}) } : undefined;
       uplink = await attachUplink(lab, netns, { ns, ifName, address: `${subnet}.254/24`, mtu, ...(capture ? { capture } : {}) });
     }
+    if (o.busyPoll) await setBusyPoll(true);
   } catch (e) {
     await down();
     throw e;
   }
-  return { lab, netns, vms, uplink, down };
+  return { lab, netns, vms, uplink, down, setBusyPoll };
 }
 
 /** `netvsc down`: removes every namespace and interface with the prefix (idempotent, crash-safe). */
