@@ -14,7 +14,8 @@ import {
   NDIS_PACKET_TYPE_MULTICAST,
   NDIS_PACKET_TYPE_PROMISCUOUS,
 } from '../../wire/index.js';
-import { macAt, PORT_CAPTURE_EGRESS, PORT_CAPTURE_INGRESS, type PortCaptureSink, type PortConfig, type PortFrameMeta, type SwitchPort } from './port.js';
+import { MacTable, macHiAt, macHiOf, macLoAt, macLoOf } from './mac-table.js';
+import { PORT_CAPTURE_EGRESS, PORT_CAPTURE_INGRESS, type PortCaptureSink, type PortConfig, type PortFrameMeta, type SwitchPort } from './port.js';
 
 export const PORT_COUNTER_NAMES = [
   'rx_frames', // frames the port sent into the switch
@@ -67,27 +68,22 @@ interface PortEntry {
   capture: PortCaptureSink | null;
 }
 
-interface MacEntry {
-  entry: PortEntry;
-  seenMs: number;
-}
-
 const BROADCAST_MAC = 0xffffffffffff;
 
 export class VSwitch {
   private readonly ports: PortEntry[] = [];
-  private readonly macs = new Map<number, MacEntry>();
-  /** MAC → the port that takes its traffic whatever was learned (data path switch, §3.10). */
-  private readonly steering = new Map<number, PortEntry>();
+  /** Learned MAC → port and when it last sent (mac-table.ts: no heap number per frame). */
+  private readonly macs: MacTable<PortEntry>;
+  /** MAC → the port that takes its traffic whatever was learned (data path switch, §3.10); one a NIC, so no bound of its own. */
+  private readonly steering = new MacTable<PortEntry>(0x40000000);
   private readonly clock: Clock;
   private readonly ageingMs: number;
-  private readonly maxMacs: number;
   private nextId = 1;
 
   constructor(o: VSwitchOptions = {}) {
     this.clock = o.clock ?? systemClock;
     this.ageingMs = o.ageingMs ?? 300_000;
-    this.maxMacs = o.maxMacs ?? 8192;
+    this.macs = new MacTable(o.maxMacs ?? 8192);
   }
 
   /** Adds a port; returns a handle whose forward() injects the port's frames. */
@@ -104,8 +100,8 @@ export class VSwitch {
     e.removed = true;
     const i = this.ports.indexOf(e);
     if (i >= 0) this.ports.splice(i, 1);
-    for (const [mac, m] of this.macs) if (m.entry === e) this.macs.delete(mac);
-    for (const [mac, p] of this.steering) if (p === e) this.steering.delete(mac);
+    this.macs.deleteValue(e);
+    this.steering.deleteValue(e);
   }
 
   /**
@@ -115,26 +111,27 @@ export class VSwitch {
   steer(mac: number, to: PortEntry, from: PortEntry): void {
     from.standby = true;
     to.standby = false;
-    this.steering.set(mac, to);
-    this.macs.delete(mac);
+    this.steering.set(macHiOf(mac), macLoOf(mac), to, 0);
+    this.macs.delete(macHiOf(mac), macLoOf(mac));
   }
 
   /** @internal Forgets `mac`'s steering if it points at `e` (the VF left; learning takes over again). */
   unsteer(mac: number, e: PortEntry): void {
-    if (this.steering.get(mac) === e) this.steering.delete(mac);
+    const slot = this.steering.find(macHiOf(mac), macLoOf(mac));
+    if (slot >= 0 && this.steering.valueAt(slot) === e) this.steering.delete(macHiOf(mac), macLoOf(mac));
   }
 
   /** MACs currently steered (for `netvsc show` and tests): mac number → port name. */
   steered(): Map<number, string> {
     const out = new Map<number, string>();
-    for (const [mac, e] of this.steering) out.set(mac, e.port.name);
+    this.steering.forEach((mac, e) => out.set(mac, e.port.name));
     return out;
   }
 
   /** Learned MACs (for `netvsc show` and tests): mac number → port name. */
   table(): Map<number, string> {
     const out = new Map<number, string>();
-    for (const [mac, m] of this.macs) out.set(mac, m.entry.port.name);
+    this.macs.forEach((mac, e) => out.set(mac, e.port.name));
     return out;
   }
 
@@ -159,17 +156,27 @@ export class VSwitch {
     }
     const pri = meta.vlanTci & 0xf; // priority and CFI of the 802.1Q PPI (§5.5) travel with the frame
     const now = this.ageingMs > 0 ? this.clock.now() : 0;
-    const srcMac = macAt(bytes, off + 6);
-    if ((bytes[off + 6]! & 1) === 0 && !src.standby && (this.steering.size === 0 || !this.steering.has(srcMac))) this.learn(srcMac, src, now);
-    const dst = macAt(bytes, off);
+    if ((bytes[off + 6]! & 1) === 0 && !src.standby) {
+      const srcHi = macHiAt(bytes, off + 6);
+      const srcLo = macLoAt(bytes, off + 6);
+      if (this.steering.size === 0 || this.steering.find(srcHi, srcLo) < 0) this.learn(srcHi, srcLo, src, now);
+    }
+    const dstHi = macHiAt(bytes, off);
+    const dstLo = macLoAt(bytes, off);
     const group = (bytes[off]! & 1) !== 0;
     if (!group) {
-      const st = this.steering.size === 0 ? undefined : this.steering.get(dst);
-      if (st !== undefined) return st === src ? 0 : this.offer(st, dst, false, bytes, off, len, meta, vlan, pri);
-      const m = this.macs.get(dst);
-      if (m && !m.entry.removed && !m.entry.standby && (this.ageingMs === 0 || now - m.seenMs <= this.ageingMs)) {
-        if (m.entry === src) return 0; // hairpin: the frame is already where it belongs
-        return this.offer(m.entry, dst, false, bytes, off, len, meta, vlan, pri);
+      const st = this.steering.size === 0 ? -1 : this.steering.find(dstHi, dstLo);
+      if (st >= 0) {
+        const to = this.steering.valueAt(st);
+        return to === src ? 0 : this.offer(to, dstHi, dstLo, false, bytes, off, len, meta, vlan, pri);
+      }
+      const slot = this.macs.find(dstHi, dstLo);
+      if (slot >= 0) {
+        const to = this.macs.valueAt(slot);
+        if (!to.removed && !to.standby && (this.ageingMs === 0 || now - this.macs.seenAt(slot) <= this.ageingMs)) {
+          if (to === src) return 0; // hairpin: the frame is already where it belongs
+          return this.offer(to, dstHi, dstLo, false, bytes, off, len, meta, vlan, pri);
+        }
       }
     }
     src.counters.inc('flooded');
@@ -177,7 +184,7 @@ export class VSwitch {
     const ports = this.ports;
     for (let i = 0; i < ports.length; i++) {
       const p = ports[i]!;
-      if (p !== src && !p.standby) n += this.offer(p, dst, group, bytes, off, len, meta, vlan, pri);
+      if (p !== src && !p.standby) n += this.offer(p, dstHi, dstLo, group, bytes, off, len, meta, vlan, pri);
     }
     return n;
   }
@@ -186,31 +193,30 @@ export class VSwitch {
    * @internal The port a unicast frame from `src` to `dst` would go to (steering, then a live
    * learned entry), or null when it would be flooded or dropped. No counters, no learning.
    */
-  unicastPeer(src: PortEntry, dst: number): PortEntry | null {
-    const st = this.steering.size === 0 ? undefined : this.steering.get(dst);
-    if (st !== undefined) return st === src ? null : st;
-    const m = this.macs.get(dst);
-    if (!m || m.entry.removed || m.entry.standby || m.entry === src) return null;
-    if (this.ageingMs > 0 && this.clock.now() - m.seenMs > this.ageingMs) return null;
-    return m.entry;
+  unicastPeer(src: PortEntry, dstHi: number, dstLo: number): PortEntry | null {
+    const st = this.steering.size === 0 ? -1 : this.steering.find(dstHi, dstLo);
+    if (st >= 0) return this.steering.valueAt(st) === src ? null : this.steering.valueAt(st);
+    const slot = this.macs.find(dstHi, dstLo);
+    if (slot < 0) return null;
+    const to = this.macs.valueAt(slot);
+    if (to.removed || to.standby || to === src) return null;
+    if (this.ageingMs > 0 && this.clock.now() - this.macs.seenAt(slot) > this.ageingMs) return null;
+    return to;
   }
 
-  private learn(mac: number, src: PortEntry, now: number): void {
-    const m = this.macs.get(mac);
-    if (m) {
-      m.entry = src;
-      m.seenMs = now;
-    } else if (this.macs.size < this.maxMacs) this.macs.set(mac, { entry: src, seenMs: now });
-    else src.counters.inc('learn_refused');
+  private learn(hi: number, lo: number, src: PortEntry, now: number): void {
+    if (!this.macs.set(hi, lo, src, now)) src.counters.inc('learn_refused');
   }
 
-  private offer(p: PortEntry, dst: number, group: boolean, bytes: Uint8Array, off: number, len: number, meta: PortFrameMeta, vlan: number, pri: number): number {
+  private offer(p: PortEntry, dstHi: number, dstLo: number, group: boolean, bytes: Uint8Array, off: number, len: number, meta: PortFrameMeta, vlan: number, pri: number): number {
     // VLAN membership first (isolation), then the port's own packet filter.
     if (p.trunk !== null ? vlan !== 0 && !p.trunk.has(vlan) : vlan !== p.access) {
       p.counters.inc('vlan_filtered');
       return 0;
     }
-    if (!accepts(p.port.packetFilter, p.port.macNumber, dst, group)) {
+    // Compared as a double in this frame's registers: the 48-bit number never crosses a call.
+    const own = !group && p.port.macNumber === dstHi * 0x100000000 + (dstLo >>> 0);
+    if (!acceptsFrame(p.port.packetFilter, own, group && dstHi === 0xffff && dstLo === -1, group)) {
       p.counters.inc('tx_filtered');
       return 0;
     }
@@ -259,10 +265,15 @@ function ingressVlan(src: PortEntry, meta: PortFrameMeta): number {
 
 /** The packet-filter rule of one port for one destination (§5.11). */
 export function accepts(filter: number, ownMac: number, dst: number, group: boolean): boolean {
+  return acceptsFrame(filter, dst === ownMac, dst === BROADCAST_MAC, group);
+}
+
+/** accepts() with the two MAC comparisons already made (`own`: unicast to the port's MAC). */
+function acceptsFrame(filter: number, own: boolean, broadcast: boolean, group: boolean): boolean {
   if (filter === 0) return false;
   if ((filter & NDIS_PACKET_TYPE_PROMISCUOUS) !== 0) return true;
-  if (!group) return (filter & NDIS_PACKET_TYPE_DIRECTED) !== 0 && dst === ownMac;
-  if (dst === BROADCAST_MAC) return (filter & NDIS_PACKET_TYPE_BROADCAST) !== 0;
+  if (!group) return (filter & NDIS_PACKET_TYPE_DIRECTED) !== 0 && own;
+  if (broadcast) return (filter & NDIS_PACKET_TYPE_BROADCAST) !== 0;
   return (filter & (NDIS_PACKET_TYPE_ALL_MULTICAST | NDIS_PACKET_TYPE_MULTICAST)) !== 0;
 }
 
@@ -294,7 +305,7 @@ export class SwitchPortHandle {
   /** Whether a unicast frame to bytes[off..off+6) goes to one port that takes super-frames whole. */
   peerTakesSuperFrames(bytes: Uint8Array, off: number): boolean {
     if ((bytes[off]! & 1) !== 0 || this.entry.removed) return false;
-    return this.sw.unicastPeer(this.entry, macAt(bytes, off))?.port.takesSuperFrames === true;
+    return this.sw.unicastPeer(this.entry, macHiAt(bytes, off), macLoAt(bytes, off))?.port.takesSuperFrames === true;
   }
 
   /** Steers `mac`'s traffic to this port and puts `from` on standby (§3.10 data path switch). */
