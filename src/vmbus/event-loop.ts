@@ -3,10 +3,16 @@ import { Doorbell } from './signal.js';
 /** How a worker's loop slept and woke (read by the lost-signal fault test across workers). */
 export interface LoopWakeStats {
   readonly sleeps: number;
+  /** Idle spins that the doorbell ended before the loop slept. */
+  readonly spinHits: number;
+  /** Wall time asleep (ms), wake latency included. */
+  readonly sleptMs: number;
   readonly sleepTimeouts: number;
   readonly lostWakeupsRecovered: number;
   /** Doorbell rings this thread made that the lost-signal fault swallowed. */
   readonly ringsDropped: number;
+  /** Sleeping peers this thread woke (Atomics.notify calls). */
+  readonly notifies: number;
 }
 
 /** Something the loop drives: a channel, or a producer writing into one. */
@@ -58,6 +64,8 @@ export class EventLoop {
   spinHits = 0;
   /** Sleeps that ended by timeout with no doorbell. */
   sleepTimeouts = 0;
+  /** Wall time spent asleep (ms), wake latency included. */
+  sleptMs = 0;
   /** Of those, the ones whose re-poll found work: wakeups that were lost and recovered. */
   lostWakeupsRecovered = 0;
 
@@ -72,7 +80,7 @@ export class EventLoop {
 
   /** Sleep/wake counters of this loop and the lost-signal fault of its thread. */
   wakeStats(): LoopWakeStats {
-    return { sleeps: this.sleeps, sleepTimeouts: this.sleepTimeouts, lostWakeupsRecovered: this.lostWakeupsRecovered, ringsDropped: Doorbell.droppedInThread };
+    return { sleeps: this.sleeps, spinHits: this.spinHits, sleptMs: this.sleptMs, sleepTimeouts: this.sleepTimeouts, lostWakeupsRecovered: this.lostWakeupsRecovered, ringsDropped: Doorbell.droppedInThread, notifies: Doorbell.notifiedInThread };
   }
 
   add(p: Pollable): void {
@@ -152,10 +160,12 @@ export class EventLoop {
         continue;
       }
       this.sleeps++;
+      const asleep = performance.now();
       await this.doorbell.wait(seen, this.maxSleepMs);
       timedOut = this.doorbell.seq === seen;
       if (timedOut) this.sleepTimeouts++;
       lastYield = performance.now();
+      this.sleptMs += lastYield - asleep;
     }
   }
 

@@ -59,6 +59,8 @@ export class Doorbell {
   dropped = 0;
   /** Rings swallowed by every Doorbell of this thread (a worker rings its peers' doorbells). */
   static droppedInThread = 0;
+  /** Atomics.notify calls made by every Doorbell of this thread (each wakes a sleeping peer). */
+  static notifiedInThread = 0;
   /** Fault injection: every Nth ring() is lost (0 = off). See faultDropEvery(). */
   private readonly dropEvery: number;
   private ringCalls = 0;
@@ -94,6 +96,7 @@ export class Doorbell {
     this.rung++;
     if (Atomics.load(this.i32, this.at + 1) !== 0) {
       this.notified++;
+      Doorbell.notifiedInThread++;
       Atomics.notify(this.i32, this.at);
     }
   }

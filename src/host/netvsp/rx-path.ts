@@ -65,8 +65,6 @@ export class RxPath {
   private fill = 0;
   /** Frames (not control messages) in the unsent burst. */
   private burstFrames = 0;
-  /** Frames sent in transfer-page packets so far (signal moderation counts from it). */
-  framesSent = 0;
   private readonly nvsp: Uint8Array;
   private readonly nvspLen: number;
   /**
@@ -121,14 +119,6 @@ export class RxPath {
 
   get pending(): number {
     return this.rangeCount + (this.rsc_?.held ?? 0);
-  }
-
-  /** The receive buffer's sections in use and count (0, 0 without one): moderation must not starve it. */
-  get sectionsInUse(): number {
-    return this.recv?.sectionsInUse ?? 0;
-  }
-  get sectionCount(): number {
-    return this.recv?.sectionCount ?? 0;
   }
 
   private rsc_: RscCoalescer | null = null;
@@ -310,7 +300,6 @@ export class RxPath {
     tx.commitWrite();
     if (this.observer !== null) this.observer.message(MSG_DIR_TX, this.ch.subChannelIndex, MSG_LAYER_NVSP, this.nvsp, 0, this.nvspLen);
     this.recv.setFrames(this.slot, this.burstFrames);
-    this.framesSent += this.burstFrames;
     this.counters.inc('rx_xfer_packets');
     this.resetBurst();
     return true;
