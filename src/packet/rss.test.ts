@@ -4,7 +4,7 @@ import { be16, hex, ipv4Bytes, ipv6Bytes, RSS_V4, RSS_V6 } from './_fixtures.js'
 import { classifyFrame, FlowKey } from './flow-key.js';
 import { NDIS_HASH_UDP_IPV4, NDIS_HASH_UDP_IPV6, rssHash, RssResult } from './rss.js';
 import { toeplitzTables } from './toeplitz.js';
-import { txHash } from './tx-hash.js';
+import { txHash, txHashTo } from './tx-hash.js';
 
 const T = toeplitzTables(hex(NETVSC_HASH_KEY_HEX));
 /** What Linux programs: Toeplitz | IPV4 | TCP_IPV4 | IPV6 | TCP_IPV6 (vectors.md §2). */
@@ -117,5 +117,17 @@ describe('txHash()', () => {
     const slots = new Set<number>();
     for (let p = 0; p < 256; p++) slots.add(tx(frame4(dst, dport, src, 1000 + p), HV_DEFAULT_L4HASH) & 15);
     expect(slots.size).toBe(16);
+  });
+  test('txHashTo() stores txHash() in out[at] and touches no other slot (0 over an old value for non-IP)', () => {
+    const out = Uint32Array.of(7, 7, 7);
+    for (let p = 0; p < 64; p++) {
+      const want = tx(frame4(dst, dport, src, 1000 + p), HV_DEFAULT_L4HASH);
+      txHashTo(key, HV_DEFAULT_L4HASH, 0x1234, out, 1);
+      expect([out[0], out[1], out[2]]).toEqual([7, want, 7]);
+    }
+    expect(out[1]).not.toBe(0);
+    classifyFrame(Uint8Array.from([...MACS, 0x08, 0x06, ...Array<number>(28).fill(0)]), 0, 42, key);
+    txHashTo(key, HV_DEFAULT_L4HASH, 0x1234, out, 1);
+    expect([out[0], out[1], out[2]]).toEqual([7, 0, 7]);
   });
 });

@@ -39,12 +39,27 @@ function l4Class(key: FlowKey): number {
   return 0;
 }
 
+/** txHash()'s result slot (control path and tests; the data path passes its own to txHashTo). */
+const scratch = new Uint32Array(1);
+
 /**
  * The transmit hash of a classified frame. `seed` is per device (Linux seeds its address hash
  * randomly at boot); `l4Hash` is the HV_*_L4HASH mask (default HV_DEFAULT_L4HASH).
  */
 export function txHash(key: FlowKey, l4Hash: number, seed: number): number {
-  if (key.ipVersion === 0) return 0;
+  txHashTo(key, l4Hash, seed, scratch, 0);
+  return scratch[0]!;
+}
+
+/**
+ * txHash() stored into out[at] instead of returned: a u32 at or above 2^30 returned from a call
+ * V8 did not inline is a new heap number (~8 B a frame on average); a typed-array slot is not.
+ */
+export function txHashTo(key: FlowKey, l4Hash: number, seed: number, out: Uint32Array, at: number): void {
+  if (key.ipVersion === 0) {
+    out[at] = 0;
+    return;
+  }
   const b = key.frame;
   const addrAt = key.ipOff + (key.ipVersion === 4 ? 12 : 8);
   const words = key.ipVersion === 4 ? 2 : 8;
@@ -56,5 +71,5 @@ export function txHash(key: FlowKey, l4Hash: number, seed: number): number {
     h = mixBlock(h, key.l4Proto);
     n += 8;
   }
-  return finish(h, n);
+  out[at] = finish(h, n);
 }

@@ -13,7 +13,7 @@
  *   and travels as the NBL_HASH_VALUE PPI.
  */
 import { ConfigError, Counters } from '../../core/index.js';
-import { classifyFrame, fillIpv4HeaderChecksum, fillL4Checksum, FlowKey, txHash, writePseudoSeed } from '../../packet/index.js';
+import { classifyFrame, fillIpv4HeaderChecksum, fillL4Checksum, FlowKey, txHashTo, writePseudoSeed } from '../../packet/index.js';
 import { HV_DEFAULT_L4HASH, IPPROTO_TCP, IPPROTO_UDP, packCsumTx, packLsoV2Tx, packVlan } from '../../wire/index.js';
 import { TX_F_CSUM, TX_F_HASH, TX_F_LSO, TX_F_VLAN, type TxMeta } from './meta.js';
 import type { OffloadPlan } from './offload.js';
@@ -45,6 +45,8 @@ export class TxOffloadPrep {
   off = 0;
   len = 0;
   private readonly key = new FlowKey();
+  /** txHashTo's slot: a returned u32 hash would be a heap number half the time. */
+  private readonly hashOut = new Uint32Array(1);
   /** The 802.1Q TCI popped by the last prepare(), or -1. */
   private poppedTci = -1;
 
@@ -87,7 +89,8 @@ export class TxOffloadPrep {
     const v6 = k.ipVersion === 6;
     const ipOff = k.ipOff;
     if (queues > 1) {
-      meta.hash = txHash(k, this.l4Hash, this.seed);
+      txHashTo(k, this.l4Hash, this.seed, this.hashOut, 0);
+      meta.hash = this.hashOut[0]!;
       meta.flags |= TX_F_HASH;
     }
     if (req.mss > 0) {
