@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { emitNvsp, writePpi, writeRndisPacketHeader, NVSP_MSG1_TYPE_SEND_RNDIS_PKT_COMPLETE, RNDIS_PKTINFO_ID, packPktinfoId } from '../../wire/index.js';
+import { MSG_DIR_TX, MSG_LAYER_RNDIS } from '../../core/index.js';
+import { emitNvsp, writePpi, writeRndisPacketHeader, IEEE_8021Q_INFO, NBL_HASH_VALUE, NVSP_MSG1_TYPE_SEND_RNDIS_PKT_COMPLETE, RNDIS_PKTINFO_ID, packPktinfoId, TCP_LARGESEND_PKTINFO, TCPIP_CHKSUM_PKTINFO } from '../../wire/index.js';
 import { bringUp } from './bring-up.test.js';
 import type { RxMeta } from './index.js';
 
@@ -14,6 +15,27 @@ async function ready(go = {}, ho = {}) {
 }
 
 describe('TX (§4.4–4.6)', () => {
+  test('the hash, VLAN and checksum or LSO PPIs carry meta\'s u32 values, top bits included (§5.4 order)', async () => {
+    const rndis: number[][] = [];
+    const observer = { message: (dir: number, _q: number, layer: number, b: Uint8Array, off: number, len: number) => void (dir === MSG_DIR_TX && layer === MSG_LAYER_RNDIS && rndis.push([...b.subarray(off, off + len)])) };
+    const { host, dev } = await ready({ observer });
+    const f = frame(1, 100);
+    expect(dev.send(f, 0, f.length, { flags: 1 | 2 | 4, hash: 0xfedcba98, vlan: 0x0000a123, csum: 0x00220009, lso: 0 })).toBe(true);
+    expect(dev.send(f, 0, f.length, { flags: 1 | 8, hash: 0x40000001, vlan: 0, csum: 0, lso: 0xc00005b4 })).toBe(true);
+    await host.settle();
+    const ppis = (m: number[]): number[][] => {
+      const dv = new DataView(Uint8Array.from(m).buffer);
+      const out: number[][] = [];
+      for (let at = 8 + dv.getUint32(8 + 20, true), end = at + dv.getUint32(8 + 24, true); at < end; at += dv.getUint32(at, true)) out.push([dv.getUint32(at + 4, true), dv.getUint32(at + 12, true)]);
+      return out;
+    };
+    const sent = rndis.filter((m) => m[0] === 1); // RNDIS_MSG_PACKET
+    expect(sent.map(ppis)).toEqual([
+      [[NBL_HASH_VALUE, 0xfedcba98], [IEEE_8021Q_INFO, 0xa123], [TCPIP_CHKSUM_PKTINFO, 0x00220009]],
+      [[NBL_HASH_VALUE, 0x40000001], [TCP_LARGESEND_PKTINFO, 0xc00005b4]],
+    ]);
+  });
+
   test('a burst of small frames is packed into few sections: far fewer VMBus packets than frames', async () => {
     const { host, dev } = await ready();
     const frames = Array.from({ length: 40 }, (_, i) => frame(i, 60 + i));

@@ -354,11 +354,23 @@ export class TxQueue {
   private writeHeader(at: number, len: number, meta: TxMeta | null, ppis: number, pad: number): void {
     let p = writeRndisPacketHeader(this.dv, at, ppis, len, pad);
     if (meta !== null && ppis !== 0) {
+      // Each value is stored here (setUint32 compiles inline; it ends the PPI, at p - 4), not passed
+      // to writePpi: a u32 at or above 2^30 (a hash half the time, every LSOv2 value) passed to a
+      // call V8 did not inline is a new heap number per frame.
+      const dv = this.dv;
       const f = meta.flags;
-      if (f & TX_F_HASH) p = writePpi(this.dv, p, NBL_HASH_VALUE, 0, meta.hash);
-      if (f & TX_F_VLAN) p = writePpi(this.dv, p, IEEE_8021Q_INFO, 0, meta.vlan);
-      if (f & TX_F_LSO) writePpi(this.dv, p, TCP_LARGESEND_PKTINFO, 0, meta.lso);
-      else if (f & TX_F_CSUM) writePpi(this.dv, p, TCPIP_CHKSUM_PKTINFO, 0, meta.csum);
+      if (f & TX_F_HASH) {
+        p = writePpi(dv, p, NBL_HASH_VALUE, 0, 0);
+        dv.setUint32(p - 4, meta.hash, true);
+      }
+      if (f & TX_F_VLAN) {
+        p = writePpi(dv, p, IEEE_8021Q_INFO, 0, 0);
+        dv.setUint32(p - 4, meta.vlan, true);
+      }
+      if (f & (TX_F_LSO | TX_F_CSUM)) {
+        p = writePpi(dv, p, f & TX_F_LSO ? TCP_LARGESEND_PKTINFO : TCPIP_CHKSUM_PKTINFO, 0, 0);
+        dv.setUint32(p - 4, f & TX_F_LSO ? meta.lso : meta.csum, true);
+      }
     }
     const obs = this.sender.observer;
     if (obs !== null) obs.message(MSG_DIR_TX, this.o.channel.subChannelIndex, MSG_LAYER_RNDIS, this.u8, at, RNDIS_PACKET_HEADER_SIZE + ppis * PPI_SIZE);
