@@ -14,6 +14,7 @@ import {
   verifyL4Checksum,
   writePseudoSeed,
 } from './checksum.js';
+import { arenaSum, checksumArena } from './checksum-simd.js';
 
 const swap = (x: number): number => ((x >>> 8) | (x << 8)) & 0xffff;
 const be = (b: Uint8Array, at: number): number => (b[at]! << 8) | b[at + 1]!;
@@ -145,6 +146,39 @@ describe('Linux lib/checksum_kunit.c (vectors.md §3.5)', () => {
       expect(internetChecksum(ff, 0, len, foldSum(0xffffffff))).toBe(len % 2 ? swap(0xff00) : 0);
     }
     expect(internetChecksum(ff, 0, 0)).toBe(0xffff);
+  });
+});
+
+describe('the SIMD path (checksumArena)', () => {
+  test('the module assembled in checksum-simd.ts validates and arenas are WebAssembly memory', () => {
+    const a = checksumArena(1000);
+    expect(a.length).toBe(1000);
+    expect(arenaSum(a)).toBeTypeOf('function');
+    expect(arenaSum(new Uint8Array(1000))).toBeUndefined();
+  });
+  test('sums like the byte-pair loop at every start 0..7 and lengths around the SIMD threshold and block edges', () => {
+    const a = checksumArena(8192);
+    for (let i = 0; i < a.length; i++) a[i] = (i * 2654435761) >>> 24;
+    const plain = a.slice();
+    for (let start = 0; start < 8; start++) {
+      for (const len of [511, 512, 513, 515, 543, 544, 545, 1480, 1514, 4095, 8000]) {
+        const s = internetSum(a, start, len);
+        expect(s).toBe(internetSum(plain, start, len)); // the JavaScript path on the same bytes
+        const n = naiveSum(a, start, len);
+        expect(s === n || (s === 0xffff && n === 0) || (s === 0 && n === 0xffff)).toBe(true);
+      }
+    }
+    // a subarray of an arena is still summed in the arena (buffer offsets are memory addresses)
+    const sub = a.subarray(1001, 5000);
+    expect(internetSum(sub, 3, 3000)).toBe(naiveSum(sub, 3, 3000));
+  });
+  test('all-0xff words over more than one call of 2^17 blocks stay exact', () => {
+    const n = (1 << 17) * 32 + 4096 + 5;
+    const a = checksumArena(n);
+    a.fill(0xff);
+    expect(internetSum(a, 1, n - 1)).toBe(naiveSum(a, 1, n - 1));
+    a[12345] = 0x12;
+    expect(internetSum(a, 0, n)).toBe(naiveSum(a, 0, n));
   });
 });
 

@@ -8,6 +8,7 @@
  * sum as a big-endian value (RFC 1071 §3 prints 0xddf2 for `00 01 f2 03 f4 f5 f6 f7`), and a
  * checksum is its complement.
  */
+import { arenaSum, SIMD_MAX_BLOCKS } from './checksum-simd.js';
 import { lastByteOffset, u32View } from './u32-view.js';
 
 /** Below this many bytes the word loop does not pay for the view lookup. */
@@ -18,6 +19,8 @@ const SMALL_LEN = 64;
  * their 16-bit halves); 2^20 words of at most 2^32 each stay far below 2^53, so no bit is lost.
  */
 const FOLD_WORDS = 1 << 20;
+/** From this many 32-byte blocks on, a sum over a checksumArena() runs as WebAssembly SIMD (below, the arena lookup costs more than it saves). */
+const SIMD_MIN_BLOCKS = 16;
 
 /** Folds any non-negative sum below 2^53 to 16 bits with end-around carry. */
 export function foldSum(sum: number): number {
@@ -105,7 +108,21 @@ export function internetSum(bytes: Uint8Array, off: number, len: number, seed = 
   let i = (abs + head) >>> 2;
   const end = i + words;
   let body: number;
-  if (words <= FOLD_WORDS) {
+  const blocks = words >>> 3;
+  const simd = blocks >= SIMD_MIN_BLOCKS ? arenaSum(bytes) : undefined;
+  if (simd !== undefined) {
+    // The bytes live in a WebAssembly memory (checksumArena): whole 32-byte blocks there, the
+    // last 0–7 words here. Buffer byte offsets are the memory's addresses.
+    body = 0;
+    for (let left = blocks, p = i * 4; left > 0; ) {
+      const k = Math.min(left, SIMD_MAX_BLOCKS);
+      body = foldSum(body + simd(p, k));
+      p += k * 32;
+      left -= k;
+    }
+    const rest = i + blocks * 8;
+    if (rest < end) body = foldSum(body + sumWords(w, rest, end));
+  } else if (words <= FOLD_WORDS) {
     body = foldSum(sumWords(w, i, end));
   } else {
     body = 0;

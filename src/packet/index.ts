@@ -3,6 +3,7 @@
 // Imports core and wire only. Nothing here allocates per packet: callers own the buffers,
 // scratch structs (FlowKey, RssResult) and tables (ToeplitzTables). Start with docs/packet.md.
 export * from './checksum.js';
+export { checksumArena } from './checksum-simd.js';
 export * from './toeplitz.js';
 export * from './hash-input.js';
 export * from './flow-key.js';

@@ -18,6 +18,7 @@
  */
 import { isNetvscError, WireError } from '../../core/index.js';
 import {
+  checksumArena,
   classifyFrame,
   copyBytes,
   fillIpv4HeaderChecksum,
@@ -53,11 +54,12 @@ function offered(c: ChecksumOffload, v6: boolean, proto: number): boolean {
 export class TxOffload {
   private readonly key = new FlowKey();
   private readonly seg = new TcpSegmenter();
-  private readonly segOut = new Uint8Array(SEG_SCRATCH);
+  /** In WebAssembly memory, so each segment's checksum is summed by SIMD (packet/checksum-simd). */
+  private readonly segOut = checksumArena(SEG_SCRATCH);
   private readonly segOff = new Uint32Array(MAX_SEGMENTS);
   private readonly segLen = new Uint32Array(MAX_SEGMENTS);
   /** One checksum-offloaded frame (≤ 64 KiB). */
-  private readonly frame = new Uint8Array(65536 + 64);
+  private readonly frame = checksumArena(65536 + 64);
   private readonly sFilled: number;
   private readonly sSegments: number;
 

@@ -18,7 +18,7 @@ import {
   RndisPacketView,
   VM_PKT_DATA_USING_GPA_DIRECT,
 } from '../../wire/index.js';
-import { alignGap } from '../../packet/index.js';
+import { alignGap, checksumArena } from '../../packet/index.js';
 import { newContiguousRun, type GpadlTable, type VmbusPacket } from '../../vmbus/index.js';
 import type { QueueCounters } from '../counters.js';
 import { PortFrameMeta } from '../vswitch/port.js';
@@ -52,7 +52,8 @@ export class TxPath {
   send: SendBuffer | null = null;
   /** Most RNDIS messages seen in one NVSP 107 packet (aggregation evidence). */
   maxPerPacket = 0;
-  private readonly scratch = new Uint8Array(TX_SCRATCH_BYTES);
+  /** A checksumArena: LSO finishes super-frames in place here, summed by SIMD (packet/checksum-simd). */
+  private readonly scratch = checksumArena(TX_SCRATCH_BYTES);
   private readonly scratchDv = new DataView(this.scratch.buffer);
   private readonly view = new RndisPacketView();
   private readonly slots = new PpiSlots();
