@@ -16,8 +16,7 @@ import { TrafficSink, type SinkReport } from './traffic/sink.js';
 import { generatorSpec, sinkSpec, type GeneratorOptions, type SinkSpec } from './traffic/spec.js';
 import { VmNic, type VmNicCounters } from './vm-nic.js';
 import { VmCaptures } from './capture/vm-captures.js';
-import { GUEST_DOORBELL_WORD } from '../vmbus/index.js';
-import { TapPort, type TapShared, type TapWake } from '../io/index.js';
+import { TapPort, type TapShared } from '../io/index.js';
 import { TapBridge, type TapBridgeCounters, type TapBridgeOptions } from './tap/tap-bridge.js';
 import { switchBusyPoll, type BusyPoll, type BusyPollCounts } from './tap/busy-poll.js';
 import type { NicOffloads, NicSwitches } from './nic-driver.js';
@@ -250,11 +249,6 @@ export class VmRuntime {
       this.loop.remove(a.app);
     } else a.nic.removeSink(a.app);
     this.apps.delete(id);
-  }
-
-  /** Where a TAP's RX worker rings this VM's loop awake (src/lab/tap). */
-  tapWake(): TapWake {
-    return { sab: this.setup.shared.signals, index: GUEST_DOORBELL_WORD };
   }
 
   /** The offloads a TAP for this NIC may be opened with (src/lab/tap). */

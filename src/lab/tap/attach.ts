@@ -1,6 +1,6 @@
 /**
  * Main-thread side of a VM NIC on a TAP: opens the TAP with the io layer (offloads as the NIC
- * negotiated them, its RX worker ringing the VM's doorbell), moves it into a namespace with the
+ * negotiated them; non-blocking, read by the VM worker itself), moves it into a namespace with the
  * NIC's MAC, MTU and an address, and asks the VM worker to bridge it (tap-bridge.ts).
  */
 import { ConfigError } from '../../core/index.js';
@@ -58,10 +58,9 @@ export async function attachNicTap(netns: Netns, nic: LabNic, o: NicTapOptions):
     const caps = await client.call('tapOffloads', [nic.name]);
     tunFlags = TUN_F_CSUM | (caps.tso4 ? TUN_F_TSO4 : 0) | (caps.tso6 ? TUN_F_TSO6 : 0);
   }
-  const wake = await client.call('tapWake', []);
   await netns.recordLink(o.ifName);
   // Inline RX: the VM worker reads the TAP itself (docs/tap.md "How a frame travels").
-  const device = TapDevice.open({ name: o.ifName, offloads: tunFlags, wake, reader: 'inline' });
+  const device = TapDevice.open({ name: o.ifName, offloads: tunFlags, reader: 'inline' });
   try {
     await netns.moveLink(o.ifName, o.ns);
     const mac = await netns.exec(o.ns, ['ip', 'link', 'set', 'dev', o.ifName, 'address', nic.mac]);
