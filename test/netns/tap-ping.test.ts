@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Netns, PcapWriter, readPcap, runCommand, TapDevice } from '../../src/io/index.js';
 import { netnsCanRun, testPrefix } from '../harness/netns-guard.js';
@@ -79,5 +80,23 @@ describe.runIf(run).each(['worker', 'inline'] as const)('TAP port in a namespace
     for (const f of rows) expect(f.slice(1)).toEqual(['1', '1']);
     const arp = await runCommand(['tshark', '-r', pcapPath, '-Y', 'arp.opcode == 2 && arp.src.proto_ipv4 == 10.77.0.2', '-T', 'fields', '-e', 'arp.src.hw_mac']);
     expect(arp.stdout.trim().split('\n')[0]).toBe('02:15:5d:00:00:02');
+  });
+
+  test.runIf(reader === 'inline')('the interface going away wakes the watch, is counted once, and the port stops reading', async () => {
+    await responder!.stop();
+    const port = tap!.port();
+    let wakes = 0;
+    port.watch(() => wakes++);
+    const before = tap!.stats().rxErrors;
+    const del = await netns.exec(ns, ['ip', 'link', 'del', 'dev', tapName]);
+    expect(del.code).toBe(0);
+    for (let i = 0; i < 100 && wakes === 0; i++) await sleep(10);
+    expect(wakes).toBeGreaterThan(0); // the kernel reports the detached fd as an error: the watch fires
+    expect(port.poll(() => {}, 64)).toBe(0);
+    expect(tap!.stats().rxErrors).toBe(before + 1);
+    expect(port.poll(() => {}, 64)).toBe(0); // no more reads, no more errors
+    expect(tap!.stats().rxErrors).toBe(before + 1);
+    port.close();
+    port.close(); // idempotent
   });
 });
