@@ -85,7 +85,7 @@ async function smallPps(ctx: BenchContext, channels: number, ms: number): Promis
 }
 
 /** 64 KB LSO super-frames, MSS 1460, coalesced again by the receiver's GRO or by host RSC, for about `ms`. */
-async function bulk(ctx: BenchContext, ms: number, rsc: boolean): Promise<void> {
+export async function bulk(ctx: BenchContext, ms: number, rsc: boolean): Promise<void> {
   const { lab, a, b, got } = await pair(1);
   await pump(lab.lab, b.dev.setLro(rsc)); // azure has RSC; Linux's default is LRO on
   const s = spec(a, b);
