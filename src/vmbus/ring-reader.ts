@@ -120,7 +120,7 @@ export class RingReader {
       copyLen = this.maxPktSize;
       this.counters.inc('pkt_truncated');
     }
-    this.ring.copyOutAligned(priv, this.packet.buf, this.packet.i32, copyLen);
+    this.ring.copyOutAligned(priv, this.packet.buf, this.packet.i32, this.packet.b64, copyLen);
     if (copyLen !== pktLen) {
       this.packet.dv.setUint16(4, copyLen >>> 3, true);
       if (offset8 * 8 > copyLen) this.packet.dv.setUint16(2, copyLen >>> 3, true);
