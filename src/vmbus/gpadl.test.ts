@@ -98,6 +98,18 @@ describe('GpadlTable and GpadlMapping', () => {
     expect(() => table.readGpa(9, 1, 4000, 200, out, 0)).toThrow(bad); // runs past the pages named
   });
 
+  test('gpaOffset() makes readGpa()\'s checks and names where the bytes lie in memory', () => {
+    const { mem, table } = setup();
+    mem.u8.set([1, 2, 3], 9 * PAGE_SIZE + PAGE_SIZE - 1);
+    const at = table.gpaOffset(9, 2, PAGE_SIZE - 1, 3);
+    expect(at).toBe(10 * PAGE_SIZE - 1);
+    expect([...table.memory.subarray(at, at + 3)]).toEqual([1, 2, 3]);
+    const bad = expect.objectContaining({ code: 'BAD_GPADL' });
+    expect(() => table.gpaOffset(3, 1, 0, 4)).toThrow(bad);
+    expect(() => table.gpaOffset(10, 2, 0, 4)).toThrow(bad);
+    expect(() => table.gpaOffset(9, 1, 4000, 200)).toThrow(bad);
+  });
+
   test('create() refuses a GPADL past maxGpadls with LIMIT; a teardown frees a slot', () => {
     const mem = GuestMemory.create(16);
     const table = new GpadlTable(mem.sab, { maxGpadls: 3 });

@@ -244,11 +244,25 @@ export class GpadlTable {
    * consecutive pages starting at `pfn`. BAD_GPADL unless every page lies in a GPADL.
    */
   readGpa(pfn: number, count: number, byteOffset: number, byteCount: number, dst: Uint8Array, dstOff: number): void {
+    const at = this.gpaOffset(pfn, count, byteOffset, byteCount);
+    dst.set(this.mem.subarray(at, at + byteCount), dstOff);
+  }
+
+  /**
+   * readGpa()'s checks without the copy: where the range's bytes start in `memory`. The data path
+   * copies them itself (host tx-path with packet/copy.ts copyBytes, which vmbus cannot import):
+   * set() over a subarray is a new view per range.
+   */
+  gpaOffset(pfn: number, count: number, byteOffset: number, byteCount: number): number {
     if (byteOffset + byteCount > count * PAGE_SIZE || !this.pagesDescribed(pfn, count)) {
       throw new ResourceError('BAD_GPADL', `GPA range pfn ${pfn}+${count} off ${byteOffset} len ${byteCount} names pages outside any GPADL`);
     }
-    const at = pfn * PAGE_SIZE + byteOffset;
-    dst.set(this.mem.subarray(at, at + byteCount), dstOff);
+    return pfn * PAGE_SIZE + byteOffset;
+  }
+
+  /** Guest memory, indexed by guest physical address: read only at what gpaOffset() returned. */
+  get memory(): Uint8Array {
+    return this.mem;
   }
 
   get size(): number {

@@ -18,7 +18,7 @@ import {
   RndisPacketView,
   VM_PKT_DATA_USING_GPA_DIRECT,
 } from '../../wire/index.js';
-import { alignGap, checksumArena } from '../../packet/index.js';
+import { alignGap, checksumArena, copyBytes } from '../../packet/index.js';
 import { newContiguousRun, type GpadlTable, type VmbusPacket } from '../../vmbus/index.js';
 import type { QueueCounters } from '../counters.js';
 import { PortFrameMeta } from '../vswitch/port.js';
@@ -164,7 +164,7 @@ export class TxPath {
       let pages = 1;
       while (j + pages < g.pfnCount && g.pfnHi(j + pages) === 0 && g.pfnLo(j + pages) === g.pfnLo(j) + pages && pages * HV_PAGE_SIZE - pageOff < left) pages++;
       const k = Math.min(left, pages * HV_PAGE_SIZE - pageOff);
-      this.gpadls.readGpa(g.pfnLo(j), pages, pageOff, k, this.scratch, n);
+      copyBytes(this.gpadls.memory, this.gpadls.gpaOffset(g.pfnLo(j), pages, pageOff, k), this.scratch, n, k);
       n += k;
       left -= k;
       pageOff = 0;
