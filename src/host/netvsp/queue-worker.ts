@@ -60,6 +60,9 @@ export class QueueWorker {
   private pendHead = 0;
   private pendCount = 0;
   private recv: RecvBuffer | null = null;
+  /** Counter slots of the per-packet counters (resolved once: inc(name) looks the name up). */
+  private readonly sTxVmbus = this.counters.slot('tx_vmbus_packets');
+  private readonly sRxCompletions = this.counters.slot('rx_completions');
 
   constructor(
     readonly ch: Channel,
@@ -126,7 +129,7 @@ export class QueueWorker {
       this.counters.inc('tx_not_ready');
       result = TX_BAD_PACKET;
     } else result = this.tx.handle(pkt);
-    if (result === TX_OK) this.counters.inc('tx_vmbus_packets');
+    if (result === TX_OK) this.counters.add(this.sTxVmbus);
     if (this.pendCount === 0 && this.writeCompletion(pkt.transIdLo, pkt.transIdHi, result)) return;
     // Ring full (or older completions queued ahead): keep order, retry at the next poll.
     if (this.pendCount === PENDING_COMPLETIONS) {
@@ -158,7 +161,7 @@ export class QueueWorker {
       this.counters.inc('rx_bad_completion');
       return;
     }
-    this.counters.inc('rx_completions');
+    this.counters.add(this.sRxCompletions);
     const p = pkt.payloadOffset;
     if (pkt.payloadLen >= 8 && pkt.dv.getUint32(p, true) === NVSP_MSG1_TYPE_SEND_RNDIS_PKT_COMPLETE && pkt.dv.getUint32(p + 4, true) !== NVSP_STAT_SUCCESS) {
       this.counters.inc('rx_guest_failed');

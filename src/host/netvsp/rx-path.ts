@@ -84,6 +84,7 @@ export class RxPath {
   private readonly sBytes: number;
   private readonly sNoSection: number;
   private readonly sRingFull: number;
+  private readonly sXfer: number;
 
   constructor(
     private readonly ch: Channel,
@@ -100,6 +101,7 @@ export class RxPath {
     this.sBytes = counters.slot('rx_bytes');
     this.sNoSection = counters.slot('rx_dropped_no_section');
     this.sRingFull = counters.slot('rx_dropped_ring_full');
+    this.sXfer = counters.slot('rx_xfer_packets');
   }
 
   /**
@@ -300,7 +302,7 @@ export class RxPath {
     tx.commitWrite();
     if (this.observer !== null) this.observer.message(MSG_DIR_TX, this.ch.subChannelIndex, MSG_LAYER_NVSP, this.nvsp, 0, this.nvspLen);
     this.recv.setFrames(this.slot, this.burstFrames);
-    this.counters.inc('rx_xfer_packets');
+    this.counters.add(this.sXfer);
     this.resetBurst();
     return true;
   }
