@@ -290,7 +290,8 @@ export class NetvscDevice {
   /** Sends every open batch (the end of a burst). */
   flush(): void {
     if (this.state_.kind !== 'attached') return;
-    for (const q of this.state_.att.queues) if (q.channel.state === 'open') q.tx.flush();
+    const qs = this.state_.att.queues; // an index loop: for..of made an iterator per flush (alloc-sites)
+    for (let i = 0; i < qs.length; i++) if (qs[i]!.channel.state === 'open') qs[i]!.tx.flush();
   }
 
   /** The per-queue pollables (receive-completion and TX retries); also added to options.loop. */

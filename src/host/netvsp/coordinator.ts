@@ -119,13 +119,23 @@ export class Coordinator implements QueueOwner {
       } else break;
     }
     work += this.drainControlBacklog();
-    for (const q of this.queues) if (q) work += q.poll();
+    // Index loops here and in backlog (both run every pass): for..of makes an iterator object
+    // wherever the loop is not optimised (alloc-sites: ~3 B a frame).
+    const qs = this.queues;
+    for (let i = 0; i < qs.length; i++) {
+      const q = qs[i];
+      if (q) work += q.poll();
+    }
     return work;
   }
 
   get backlog(): number {
     let n = this.initBacklog.length + this.controlBacklog.length;
-    for (const q of this.queues) if (q) n += q.backlog;
+    const qs = this.queues;
+    for (let i = 0; i < qs.length; i++) {
+      const q = qs[i];
+      if (q) n += q.backlog;
+    }
     return n;
   }
 
