@@ -13,7 +13,7 @@ interface ProfileNode {
 
 async function profile(lab: AllocLab, kind: string): Promise<void> {
   const burst: Burst = kind === 'lso' ? lab.lsoBurst() : kind === 'big' ? lab.udpBurst(1472, 128) : lab.udpBurst(18, 256);
-  for (let k = 0; k < 300; k++) burst();
+  for (let k = 0; k < (kind === 'lso' ? 1500 : 300); k++) burst(); // as no-alloc.test.ts warms each case
   const session = new Session();
   session.connect();
   await session.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
