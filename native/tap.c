@@ -11,6 +11,7 @@
  *   open(name: string, vnetHdrLen: number, offloads: number, nonBlocking?: boolean) -> { fd, name }
  *   close(fd: number) -> undefined
  *   readFrames(fd, buf: Uint8Array, spans: Int32Array, maxFrames, frameMax) -> count | -errno
+ *   writeFrame(fd, hdr: Uint8Array, hdrLen, buf: Uint8Array, off, len) -> bytes | -errno
  *   watch(fd, onReadable: (status) => void) -> handle;  unwatch(handle) -> undefined
  *   schedYield() -> undefined
  */
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -173,6 +175,33 @@ static napi_value tap_read_frames(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/*
+ * One frame to the TAP with its vnet header in one writev(): header from `hdr`, then
+ * buf[off, off + len), so the caller never stages a copy. Returns the bytes written or -errno.
+ */
+static napi_value tap_write_frame(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  int32_t fd = -1, hdr_len = 0, off = 0, len = 0;
+  uint8_t *hdr = NULL, *buf = NULL;
+  size_t hdr_cap = 0, buf_cap = 0;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 6 || !get_int(env, argv[0], &fd) || !typed_view(env, argv[1], napi_uint8_array, (void **)&hdr, &hdr_cap) ||
+      !get_int(env, argv[2], &hdr_len) || !typed_view(env, argv[3], napi_uint8_array, (void **)&buf, &buf_cap) ||
+      !get_int(env, argv[4], &off) || !get_int(env, argv[5], &len) || fd < 0 || hdr_len < 0 || (size_t)hdr_len > hdr_cap ||
+      off < 0 || len < 0 || (size_t)off + (size_t)len > buf_cap) {
+    napi_throw_type_error(env, "EINVAL", "writeFrame(fd, hdr: Uint8Array, hdrLen, buf: Uint8Array, off, len)");
+    return NULL;
+  }
+  struct iovec iov[2] = {{.iov_base = hdr, .iov_len = (size_t)hdr_len}, {.iov_base = buf + off, .iov_len = (size_t)len}};
+  ssize_t r;
+  do r = writev(fd, iov, 2);
+  while (r < 0 && errno == EINTR);
+  napi_value out;
+  napi_create_int32(env, r < 0 ? -errno : (int32_t)r, &out);
+  return out;
+}
+
 /* A readiness watch of a TAP fd on the libuv loop of the thread that made it. */
 typedef struct {
   uv_poll_t poll;
@@ -287,7 +316,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   static const struct {
     const char *name;
     napi_callback fn;
-  } fns[] = {{"open", tap_open}, {"close", tap_close}, {"readFrames", tap_read_frames}, {"watch", tap_watch_fd}, {"unwatch", tap_unwatch}, {"schedYield", tap_sched_yield}};
+  } fns[] = {{"open", tap_open}, {"close", tap_close}, {"readFrames", tap_read_frames}, {"writeFrame", tap_write_frame}, {"watch", tap_watch_fd}, {"unwatch", tap_unwatch}, {"schedYield", tap_sched_yield}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value fn;
     napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &fn);

@@ -21,6 +21,8 @@ export interface TapAddon {
    * or -errno when the first read failed with anything but EAGAIN. Never throws on I/O.
    */
   readFrames(fd: number, buf: Uint8Array, spans: Int32Array, maxFrames: number, frameMax: number): number;
+  /** One frame with its vnet header in one writev() (no staging copy); bytes written or -errno. Never throws on I/O. */
+  writeFrame(fd: number, hdr: Uint8Array, hdrLen: number, buf: Uint8Array, off: number, len: number): number;
   /** Calls `onReadable(status)` from this thread's event loop whenever `fd` is readable (status < 0: the watch stopped on an error). */
   watch(fd: number, onReadable: (status: number) => void): TapWatchHandle;
   unwatch(handle: TapWatchHandle): void;

@@ -3,7 +3,6 @@
  * received the TapShared (the VM worker, or the main thread in tests). Frames arrive with the
  * vnet header parsed into FrameMeta; frames leave with meta written as the vnet header.
  */
-import { writeSync } from 'node:fs';
 import { ConfigError, newFrameMeta, WireError, type FrameHandler, type FrameMeta, type FramePort } from '../../core/index.js';
 import { copyBytes } from '../../packet/index.js';
 import { tapAvailability, type TapAddon, type TapWatchHandle } from './addon.js';
@@ -43,7 +42,7 @@ export class TapPort implements FramePort {
   private readonly hdrLen: number;
   private readonly meta: FrameMeta = newFrameMeta();
   private readonly txFd: number;
-  /** Direct TX: the vnet header and frame side by side for one write() (preallocated, reused). */
+  /** Direct TX: the vnet header of the frame being written (preallocated, reused). */
   private readonly staging: Uint8Array | null;
   /** Inline RX: the fd (-1: read the ring), the addon, a batch buffer and its [offset, length] pairs. */
   private rxFd: number;
@@ -60,14 +59,14 @@ export class TapPort implements FramePort {
     this.tx = new FrameRing(shared.tx);
     this.hdrLen = shared.vnetHdrLen;
     this.txFd = shared.txFd ?? -1;
-    this.staging = this.txFd >= 0 ? new Uint8Array(MAX_TAP_READ_LEN) : null;
+    this.staging = this.txFd >= 0 ? new Uint8Array(shared.vnetHdrLen) : null;
     this.rxFd = shared.rxFd ?? -1;
-    if (this.rxFd >= 0) {
+    if (this.rxFd >= 0 || this.txFd >= 0) {
       const a = tapAvailability();
       if (!a.ok) throw new ConfigError('UNSUPPORTED', a.reason);
       this.addon = a.addon;
-      this.rxBuf = new Uint8Array(INLINE_BUF_BYTES);
     }
+    if (this.rxFd >= 0) this.rxBuf = new Uint8Array(INLINE_BUF_BYTES);
   }
 
   /**
@@ -152,28 +151,28 @@ export class TapPort implements FramePort {
   }
 
   /**
-   * One write() straight to the TAP: the kernel takes the frame (or rejects it) before returning,
+   * One writev() straight to the TAP: the kernel takes the frame (or rejects it) before returning,
    * so there is never back-pressure to report. A rejected frame is counted and dropped, as the TX
    * worker does; a frame too large for a TAP at all is refused the same way.
    */
   private writeDirect(staging: Uint8Array, bytes: Uint8Array, off: number, len: number, meta: FrameMeta): boolean {
     const total = this.hdrLen + len;
-    if (total > staging.length) {
+    if (total > MAX_TAP_READ_LEN) {
       this.tx.count(RingStat.ConsumerErrors);
       return true;
     }
     writeVnetHeader(staging, 0, this.hdrLen, meta);
-    copyBytes(bytes, off, staging, this.hdrLen, len);
-    try {
-      writeSync(this.txFd, staging, 0, total);
-      this.tx.count(RingStat.Frames);
-      this.tx.count(RingStat.Bytes, total);
-    } catch {
+    // Header and frame in one writev() (the addon): the frame is never copied into a staging buffer.
+    if (this.addon!.writeFrame(this.txFd, staging, this.hdrLen, bytes, off, len) < 0) {
       // EINVAL (bad vnet header) or EIO (interface down or gone): the kernel drops it, so do we.
       this.tx.count(RingStat.ConsumerErrors);
+      return true;
     }
+    this.tx.count(RingStat.Frames);
+    this.tx.count(RingStat.Bytes, total);
     return true;
   }
+
 
   waitReadable(timeoutMs: number): boolean {
     if (this.rxBuf !== null) throw new ConfigError('UNSUPPORTED', `TAP ${this.name}: an inline-RX port cannot block; use readable() or watch()`);
