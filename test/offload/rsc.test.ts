@@ -10,6 +10,7 @@ import { PortFrameMeta } from '../../src/host/index.js';
 import { RscCoalescer, type RscWriter } from '../../src/host/netvsp/rsc.js';
 import { build } from '../../src/packet/_gro-matrix.js';
 import { OffloadLab, pump, testSpec, type LabGuest } from './harness.js';
+import { NetvscDevice } from '../../src/guest/index.js';
 
 const labs: OffloadLab[] = [];
 
@@ -146,5 +147,38 @@ describe('RSC over VMBus (issue 5 item 6)', () => {
       { len: 54 + 1024, segments: 1024, hash: 0x1000, vlan: 0 },
       { len: 54 + n - 1024, segments: n - 1024, hash: 0x1000 + 1024, vlan: 0 },
     ]);
+  });
+
+  test('the RSC reassembly buffers live in guest memory and are given back at every detach (re-attach, remove)', async () => {
+    const lab = new OffloadLab('azure');
+    labs.push(lab);
+    const a = await lab.guest('a', '00:15:5d:00:00:0a');
+    const vm = lab.lab.vm('b', 8192);
+    lab.hv.addNic('b', { mac: '00:15:5d:00:00:0b' });
+    await pump(lab.lab, vm.guest.requestOffers());
+    const free = vm.allocator.freePages;
+    const dev = await pump(lab.lab, NetvscDevice.probe({ bus: vm.guest, memory: vm.memory, allocator: vm.allocator, loop: lab.lab.loop, channels: 2 }));
+    await pump(lab.lab, dev.open());
+    const runs = dev.att.rscRuns;
+    expect(runs).toHaveLength(2); // one per queue
+    const got: Uint8Array[] = [];
+    dev.onReceive = (u8, off, len, m) => {
+      if ((m.flags & RX_F_RSC) !== 0) {
+        expect(u8).toBe(vm.memory.u8); // handed up in place, from guest memory
+        expect(off).toBeGreaterThanOrEqual(vm.memory.gpa(runs[0]!.pfn) - 8);
+      }
+      got.push(u8.slice(off, off + len));
+    };
+    dev.setGro(false);
+    const b: LabGuest = { dev, mac: dev.mac.slice(), rx: [] };
+    await teach(lab, a, b);
+    const payload = Uint8Array.from({ length: 30000 }, (_, i) => (i * 5 + 1) & 0xff);
+    got.length = 0;
+    await sendSuper(lab, a, b, payload);
+    expect(got).toHaveLength(1);
+    expect(got[0]!.subarray(74)).toEqual(payload);
+    await pump(lab.lab, dev.setRingParams({ rx: 300 }));
+    await pump(lab.lab, dev.remove());
+    expect(vm.allocator.freePages).toBe(free);
   });
 });

@@ -111,10 +111,10 @@ describe('NetvscDevice bring-up (§3.6)', () => {
 
   test('a huge receive sub_alloc_size does not size the RSC buffer (hostile-host allocation bound)', async () => {
     const { dev } = await bringUp({ recvSubAlloc: 300_000 }, { rxSections: 200 });
-    const rscBuf = (dev.att.queues[0]!.rx as unknown as { rscBuf: Uint8Array }).rscBuf;
-    expect(rscBuf.length).toBe(65536 + 8 + 2 * 0x20000);
+    expect(dev.att.queues[0]!.rx.rscCapacity).toBe(65536 + 8 + 2 * 0x20000);
+    expect(dev.att.rscRuns[0]!.pages).toBe(Math.ceil((65536 + 8 + 2 * 0x20000) / 4096)); // guest pages, freed at detach
     const honest = await bringUp();
-    expect((honest.dev.att.queues[0]!.rx as unknown as { rscBuf: Uint8Array }).rscBuf.length).toBe(65536 + 8 + 2 * 1728);
+    expect(honest.dev.att.queues[0]!.rx.rscCapacity).toBe(65536 + 8 + 2 * 1728);
   });
 
   test('a send table that arrives during the attach is kept, whatever its values (no sentinel)', async () => {

@@ -1,5 +1,5 @@
 import { isNetvscError, MSG_DIR_TX, MSG_LAYER_RNDIS, ResourceError } from '../../core/index.js';
-import { NETVSC_MAX_PKT_SIZE, RNDIS_MSG_INDICATE, type NdisRecvScaleCap } from '../../wire/index.js';
+import { HV_PAGE_SIZE, NETVSC_MAX_PKT_SIZE, RNDIS_MSG_INDICATE, type NdisRecvScaleCap } from '../../wire/index.js';
 import type { Channel, EventLoop, VmbusPacket } from '../../vmbus/index.js';
 import { releaseBuffers, requestorSize, revokeBuffers, type AttachConfig, type NvspAttachment } from './attach.js';
 import { NO_SECTION, RNDIS_COOKIE_BASE } from './cookies.js';
@@ -39,6 +39,8 @@ export interface Attachment {
   readonly pools: TxPagePool[];
   /** GRO per queue (issue 5 item 5), in queue order. */
   readonly gro: GroPath[];
+  /** Guest pages of each queue's RSC reassembly buffer (first PFN, count), freed at detach. */
+  readonly rscRuns: { readonly pfn: number; readonly pages: number }[];
   readonly info: DeviceInfo;
   readonly maxPkt: number;
   readonly pktAlign: number;
@@ -70,7 +72,8 @@ export async function buildAttachment(nv: NvspAttachment, cfg: Cfg, hooks: Devic
   const queues: Queue[] = [];
   const pools: TxPagePool[] = [];
   const groPaths: GroPath[] = [];
-  const partial = { nv, rndis, pages, sections, queues, pools, gro: groPaths };
+  const rscRuns: { pfn: number; pages: number }[] = [];
+  const partial = { nv, rndis, pages, sections, queues, pools, gro: groPaths, rscRuns };
   const control = (u8: Uint8Array, at: number, rangeLen: number, type: number, msgLen: number): boolean => {
     if (type === RNDIS_MSG_INDICATE) return hooks.indicate(new DataView(u8.buffer, u8.byteOffset), at, rangeLen, msgLen);
     return rndis.onResponse(u8.subarray(at, at + rangeLen), msgLen);
@@ -83,7 +86,10 @@ export async function buildAttachment(nv: NvspAttachment, cfg: Cfg, hooks: Devic
     const tx = new TxQueue({ channel: ch, memory: cfg.memory, sendBufGpa: nv.send.gpa, sections, pool, counters: cfg.counters, maxPkt: 8, pktAlign: 8 });
     tx.onWake = () => hooks.wake(index);
     const completions = new RxCompletions(ch, nv.recv.sectionCount + 1);
-    const rx = new RxQueue({ queue: index, memory: cfg.memory, recvBufGpa: nv.recv.gpa, recvBufSize: nv.recv.size, recvSectionSize: nv.recv.sectionSize, completions, counters: cfg.counters, onControl: control, rscBytes: rscBufferBytes(nv.recv.sectionSize) });
+    const rscBytes = rscBufferBytes(nv.recv.sectionSize);
+    const rscRun = allocRscRun(cfg, rscBytes);
+    if (rscRun !== null) rscRuns.push(rscRun);
+    const rx = new RxQueue({ queue: index, memory: cfg.memory, recvBufGpa: nv.recv.gpa, recvBufSize: nv.recv.size, recvSectionSize: nv.recv.sectionSize, completions, counters: cfg.counters, onControl: control, rscBytes, ...(rscRun !== null ? { rscGpa: cfg.memory.gpa(rscRun.pfn) } : {}) });
     const gro = new GroPath(index, hooks.receive);
     gro.enabled = hooks.gro();
     rx.onReceive = gro.receive;
@@ -169,6 +175,22 @@ async function undo(a: Omit<Attachment, 'info' | 'maxPkt' | 'pktAlign' | 'maxChn
   await releaseBuffers(cfg, primary.relid, a.nv.recv, a.nv.send);
   for (const p of a.pools) await p.release(cfg.bus, primary.relid);
   await a.pages.release(cfg.bus, primary.relid);
+  for (const r of a.rscRuns) cfg.allocator.freeRun(r.pfn, r.pages);
+}
+
+/**
+ * Contiguous guest pages for one queue's RSC reassembly buffer (guest RAM, like every other
+ * receive buffer of the driver), or null when guest memory has no run that long: the queue then
+ * reassembles into a private array.
+ */
+function allocRscRun(cfg: Cfg, bytes: number): { pfn: number; pages: number } | null {
+  const pages = Math.ceil(bytes / HV_PAGE_SIZE);
+  try {
+    return { pfn: cfg.allocator.allocContiguous(pages), pages };
+  } catch (e) {
+    if (isNetvscError(e)) return null;
+    throw e;
+  }
 }
 
 /** Waits (on the Clock, bounded by the timeout) until every accepted frame has its completion. */

@@ -41,6 +41,13 @@ export interface RxQueueOptions {
   readonly onControl: ControlHandler;
   /** Largest reassembled RSC packet. */
   readonly rscBytes: number;
+  /**
+   * Guest-physical address of the RSC reassembly buffer (rscBytes, contiguous) in `memory`, where
+   * the driver's receive data lives: fragments move into it with copyWithin (native, within the one
+   * SharedArrayBuffer, no view made per copy) and the packet is handed up in place. Absent: a
+   * private array (copyBytes).
+   */
+  readonly rscGpa?: number;
 }
 
 /**
@@ -65,10 +72,13 @@ export class RxQueue {
   private readonly rscMeta: RxMeta;
   private readonly dv: DataView;
   private readonly u8: Uint8Array;
+  /** Guest memory (u8) when the options give rscGpa, else a private array. */
   private readonly rscBuf: Uint8Array;
+  /** Where the reassembly buffer starts in rscBuf. */
+  private readonly rscBase: number;
   private rscActive = false;
   private rscLen = 0;
-  /** Where the packet being reassembled starts in rscBuf (0–7). */
+  /** Where the packet being reassembled starts in rscBuf (rscBase + 0–7). */
   private rscAt = 0;
   private rscCount = 0;
   private readonly s: Readonly<Record<'badNvsp' | 'badHdr' | 'badSet' | 'badRange' | 'big' | 'badRndis' | 'unknown' | 'badRsc' | 'fail' | 'busy' | 'dropped', number>>;
@@ -78,7 +88,8 @@ export class RxQueue {
     this.rscMeta = newRxMeta(o.queue);
     this.dv = new DataView(o.memory.sab);
     this.u8 = o.memory.u8;
-    this.rscBuf = new Uint8Array(o.rscBytes);
+    this.rscBuf = o.rscGpa !== undefined ? this.u8 : new Uint8Array(o.rscBytes);
+    this.rscBase = o.rscGpa ?? 0;
     const c = o.counters;
     this.s = {
       badNvsp: c.slot('rx_bad_nvsp'),
@@ -93,6 +104,11 @@ export class RxQueue {
       busy: c.slot('rx_comp_busy'),
       dropped: c.slot('rx_comp_dropped'),
     };
+  }
+
+  /** Bytes of the RSC reassembly buffer (the allocation bound a hostile sub_alloc_size must not raise). */
+  get rscCapacity(): number {
+    return this.o.rscBytes;
   }
 
   /** A VM_PKT_DATA_USING_XFER_PAGES packet (its private copy). */
@@ -184,17 +200,19 @@ export class RxQueue {
       // Reassemble from the offset that keeps the first fragment's bytes at their receive-buffer
       // address mod 8; the host cuts fragments in multiples of 8 and keeps that alignment in each,
       // so every fragment's copy runs word-wise (packet/copy alignGap).
-      this.rscAt = alignGap(this.u8.byteOffset + v.dataStart, 0);
+      this.rscAt = this.rscBase + alignGap(this.u8.byteOffset + v.dataStart, this.rscBuf.byteOffset + this.rscBase);
       this.rscLen = 0;
       this.rscCount = 0;
       fillMeta(this.rscMeta, this.slots); // the first fragment's PPIs apply to the whole packet
       this.rscMeta.flags |= RX_F_RSC;
     } else if (!this.rscActive) return this.reject(this.s.badRsc);
-    if (this.rscCount >= NVSP_RSC_MAX || this.rscAt + this.rscLen + v.dataLength > this.rscBuf.length) {
+    if (this.rscCount >= NVSP_RSC_MAX || this.rscAt + this.rscLen + v.dataLength > this.rscBase + this.o.rscBytes) {
       this.rscActive = false;
       return this.reject(this.s.badRsc);
     }
-    copyBytes(this.u8, v.dataStart, this.rscBuf, this.rscAt + this.rscLen, v.dataLength);
+    const to = this.rscAt + this.rscLen;
+    if (this.rscBuf === this.u8) this.u8.copyWithin(to, v.dataStart, v.dataStart + v.dataLength);
+    else copyBytes(this.u8, v.dataStart, this.rscBuf, to, v.dataLength);
     this.rscLen += v.dataLength;
     this.rscCount++;
     if ((flag & RNDIS_PKTINFO_LAST_FRAG) === 0) {
