@@ -3,31 +3,47 @@
  * worker's NetVSP and switch, into VM B's receive buffer and sink; host and VMs in separate
  * workers. Printed next to the raw VMBus ring between two workers measured in the same run
  * (the vmbus engineer's runRingWorkers), with the same frame size as payload. Each lab carries an
- * untimed warm-up flow first (WARM_UP_FRAMES), so the row is the steady state, not JIT warm-up.
+ * untimed warm-up flow first (WARM_UP_MS), so the row is the steady state, not warm-up.
  */
 import { Lab, type LabNic, type NicOptions } from '../src/lab/index.js';
 import { runRingWorkers } from '../test/harness/ring-workers.js';
 import type { BenchContext } from './harness.js';
 
-/** Frames of the untimed warm-up a lab runs before the timed flow (JIT tiers of the three workers settle). */
-export const WARM_UP_FRAMES = 100_000;
+/** How long a lab carries an untimed warm-up flow before the timed one. */
+export const WARM_UP_MS = 600;
 
 /**
  * Frames/s delivered byte-identical at B (lost frames are not counted); `nic` options for A's and
- * B's NIC (capture). A fresh lab first carries `warm` frames of another flow, untimed: without it
- * the figure was mostly JIT warm-up (a cold 400 k-frame 1514 B run measured 5–7.5 Gbit/s, the same
- * lab's next runs 10–12, docs/host.md "Measured").
+ * B's NIC (capture). A fresh lab first carries another flow for `warmMs`, untimed: without it the
+ * figure was mostly warm-up. A cold 400 k-frame 1514 B run measured 5–7.5 Gbit/s and the same lab's
+ * later runs 10–15; all three workers' CPU time per frame keeps falling for ~0.5 s of load (JIT
+ * tiers, and the machine's own clock-up: the three threads speed up together), docs/host.md "Measured".
  */
-export async function vmToVm(frameLen: number, count: number, nic: (vm: 'a' | 'b') => NicOptions = () => ({}), warm = WARM_UP_FRAMES): Promise<number> {
+export async function vmToVm(frameLen: number, count: number, nic: (vm: 'a' | 'b') => NicOptions = () => ({}), warmMs = WARM_UP_MS): Promise<number> {
   const lab = await Lab.create({ profile: 'azure', mode: 'workers' });
   try {
     const a = (await lab.addVm({ name: 'a', nics: [nic('a')] })).nics[0]!;
     const b = (await lab.addVm({ name: 'b', nics: [nic('b')] })).nics[0]!;
-    if (warm > 0) await transfer(a, b, 1, frameLen, warm);
+    if (warmMs > 0) await warmUp(a, b, 1, frameLen, warmMs);
     return await transfer(a, b, 2, frameLen, count);
   } finally {
     await lab.close();
   }
+}
+
+/** Runs flow `flow` for `ms`, then stops it and waits until B has taken what was in flight. */
+async function warmUp(a: LabNic, b: LabNic, flow: number, frameLen: number, ms: number): Promise<void> {
+  const sink = await b.startSink({ flow, count: 50_000_000 });
+  const gen = await a.startGenerator({ flow, dstMac: b.mac, sizes: [frameLen], count: 50_000_000, batch: 64 });
+  await new Promise((r) => setTimeout(r, ms));
+  await gen.stop();
+  let last = -1;
+  for (let r = await sink.report(); r.unique !== last; r = await sink.report()) {
+    last = r.unique;
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  const r = await sink.stop();
+  if (r.corrupt !== 0) throw new Error(`vm-to-vm warm-up: ${r.corrupt} corrupt frames`);
 }
 
 /** One generator → sink flow of `count` frames; frames/s from its start to the last arrival. */
