@@ -113,16 +113,34 @@ function module(): object | null {
 const arenas = new WeakMap<ArrayBufferLike, SumFn>();
 
 /**
- * A zeroed scratch of `size` bytes in its own WebAssembly memory, summed by SIMD in internetSum()
- * (or a plain Uint8Array where WebAssembly SIMD is missing). Allocate at setup, never per packet.
+ * Arenas are cut one after another from 4 MiB memories (a larger one gets its own): a queue's
+ * gather scratch and LSO buffers, made together, then share one buffer, so the cut of a segment
+ * out of the gathered super-frame is a copy within one buffer (copy.ts: native copyWithin, no view
+ * made per copy). A memory is never grown, so no arena is ever detached; it is freed with the last
+ * arena that uses it.
+ */
+const CHUNK_BYTES = 4 << 20;
+let chunk: ArrayBuffer | null = null;
+let chunkUsed = 0;
+
+/**
+ * A zeroed scratch of `size` bytes in WebAssembly memory, summed by SIMD in internetSum() (or a
+ * plain Uint8Array where WebAssembly SIMD is missing). Allocate at setup, never per packet.
  */
 export function checksumArena(size: number): Uint8Array {
   const m = module();
   if (m === null || wasm === undefined) return new Uint8Array(size);
-  const mem = new wasm.Memory({ initial: Math.max(1, Math.ceil(size / 65536)) });
-  const inst = new wasm.Instance(m, { env: { mem } });
-  arenas.set(mem.buffer, inst.exports['sum'] as SumFn);
-  return new Uint8Array(mem.buffer, 0, size);
+  const need = (size + 63) & ~63;
+  if (chunk === null || chunkUsed + need > chunk.byteLength) {
+    const mem = new wasm.Memory({ initial: Math.max(1, Math.ceil(Math.max(CHUNK_BYTES, need) / 65536)) });
+    const inst = new wasm.Instance(m, { env: { mem } });
+    arenas.set(mem.buffer, inst.exports['sum'] as SumFn);
+    chunk = mem.buffer;
+    chunkUsed = 0;
+  }
+  const a = new Uint8Array(chunk, chunkUsed, size);
+  chunkUsed += need;
+  return a;
 }
 
 /** The SIMD sum for bytes in an arena, else undefined. */

@@ -155,6 +155,16 @@ describe('the SIMD path (checksumArena)', () => {
     expect(a.length).toBe(1000);
     expect(arenaSum(a)).toBeTypeOf('function');
     expect(arenaSum(new Uint8Array(1000))).toBeUndefined();
+    // arenas made together share a memory, without overlapping, and start zeroed
+    const b = checksumArena(5000);
+    const c = checksumArena(70000);
+    expect(b.every((x) => x === 0) && c.every((x) => x === 0)).toBe(true);
+    if (b.buffer === c.buffer) expect(c.byteOffset).toBeGreaterThanOrEqual(b.byteOffset + b.length);
+    b.fill(1);
+    expect(c.every((x) => x === 0)).toBe(true);
+    const huge = checksumArena(5 << 20); // larger than a shared memory: its own
+    expect(huge.length).toBe(5 << 20);
+    expect(arenaSum(huge)).toBeTypeOf('function');
   });
   test('sums like the byte-pair loop at every start 0..7 and lengths around the SIMD threshold and block edges', () => {
     const a = checksumArena(8192);

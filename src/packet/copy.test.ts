@@ -27,6 +27,29 @@ describe('copyBytes', () => {
     }
   });
 
+  test('within one buffer (two views of it, shared and plain): every length 0..300 at every alignment equals a byte loop', () => {
+    for (const buf of [new SharedArrayBuffer(2048), new ArrayBuffer(2048)]) {
+      const all = new Uint8Array(buf);
+      const src = new Uint8Array(buf, 3, 1000);
+      const dst = new Uint8Array(buf, 1024, 1024);
+      for (const so of [0, 1, 4, 7, 8, 13]) {
+        for (const dOff of [0, 1, 5, 8, 16]) {
+          for (let len = 0; len <= 300; len++) {
+            randomFillSync(all);
+            const want = expected(src, so, dst, dOff, len);
+            copyBytes(src, so, dst, dOff, len);
+            if (!Buffer.from(dst).equals(want)) expect.fail(`${buf.constructor.name} so ${so} dOff ${dOff} len ${len}`);
+          }
+        }
+      }
+      randomFillSync(all);
+      const big = new Uint8Array(buf, 1, 600);
+      const want = expected(all, 1, all, 1200, 600);
+      copyBytes(big, 0, all, 1200, 600);
+      expect(Buffer.from(all).equals(want)).toBe(true);
+    }
+  });
+
   test('subarrays with odd byteOffsets, lengths up to 70 000 (word loop and native copy)', () => {
     const sab = new SharedArrayBuffer(200_000);
     const whole = new Uint8Array(sab);

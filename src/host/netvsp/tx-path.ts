@@ -54,7 +54,7 @@ export class TxPath {
   maxPerPacket = 0;
   /** A checksumArena: LSO finishes super-frames in place here, summed by SIMD (packet/checksum-simd). */
   private readonly scratch = checksumArena(TX_SCRATCH_BYTES);
-  private readonly scratchDv = new DataView(this.scratch.buffer);
+  private readonly scratchDv = new DataView(this.scratch.buffer, this.scratch.byteOffset, this.scratch.byteLength);
   private readonly view = new RndisPacketView();
   private readonly slots = new PpiSlots();
   private readonly gpa = new GpaRangeIterator();
