@@ -45,6 +45,8 @@ export interface DownReport {
   readonly links: readonly string[];
   /** Processes still inside our namespaces that were killed so the namespaces could go away. */
   readonly killedPids: readonly number[];
+  /** Steps of a run's own teardown that failed (closing its lab or a TAP), when any did. */
+  readonly errors?: readonly string[];
 }
 
 /** ip(8) arguments that run a subcommand inside `netns`, or in the root namespace for null. */

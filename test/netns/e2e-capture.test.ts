@@ -3,7 +3,7 @@
 // TX, both switch-port directions, guest RX, the uplink's port — and finds the ICMP echoes at each
 // layer they cross and every IP/TCP/UDP checksum good; every trace record decodes through the wire
 // CLI's decoder to the message it names. The uplink namespace pings both VMs.
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -146,8 +146,19 @@ describe.runIf(run)('an up ending removes only what it made', () => {
     const netns = new Netns({ prefix: sprefix, stateFile: sstate });
     const other = netns.name('other');
     await netns.createNamespace(other);
+    const tunFds = (): number => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === '/dev/net/tun';
+      } catch {
+        return false; // the fd readdir itself used, already closed
+      }
+    }).length;
+    const before = tunFds();
     const up = await tapUp({ vms: 1, prefix: sprefix, stateFile: sstate, subnet: '10.80.0', uplink: 'up0' });
+    expect(tunFds()).toBe(before + 2); // vm0's TAP and the uplink's
     const r = await up.down();
+    expect(r.errors).toBeUndefined();
+    expect(tunFds()).toBe(before); // down() closed both fds, not only the namespaces
     expect([...r.namespaces].sort()).toEqual([`${sprefix}uplink`, `${sprefix}vm0`]);
     expect((await netns.listNamespaces()).filter((n) => n.startsWith(sprefix))).toEqual([other]);
   });

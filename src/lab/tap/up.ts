@@ -60,8 +60,9 @@ export interface TapLab {
   readonly vms: readonly TapVm[];
   readonly uplink: Uplink | null;
   /**
-   * Closes the lab (host and VM workers), then removes the namespaces this `up` made (their TAPs
-   * go with them) — only those: another run's objects under the same prefix are left alone
+   * Closes the lab (host and VM workers), then every TAP this `up` opened (interface deleted, fd
+   * closed; `errors` in the report names any step that failed), then removes the namespaces it
+   * made — only those: another run's objects under the same prefix are left alone
    * (`netvsc down` is the sweep of the whole prefix).
    */
   down(): Promise<DownReport>;
@@ -101,8 +102,15 @@ export async function tapUp(o: TapUpOptions = {}): Promise<TapLab> {
     for (const v of vms) await v.tap.nic.vm.runtime.client.call('setBusyPoll', [on]);
   };
   const down = async (): Promise<DownReport> => {
-    await lab.close().catch(() => {});
-    return netns.removeNamespaces(made);
+    // The lab first (no worker may touch a TAP fd after this), then every TAP this run opened
+    // (interface deleted, fd closed), then the namespaces. Failures are reported, not dropped.
+    const errors: string[] = [];
+    const note = (what: string) => (e: unknown) => void errors.push(`${what}: ${e instanceof Error ? e.message : String(e)}`);
+    await lab.close().catch(note('lab close'));
+    for (const v of vms) await v.tap.device.close(v.ns).catch(note(`${v.ifName} close`)); // idempotent
+    if (uplink !== null) await uplink.device.close(uplink.ns).catch(note(`${uplink.ifName} close`));
+    const report = await netns.removeNamespaces(made);
+    return errors.length > 0 ? { ...report, errors } : report;
   };
   try {
     for (let i = 0; i < count; i++) {
