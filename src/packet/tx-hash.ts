@@ -10,29 +10,6 @@
 import { HV_TCP4_L4HASH, HV_TCP6_L4HASH, HV_UDP4_L4HASH, HV_UDP6_L4HASH, IPPROTO_TCP, IPPROTO_UDP } from '../wire/index.js';
 import type { FlowKey } from './flow-key.js';
 
-function mixBlock(h: number, k0: number): number {
-  let k = Math.imul(k0, 0xcc9e2d51);
-  k = (k << 15) | (k >>> 17);
-  k = Math.imul(k, 0x1b873593);
-  let x = h ^ k;
-  x = (x << 13) | (x >>> 19);
-  return (Math.imul(x, 5) + 0xe6546b64) | 0;
-}
-
-function finish(h0: number, bytes: number): number {
-  let h = h0 ^ bytes;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-function word(b: Uint8Array, at: number): number {
-  return (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
-}
-
 function l4Class(key: FlowKey): number {
   if (key.l4Proto === IPPROTO_TCP) return key.ipVersion === 4 ? HV_TCP4_L4HASH : HV_TCP6_L4HASH;
   if (key.l4Proto === IPPROTO_UDP) return key.ipVersion === 4 ? HV_UDP4_L4HASH : HV_UDP6_L4HASH;
@@ -54,6 +31,9 @@ export function txHash(key: FlowKey, l4Hash: number, seed: number): number {
 /**
  * txHash() stored into out[at] instead of returned: a u32 at or above 2^30 returned from a call
  * V8 did not inline is a new heap number (~8 B a frame on average); a typed-array slot is not.
+ * For the same reason the MurmurHash3 steps are written out in this one function: a block mix or
+ * the finaliser as a helper returned 32-bit values across a call, which V8 sometimes left
+ * un-inlined (then ~6 B a frame in test/perf).
  */
 export function txHashTo(key: FlowKey, l4Hash: number, seed: number, out: Uint32Array, at: number): void {
   if (key.ipVersion === 0) {
@@ -63,13 +43,24 @@ export function txHashTo(key: FlowKey, l4Hash: number, seed: number, out: Uint32
   const b = key.frame;
   const addrAt = key.ipOff + (key.ipVersion === 4 ? 12 : 8);
   const words = key.ipVersion === 4 ? 2 : 8;
+  // The address words, then (L4 class enabled) the first word of the L4 header and the protocol.
+  const blocks = words + (key.l4Off >= 0 && (l4Hash & l4Class(key)) !== 0 ? 2 : 0);
   let h = seed | 0;
-  for (let i = 0; i < words; i++) h = mixBlock(h, word(b, addrAt + 4 * i));
-  let n = words * 4;
-  if (key.l4Off >= 0 && (l4Hash & l4Class(key)) !== 0) {
-    h = mixBlock(h, word(b, key.l4Off));
-    h = mixBlock(h, key.l4Proto);
-    n += 8;
+  for (let i = 0; i < blocks; i++) {
+    const p = i < words ? addrAt + 4 * i : key.l4Off;
+    let k = i <= words ? (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]! : key.l4Proto;
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
   }
-  out[at] = finish(h, n);
+  h ^= blocks * 4; // fmix32 of the length in bytes
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  out[at] = h;
 }
