@@ -2,11 +2,9 @@
 // two real netvsc guests on one thread (alloc-lab.ts), ~100 k frames after a warm-up, the heap's
 // growth read around chunks no GC touched. No timing is asserted.
 //
-// The target is under 16 B per frame. Measured 2026-11-25 ~00:20 UTC (working tree of that night):
-// 64 B 0.3-0.5, 1514 B 0.0 in every run; LSO 4.7-9.0 B a segment when the file runs alone, but
-// with other test files in parallel on this 2-core machine 4.6-7.5 in most runs and ~14 in 2 of
-// 12 (one more run, while others' edits were mid-way, gave 66.6: not seen since). So 64 B and
-// 1514 B assert 8, and LSO 24 (8 over the busy-machine level; the target is met when quiet).
+// The target is under 16 B per frame. Measured 2026-11-25 ~00:28 UTC, 10 runs (4 of them beside
+// the packet/host/vmbus/guest/offload test files on this 2-core machine): 64 B 0.0, 1514 B 0.0,
+// LSO 4.6-6.1 B a segment. So 64 B and 1514 B assert 8, and LSO the target.
 // One heap number more per frame (tried: one per received frame, +16 B) fails both UDP cases; the
 // LSO case counts wire segments, so it catches 8 B or more per segment (the receiver's GRO hands
 // up one frame per ~45 segments). Sites removed that evening: the switch's MAC
@@ -64,16 +62,12 @@ describe('bytes allocated per frame on the data path (single-thread lab, real ho
     // Functions that run once a super-frame (the guest's prepare, completions) see ~45 times fewer
     // calls than the per-segment ones: 1 500 bursts get them optimised too, whether or not the UDP
     // cases ran first (after 200 alone: 20-27 B a segment, from unoptimised code).
-    // The pause lets the optimising compiler's background jobs finish when the machine is busy
-    // (other test files in parallel: up to 14-17 B a segment without it).
     for (let k = 0; k < 1500; k++) burst();
-    await new Promise((r) => setTimeout(r, 200));
-    for (let k = 0; k < 200; k++) burst();
     const sent = lab.superFrames;
     const received = lab.received;
     const m = await measureAllocation(burst, 50, 8);
-    expect(lab.superFrames - sent).toBe(400);
+    expect(lab.superFrames - sent).toBe(2 * 400); // measureAllocation runs the traffic once unmeasured first
     expect(lab.received).toBeGreaterThan(received); // delivered (coalesced by GRO, so fewer frames than segments)
-    expectAtMost('LSO 64 KB, per segment', m, 24);
+    expectAtMost('LSO 64 KB, per segment', m, TARGET);
   });
 });
