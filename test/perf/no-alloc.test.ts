@@ -6,15 +6,17 @@
 // the packet/host/vmbus/guest/offload test files on this 2-core machine): 64 B 0.0, 1514 B 0.0,
 // LSO 4.6-6.1 B a segment. So 64 B and 1514 B assert 8, and LSO the target.
 // One heap number more per frame (tried: one per received frame, +16 B) fails both UDP cases; the
-// LSO case counts wire segments, so it catches 8 B or more per segment (the receiver's GRO hands
+// LSO case counts wire segments, so it catches ~10 B or more per segment (the receiver's GRO hands
 // up one frame per ~45 segments). Sites removed that evening: the switch's MAC
 // table keyed by 48-bit numbers (vswitch/mac-table.ts now), the WebAssembly checksum's f64 result,
 // the guest's u32 TX hash and PPI values crossing calls, ring/GPA subarray views, iterators per pass.
 // What is left (`node dist/test/perf/alloc-sites.js lso` after a build), per LSO super-frame:
-// - src/packet/copy.ts copyBytes(): copies of 16 KiB and more go through Buffer.prototype.copy,
-//   which makes a Uint8Array view per partial copy (~2 views a super-frame: ~4 B a segment).
-// - a few heap numbers a super-frame, ~3 B a segment: alloc-sites names core Counters.add (from
-//   host tx-path walk) and checksum.ts sumWords/foldSum (from segment.ts finishInPlace).
+// - src/packet/copy.ts copyBytes(): copies of 16 KiB and more between two buffers go through
+//   Buffer.prototype.copy, a Uint8Array view per partial copy (guest tx.ts pageBuffer, host
+//   tx-path gatherRange: ~2 views a super-frame, ~3.5 B a segment).
+// - a few heap numbers a super-frame (~3 B a segment), where code that runs once a super-frame
+//   is not fully optimised: alloc-sites names vswitch unicastPeer (its clock.now(), a double,
+//   for peerTakesSuperFrames), guest rx.ts process, checksum.ts from segment.ts finishInPlace.
 // The vmbus ring still copies packets over 1 KiB out with set() on a view (not on this path).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AllocLab, measureAllocation, type Measured } from './alloc-lab.js';
