@@ -106,6 +106,22 @@ describe('data path VM to VM through the switch', () => {
     expect(b.frames().map((f) => [...f.data])).toEqual([[...first], [...big]]);
   });
 
+  test('a GPA range whose byte_offset is not inside its first page (§2.10: < 4096) fails with tx_bad_range, no throw', async () => {
+    const { lab, a, b } = await pair();
+    const pages = a.vm.allocator.allocPages(6);
+    await a.vm.guest.establishGpadl(pages);
+    a.write(a.sendPfns, 4 * 6144, rndisPacket(frame(B, A, 100, 3)).subarray(0, 44));
+    // 8192 + 200 bytes name three PFNs; listed out of order the first page's copy length went
+    // negative (4096 - 8192), the gather offset with it, and the next copy threw a RangeError
+    const bad = a.sendGpaDirect(0, 4, 44, [{ pfns: [pages[4]!, pages[2]!, pages[0]!], offset: 8192, count: 200 }]);
+    const good = frame(B, A, 100, 4);
+    const ok = sendSection(a, 5, [good]);
+    await lab.settle();
+    expect([status(a, bad), status(a, ok)]).toEqual([W.NVSP_STAT_FAIL, W.NVSP_STAT_SUCCESS]);
+    expect(a.nic.stats().queues[0]).toMatchObject({ tx_bad_range: 1, tx_packets: 1 });
+    expect(b.frames().map((f) => [...f.data])).toEqual([[...good]]);
+    expect(a.ch.state).toBe('open');
+  });
   test('receive-buffer exhaustion drops and counts, and traffic flows again after the completions', async () => {
     const { lab, a, b } = await pair({ recvPages: 12 }); // 49152 / 1624 = 30 sections, 30 / 8 = 3 kept for control
     const big = (i: number) => frame(B, A, 1514, i);

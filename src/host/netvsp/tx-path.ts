@@ -158,6 +158,9 @@ export class TxPath {
     let left = g.byteCount;
     if (n + left > this.scratch.length) throw new ResourceError('BAD_GPADL', `GPA ranges exceed ${this.scratch.length} bytes`);
     let pageOff = g.byteOffset;
+    // §2.10: the offset lies inside the first page. Past it, a page's copy length below went
+    // negative and the gather offset with it (a RangeError out of the copy, not a guest error).
+    if (pageOff >= HV_PAGE_SIZE) throw new ResourceError('BAD_GPADL', `GPA range byte_offset ${pageOff} outside its first page`);
     for (let j = 0; j < g.pfnCount && left > 0; ) {
       if (g.pfnHi(j) !== 0) throw new ResourceError('BAD_GPADL', `PFN above 2^32 pages`);
       // Pages that follow each other physically are read in one copy (a 64 KB frame: one call, not 17).
