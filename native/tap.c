@@ -138,8 +138,9 @@ static bool typed_view(napi_env env, napi_value v, napi_typedarray_type want, vo
 /*
  * Reads frames from a non-blocking TAP fd into `buf` until the fd is empty (EAGAIN), `maxFrames`
  * were read or fewer than `frameMax` bytes are left: frame i starts at spans[2i] (8-aligned) and
- * is spans[2i+1] bytes long (vnet header included). Returns the count, or -errno when the first
- * read failed with anything but EAGAIN (a later failure ends the batch and shows on the next call).
+ * is spans[2i+1] bytes long (vnet header included), or -1 when it took all frameMax bytes and so
+ * may be truncated (frameMax must exceed the largest frame wanted). Returns the count, or -errno
+ * when the first read failed with anything but EAGAIN (a later failure ends the batch and shows on the next call).
  */
 static napi_value tap_read_frames(napi_env env, napi_callback_info info) {
   size_t argc = 5;
@@ -158,17 +159,22 @@ static napi_value tap_read_frames(napi_env env, napi_callback_info info) {
   int32_t n = 0;
   size_t pos = 0;
   int err = 0;
-  while (n < max_frames && buf_len - pos >= (size_t)frame_max) {
+  /* pos may pass buf_len by the 8-byte rounding: test it first, the size_t difference would wrap. */
+  while (n < max_frames && pos <= buf_len && buf_len - pos >= (size_t)frame_max) {
     ssize_t r = read(fd, buf + pos, (size_t)frame_max);
     if (r < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN && n == 0) err = errno;
       break;
     }
+    /* A frame that filled all frameMax bytes may have been cut short (tun copies what fits and
+     * says nothing): length -1, the caller drops it. A length past frameMax is treated the same,
+     * so the next frame never starts past buf. */
+    if (r >= frame_max) r = -1;
     spans[2 * n] = (int32_t)pos;
     spans[2 * n + 1] = (int32_t)r;
     n++;
-    pos += ((size_t)r + 7) & ~(size_t)7;
+    pos += ((size_t)(r < 0 ? frame_max : r) + 7) & ~(size_t)7;
   }
   napi_value out;
   napi_create_int32(env, err ? -err : n, &out);

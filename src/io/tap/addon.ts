@@ -17,7 +17,8 @@ export interface TapAddon {
   close(fd: number): void;
   /**
    * Reads a non-blocking fd until it is empty, `maxFrames` were read or less than `frameMax` bytes
-   * of `buf` are left: frame i is at spans[2i] (8-aligned), spans[2i+1] bytes. Returns the count,
+   * of `buf` are left: frame i is at spans[2i] (8-aligned), spans[2i+1] bytes, or -1 when it
+   * filled all `frameMax` bytes and may be truncated (to be dropped). Returns the count,
    * or -errno when the first read failed with anything but EAGAIN. Never throws on I/O.
    */
   readFrames(fd: number, buf: Uint8Array, spans: Int32Array, maxFrames: number, frameMax: number): number;

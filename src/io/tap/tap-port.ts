@@ -136,6 +136,11 @@ export class TapPort implements FramePort {
     for (let i = 0; i < got; i++) {
       const at = spans[2 * i]!;
       const len = spans[2 * i + 1]!;
+      if (len < 0) {
+        // All MAX_TAP_READ_LEN bytes taken: possibly truncated (the addon's readFrames), dropped.
+        this.rx.count(RingStat.ConsumerErrors);
+        continue;
+      }
       this.rx.count(RingStat.Frames);
       this.rx.count(RingStat.Bytes, len);
       const frameLen = len - this.hdrLen;
