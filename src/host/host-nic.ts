@@ -41,6 +41,8 @@ export interface NicStats {
   readonly recvBuffer: { readonly sectionSize: number; readonly sections: number; readonly inUse: number; readonly packetsInFlight: number } | null;
   readonly sendBuffer: { readonly sectionSize: number; readonly sections: number } | null;
   readonly queues: readonly Record<string, number>[];
+  /** The queues that have closed since the NIC was made (re-attaches), their counters summed. */
+  readonly closedQueues: Record<string, number>;
   readonly counters: Record<string, number>;
   readonly offload: Record<string, number>;
   readonly rss: { readonly enabled: boolean; readonly hashInfo: number; readonly tableSize: number };
@@ -200,6 +202,7 @@ export class HostNic implements SwitchPort {
       recvBuffer: recv ? { sectionSize: recv.sectionSize, sections: recv.sectionCount, inUse: recv.sectionsInUse, packetsInFlight: recv.packetsInFlight } : null,
       sendBuffer: c.send ? { sectionSize: c.send.sectionSize, sections: c.send.sectionCount } : null,
       queues: c.openQueues().map((q) => ({ ...q.counters.snapshot(), tx_max_rndis_per_packet: q.tx.maxPerPacket })),
+      closedQueues: { ...c.closedQueues },
       counters: c.counters.snapshot(),
       offload: { ...s.offload.raw },
       rss: { enabled: s.rss.enabled, hashInfo: s.rss.hashInfo, tableSize: s.rss.table.length },

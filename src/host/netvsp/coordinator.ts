@@ -49,6 +49,11 @@ export class Coordinator implements QueueOwner {
   readonly rndis: RndisControl;
   /** Open queues by sub_channel_index. */
   readonly queues: QueueWorker[] = [];
+  /**
+   * Counters of the queues that have closed (each -G/-L/MTU re-attach closes them all), summed by
+   * name: a drop counted on a queue that is gone stays visible (NicStats.closedQueues).
+   */
+  readonly closedQueues: Record<string, number> = {};
   recv: RecvBuffer | null = null;
   send: SendBuffer | null = null;
   /** Sub-channels granted by the last SUBCHANNEL request (0 = none). */
@@ -98,6 +103,7 @@ export class Coordinator implements QueueOwner {
     const q = this.queues[ch.subChannelIndex];
     if (q?.ch !== ch) return;
     q.attachRecv(null);
+    for (const [k, v] of Object.entries(q.counters.snapshot())) this.closedQueues[k] = (this.closedQueues[k] ?? 0) + v;
     delete this.queues[ch.subChannelIndex];
     this.o.state.channelCount = Math.max(1, this.openQueues().length);
     if (ch.subChannelIndex === 0) this.reset();

@@ -61,16 +61,17 @@ const GUEST_DROPS = ['tx_no_memory', 'tx_no_space', 'tx_too_big', 'rx_comp_busy'
 /** Lab plumbing counters that count a lost frame (port_tx_held is a retry, not a loss). */
 const LAB_DROPS = ['port_rx_dropped'] as const;
 /** Host per-queue counters that count a dropped frame. */
-const HOST_QUEUE_DROPS = ['rx_dropped_no_section', 'rx_dropped_ring_full', 'rx_dropped_no_buffer', 'rx_dropped_too_big', 'tx_dropped_switch', 'tx_bad_section', 'tx_bad_range', 'tx_bad_rndis'] as const;
+const HOST_QUEUE_DROPS = ['rx_dropped_no_section', 'rx_dropped_ring_full', 'rx_dropped_no_buffer', 'rx_dropped_too_big', 'rx_dropped_revoked', 'tx_dropped_switch', 'tx_bad_section', 'tx_bad_range', 'tx_bad_rndis'] as const;
 /** Counters that show an offload or a fallback at work. */
 const HOST_QUEUE_OFFLOADS = ['tx_csum_filled', 'tx_lso_segments'] as const;
 const GUEST_OFFLOADS = ['tx_csum_offloaded', 'tx_csum_software', 'tx_lso_packets', 'tx_vlan_popped', 'tx_scattered', 'tx_send_full', 'stop_queue', 'wake_queue'] as const;
 /** Switch port counters (kept across re-attaches) of frames not handed to this NIC: link down, packet filter off while it re-attaches, VLAN rules. */
 const SWITCH_DROPS = ['tx_dropped', 'tx_filtered', 'vlan_filtered', 'vlan_dropped'] as const;
 
-function sumHost(queues: readonly Readonly<Record<string, number>>[], name: string): number {
-  let n = 0;
-  for (const q of queues) n += q[name] ?? 0;
+/** A host queue counter over the open queues and every queue closed by a re-attach. */
+function sumHost(host: LabNicStats['host'], name: string): number {
+  let n = host.closedQueues[name] ?? 0;
+  for (const q of host.queues) n += q[name] ?? 0;
   return n;
 }
 
@@ -94,12 +95,12 @@ export function snapshotOf(nic: LabNic, s: LabNicStats): NicSnapshot {
   };
   for (const n of GUEST_DROPS) put(n, g[n] ?? 0);
   for (const n of LAB_DROPS) put(n, s.guest.lab[n]);
-  for (const n of HOST_QUEUE_DROPS) put(`host_${n}`, sumHost(s.host.queues, n));
+  for (const n of HOST_QUEUE_DROPS) put(`host_${n}`, sumHost(s.host, n));
   // The VF's port: frames its receive queues had no room for, and what a surprise removal lost.
   for (const n of ['vf_frames_to_guest_dropped', 'vf_lost_tx', 'vf_lost_rx'] as const) put(`host_${n}`, s.host.vf.counters[n] ?? 0);
   for (const n of SWITCH_DROPS) put(`switch_${n}`, s.host.port[n] ?? 0);
   const offloads: Record<string, number> = {};
-  for (const n of HOST_QUEUE_OFFLOADS) offloads[`host_${n}`] = sumHost(s.host.queues, n);
+  for (const n of HOST_QUEUE_OFFLOADS) offloads[`host_${n}`] = sumHost(s.host, n);
   for (const n of GUEST_OFFLOADS) offloads[n] = g[n] ?? 0;
   const total = (k: keyof QueueSnapshot): number => queues.reduce((a, q) => a + q[k], 0);
   return {
