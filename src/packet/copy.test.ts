@@ -94,4 +94,20 @@ describe('copyBytes', () => {
       }
     }
   });
+
+  test('a NaN offset never reaches outside the views: the same bytes as Buffer.prototype.copy (NaN as 0)', () => {
+    for (const shared of [false, true]) {
+      for (const [so, dOff, within] of [[0, NaN, false], [NaN, 8, false], [0, NaN, true], [NaN, 8, true]] as const) {
+        const mk = (n: number): Uint8Array => (shared ? new Uint8Array(new SharedArrayBuffer(n)) : new Uint8Array(n));
+        const all = mk(512).fill(9, 0, 64); // the word loop indexes the whole buffer: index 0 is all[0]
+        const src = within ? all : mk(256).fill(7);
+        const dst = all.subarray(64, 320);
+        const refAll = all.slice();
+        const refSrc = within ? refAll : src.slice();
+        Buffer.prototype.copy.call(refSrc, refAll.subarray(64, 320), dOff, so, so + 100);
+        copyBytes(src, so, dst, dOff, 100);
+        expect([...all]).toEqual([...refAll]);
+      }
+    }
+  });
 });

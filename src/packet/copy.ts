@@ -54,7 +54,9 @@ export function copyBytes(src: Uint8Array, srcOff: number, dst: Uint8Array, dstO
   }
   const s = src.byteOffset + srcOff;
   const d = dst.byteOffset + dstOff;
-  if (srcOff < 0 || dstOff < 0 || srcOff + len > src.length || dstOff + len > dst.length) {
+  // Written so that a NaN offset fails it too: the paths below index whole buffers, where a NaN
+  // start becomes 0 (outside the views); Buffer.prototype.copy takes it as 0 inside them.
+  if (!(srcOff >= 0 && dstOff >= 0 && srcOff + len <= src.length && dstOff + len <= dst.length)) {
     nativeCopy.call(src, dst, dstOff, srcOff, srcOff + len);
     return;
   }
