@@ -78,4 +78,21 @@ describe('MacTable', () => {
     expect([t.valueAt(s), t.seenAt(s), t.seenAt(t.find(0, 2)), t.size]).toEqual(['c', 40, 20, 2]);
     expect(new MacTable<string>(0).set(0, 1, 'a', 0)).toBe(false);
   });
+
+  test('deleteSeenBefore removes exactly the entries seen before the cutoff (backward shifts included)', () => {
+    const t = new MacTable<number>(600);
+    const model = new Map<number, number>();
+    for (let i = 0; i < 600; i++) {
+      const lo = (i * 0x10000) | 0;
+      t.set(i & 3, lo, i, i % 10);
+      model.set((i & 3) * 0x100000000 + (lo >>> 0), i % 10);
+    }
+    expect(t.deleteSeenBefore(4)).toBe(240);
+    for (const [mac, seen] of model) {
+      const slot = t.find(macHiOf(mac), macLoOf(mac));
+      expect(slot >= 0).toBe(seen >= 4);
+      if (slot >= 0) expect(t.seenAt(slot)).toBe(seen);
+    }
+    expect(t.size).toBe(360);
+  });
 });

@@ -111,6 +111,18 @@ export class MacTable<T> {
     }
   }
 
+  /** Removes every entry last seen before `cutoff` (control path: a full table); returns how many. */
+  deleteSeenBefore(cutoff: number): number {
+    let n = 0;
+    for (let i = 0; i < this.his.length; ) {
+      if (this.his[i] !== EMPTY && this.seen[i]! < cutoff) {
+        this.removeSlot(i);
+        n++;
+      } else i++; // as in deleteValue: after a removal slot i holds what shifted back into it
+    }
+    return n;
+  }
+
   /** Calls fn for every entry with the MAC as one 48-bit number (control path). */
   forEach(fn: (mac: number, value: T, seenMs: number) => void): void {
     for (let i = 0; i < this.his.length; i++) {

@@ -105,4 +105,27 @@ describe('VSwitch', () => {
     hb.remove();
     expect(sw.table().has(macAt(parseMac(MB), 0))).toBe(false);
   });
+
+  test('a full table makes room from aged entries: a spray of source MACs does not lock learning out for good', () => {
+    const clock = new ManualClock();
+    const sw = new VSwitch({ clock, ageingMs: 1000, maxMacs: 2 });
+    const a = new FakePort('a', MA), b = new FakePort('b', MB), c = new FakePort('c', MC);
+    const ha = sw.addPort(a), hb = sw.addPort(b);
+    sw.addPort(c);
+    c.packetFilter = W.NDIS_PACKET_TYPE_PROMISCUOUS;
+    const meta = new PortFrameMeta();
+    ha.forward(frame(BCAST, MA, 1), 0, 60, meta); // a's MAC and one it made up fill the table
+    ha.forward(frame(BCAST, MC, 2), 0, 60, meta);
+    hb.forward(frame(BCAST, MB, 3), 0, 60, meta); // full, nothing aged: refused
+    expect(sw.portStats()['b']).toMatchObject({ learn_refused: 1 });
+    clock.advance(500);
+    ha.forward(frame(BCAST, MA, 4), 0, 60, meta); // a stays fresh; MC is not sent again
+    clock.advance(600); // MC last seen 1100 ms ago: aged
+    hb.forward(frame(BCAST, MB, 5), 0, 60, meta);
+    expect([...sw.table().keys()].sort()).toEqual([macAt(parseMac(MA), 0), macAt(parseMac(MB), 0)].sort());
+    expect(sw.portStats()['b']).toMatchObject({ learn_refused: 1 });
+    ha.forward(frame(MB, MA, 6), 0, 60, meta); // learned: straight to b, not flooded to c
+    expect(b.got).toContain('6');
+    expect(c.got).not.toContain('6');
+  });
 });

@@ -69,6 +69,8 @@ interface PortEntry {
 }
 
 const BROADCAST_MAC = 0xffffffffffff;
+/** A full MAC table is swept for aged entries at most this often (learn()). */
+const SWEEP_MIN_MS = 1000;
 
 export class VSwitch {
   private readonly ports: PortEntry[] = [];
@@ -79,6 +81,8 @@ export class VSwitch {
   private readonly clock: Clock;
   private readonly ageingMs: number;
   private nextId = 1;
+  /** When a full table was last swept for aged entries (learn()). */
+  private lastSweepMs = -Infinity;
 
   constructor(o: VSwitchOptions = {}) {
     this.clock = o.clock ?? systemClock;
@@ -205,7 +209,15 @@ export class VSwitch {
   }
 
   private learn(hi: number, lo: number, src: PortEntry, now: number): void {
-    if (!this.macs.set(hi, lo, src, now)) src.counters.inc('learn_refused');
+    if (this.macs.set(hi, lo, src, now)) return;
+    // Full: evict what has aged out and try once more. Without this a guest that sprayed maxMacs
+    // source MACs once kept the table full for good (every later MAC flooded); the sweep is
+    // O(table) and runs at most once a second, so a spray of fresh MACs cannot make it costly.
+    if (this.ageingMs > 0 && now - this.lastSweepMs >= SWEEP_MIN_MS) {
+      this.lastSweepMs = now;
+      if (this.macs.deleteSeenBefore(now - this.ageingMs) > 0 && this.macs.set(hi, lo, src, now)) return;
+    }
+    src.counters.inc('learn_refused');
   }
 
   private offer(p: PortEntry, dstHi: number, dstLo: number, group: boolean, bytes: Uint8Array, off: number, len: number, meta: PortFrameMeta, vlan: number, pri: number): number {
