@@ -182,6 +182,32 @@ describe('the SIMD path (checksumArena)', () => {
     const sub = a.subarray(1001, 5000);
     expect(internetSum(sub, 3, 3000)).toBe(naiveSum(sub, 3, 3000));
   });
+  test('property: arenas cut at many chunk positions, random starts, lengths and seeds sum like RFC 1071 (and like the same bytes outside an arena)', () => {
+    let x = 0x9e3779b9;
+    const rnd = (n: number): number => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) % n;
+    };
+    const same = (s: number, n: number): boolean => s === n || (s === 0xffff && n === 0) || (s === 0 && n === 0xffff);
+    for (let round = 0; round < 60; round++) {
+      checksumArena(1 + rnd(3000)); // moves the next arena along its shared memory
+      const a = checksumArena(2048 + rnd(20000));
+      expect(arenaSum(a)).toBeTypeOf('function');
+      const fill = rnd(4);
+      for (let i = 0; i < a.length; i++) a[i] = fill === 0 ? 0xff : fill === 1 ? 0 : rnd(256);
+      const plain = a.slice();
+      for (let k = 0; k < 8; k++) {
+        const off = rnd(64);
+        const len = rnd(a.length - off + 1);
+        const seed = rnd(4) === 0 ? rnd(0x10000) : 0;
+        const s = internetSum(a, off, len, seed);
+        expect(same(s, foldSum(naiveSum(a, off, len) + seed))).toBe(true);
+        expect(s).toBe(internetSum(plain, off, len, seed));
+      }
+    }
+  });
   test('all-0xff words over more than one call of 2^17 blocks stay exact', () => {
     const n = (1 << 17) * 32 + 4096 + 5;
     const a = checksumArena(n);
