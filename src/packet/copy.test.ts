@@ -95,6 +95,27 @@ describe('copyBytes', () => {
     }
   });
 
+  test('a buffer that grows after its first copy (resizable / growable) still copies every byte', () => {
+    // The ES2024 constructors and resize()/grow() (Node 20 has them; the project's TypeScript lib does not declare them).
+    type Sized = new (n: number, o: { maxByteLength: number }) => ArrayBufferLike;
+    const make = (C: unknown): ArrayBufferLike => new (C as Sized)(1024, { maxByteLength: 8192 });
+    for (const ab of [make(ArrayBuffer), make(SharedArrayBuffer)]) {
+      const src = new Uint8Array(ab); // length-tracking
+      const dst = new Uint8Array(8192);
+      src.fill(1);
+      copyBytes(src, 0, dst, 0, 512); // makes the buffer's word view over its first 1024 bytes
+      const g = ab as { resize?: (n: number) => void; grow?: (n: number) => void };
+      if (g.resize) g.resize(4096);
+      else g.grow!(4096);
+      expect(src.length).toBe(4096);
+      src.fill(5);
+      copyBytes(src, 2048, dst, 0, 1000); // words past the old end
+      expect(dst.subarray(0, 1000).every((b) => b === 5)).toBe(true);
+      copyBytes(dst, 0, src, 3000, 1000); // and as the destination
+      expect(src.subarray(3000, 4000).every((b) => b === 5)).toBe(true);
+    }
+  });
+
   test('a NaN offset never reaches outside the views: the same bytes as Buffer.prototype.copy (NaN as 0)', () => {
     for (const shared of [false, true]) {
       for (const [so, dOff, within] of [[0, NaN, false], [NaN, 8, false], [0, NaN, true], [NaN, 8, true]] as const) {

@@ -74,13 +74,19 @@ export function copyBytes(src: Uint8Array, srcOff: number, dst: Uint8Array, dstO
   }
   // Bytes up to the first 8-aligned address, whole words, then the tail.
   const head = (8 - (s & 7)) & 7;
-  let i = 0;
-  for (; i < head; i++) dst[dstOff + i] = src[srcOff + i]!;
   const ws = words(sb);
   const wd = words(dst.buffer);
   const n = (len - head) >>> 3;
   const sw = (s + head) >>> 3;
   const dw = (d + head) >>> 3;
+  if (sw + n > ws.length || dw + n > wd.length) {
+    // A word view made before its (resizable or growable) buffer grew: words past its end would
+    // read as undefined and land as NaN. Such buffers take the native copy.
+    nativeCopy.call(src, dst, dstOff, srcOff, srcOff + len);
+    return;
+  }
+  let i = 0;
+  for (; i < head; i++) dst[dstOff + i] = src[srcOff + i]!;
   // Four loads, then four stores, per step: half the loop overhead of one word a step (1512 B
   // measured 124 ns against 208; Buffer.prototype.copy 96 ns plus its view).
   let k = 0;
