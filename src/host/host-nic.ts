@@ -82,7 +82,8 @@ export class HostNic implements SwitchPort {
       switchDataPath: (toVf) => this.vf.guestSwitch(toVf),
     });
     this.vf = new HostVf(this);
-    this.port = vswitch.addPort(this, o.port ?? {});
+    // A VM's NIC: Hyper-V's default MacAddressSpoofing Off unless the caller says otherwise.
+    this.port = vswitch.addPort(this, { macAddressSpoofing: false, ...o.port });
     this.device = bus.offerDevice({
       instanceGuid: o.instanceGuid ?? `f8615163-df3e-46c5-913f-${bytesToHex(mac)}`,
       maxSubChannels: Math.max(0, profile.maxQueues - 1),

@@ -38,6 +38,8 @@ export interface NicOptions {
   readonly vf?: 'boot' | 'none';
   /** Switch port VLAN mode: an id = access port on that VLAN; `{ trunk }` = tagged VLANs carried. */
   readonly vlan?: LabVlanPort;
+  /** Hyper-V's MAC address spoofing: false (default) = the switch drops frames from another source MAC. */
+  readonly macAddressSpoofing?: boolean;
   /** pcap files per layer and an NVSP/RNDIS trace (issue 7, docs/tap.md "Capture"). */
   readonly capture?: NicCaptureOptions;
 }
@@ -62,6 +64,8 @@ export interface NicConfig {
   readonly vf: 'boot' | 'none';
   /** Switch port VLAN mode (host/vswitch PortConfig.vlan); absent = the untagged network. */
   readonly vlan?: LabVlanPort;
+  /** Switch port: frames from any source MAC allowed (Hyper-V MacAddressSpoofing On); default false. */
+  readonly macAddressSpoofing: boolean;
   /** Capture files, when the NIC is captured (src/lab/capture). */
   readonly capture?: NicCaptureFiles;
 }
@@ -143,8 +147,15 @@ export function nicConfig(o: NicOptions, vmIndex: number, nicIndex: number, fiel
     mtu: checkMtu(`${field}.mtu`, o.mtu ?? 1500),
     vf: checkVfAtBoot(`${field}.vf`, o.vf),
     ...(o.vlan !== undefined ? { vlan: checkVlanPort(`${field}.vlan`, o.vlan)! } : {}),
+    macAddressSpoofing: checkBool(`${field}.macAddressSpoofing`, o.macAddressSpoofing ?? false),
     instanceGuid: `f8615163-${hex2(vmIndex >> 8)}${hex2(vmIndex)}-4000-8000-0000000000${hex2(nicIndex)}`,
   };
+}
+
+/** A boolean option, or a BAD_CONFIG naming the field. */
+function checkBool(field: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw new ConfigError('BAD_CONFIG', `${field}: ${String(v)} is not true or false`);
+  return v;
 }
 
 /** Guest memory pages for a VM: each NIC's buffers at their largest -G setting plus rings, and room for the rest. */

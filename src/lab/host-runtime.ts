@@ -73,7 +73,7 @@ export class HostRuntime {
   addNic(vm: string, nic: NicConfig): void {
     const v = this.vm(vm);
     if (v.nics.has(nic.name)) throw new ConfigError('BAD_CONFIG', `nic: VM ${vm} already has a NIC '${nic.name}'`);
-    const hostNic = this.host.addNic(vm, { mac: nic.mac, instanceGuid: nic.instanceGuid, name: nic.name, ...(nic.vlan !== undefined ? { port: { vlan: nic.vlan } } : {}) });
+    const hostNic = this.host.addNic(vm, { mac: nic.mac, instanceGuid: nic.instanceGuid, name: nic.name, port: { macAddressSpoofing: nic.macAddressSpoofing, ...(nic.vlan !== undefined ? { vlan: nic.vlan } : {}) } });
     v.nics.set(nic.name, hostNic);
     this.nicConfigs.set(`${vm}/${nic.name}`, nic);
     this.vfs.watch(v.nics.get(nic.name)!);

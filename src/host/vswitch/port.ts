@@ -78,6 +78,13 @@ export interface PortConfig {
    * the VLANs the port carries, tagged through the 802.1Q PPI, untagged frames on VLAN 0.
    */
   readonly vlan?: number | { readonly trunk: readonly number[] };
+  /**
+   * Hyper-V's MAC address spoofing setting, for a port that stands for one VM NIC: false (the
+   * Hyper-V default) drops every frame whose source MAC is not the port's own (counted
+   * mac_spoofing_dropped; nothing is learned from it); true lets any source through. Absent: no
+   * check at all, as for an external port that carries many stations' frames.
+   */
+  readonly macAddressSpoofing?: boolean;
 }
 
 /** MAC bytes at bytes[off..off+6) as one exact number (48 bits fit a double). */

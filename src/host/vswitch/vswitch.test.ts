@@ -39,6 +39,25 @@ describe('VSwitch', () => {
     expect(sw.table().get(macAt(parseMac(MA), 0))).toBe('a');
   });
 
+  test('MAC address spoofing off (a VM port by default): another source MAC is dropped, counted and not learned; on: it passes', () => {
+    const sw = new VSwitch();
+    const a = new FakePort('a', MA), b = new FakePort('b', MB), c = new FakePort('c', MC);
+    const ha = sw.addPort(a, { macAddressSpoofing: false });
+    const hb = sw.addPort(b, { macAddressSpoofing: true });
+    sw.addPort(c); // no setting: an external port, never checked
+    const meta = new PortFrameMeta();
+    c.packetFilter = W.NDIS_PACKET_TYPE_PROMISCUOUS;
+    expect(ha.forward(frame(BCAST, MC, 1), 0, 60, meta)).toBe(0); // A claims to be C
+    expect(ha.forward(frame(MB, MC, 2), 0, 60, meta)).toBe(0);
+    expect([b.got, c.got]).toEqual([[], []]);
+    expect(sw.portStats()['a']).toMatchObject({ mac_spoofing_dropped: 2, rx_frames: 2 });
+    expect(sw.table().has(macAt(parseMac(MC), 0))).toBe(false); // nothing learned from a refused frame
+    expect(ha.forward(frame(BCAST, MA, 3), 0, 60, meta)).toBe(2); // its own MAC: flooded to B and C
+    expect(hb.forward(frame(MA, MC, 4), 0, 60, meta)).toBe(1); // spoofing allowed on B
+    expect(a.got).toEqual(['4']);
+    expect(sw.portStats()['b']!['mac_spoofing_dropped']).toBe(0);
+  });
+
   test('filter matrix: directed, broadcast, multicast, promiscuous, 0', () => {
     const own = macAt(parseMac(MA), 0), other = macAt(parseMac(MB), 0);
     const b = macAt(parseMac(BCAST), 0), m = macAt(parseMac(MCAST), 0);

@@ -28,6 +28,7 @@ export const PORT_COUNTER_NAMES = [
   'vlan_dropped', // frames from this port tagged with a VLAN the port may not send on
   'vlan_filtered', // frames for this port on a VLAN it is not a member of
   'learn_refused', // a new source MAC from this port not learned: the MAC table is full (maxMacs)
+  'mac_spoofing_dropped', // frames from this port whose source MAC is not the port's (macAddressSpoofing false)
 ] as const;
 export type PortCounters = Counters<(typeof PORT_COUNTER_NAMES)[number]>;
 /** Slots of the counters every forwarded frame bumps, resolved once (no name lookup per frame). */
@@ -159,6 +160,10 @@ export class VSwitch {
       return 0;
     }
     const pri = meta.vlanTci & 0xf; // priority and CFI of the 802.1Q PPI (§5.5) travel with the frame
+    if (src.config.macAddressSpoofing === false && src.port.macNumber !== macHiAt(bytes, off + 6) * 0x100000000 + (macLoAt(bytes, off + 6) >>> 0)) {
+      src.counters.inc('mac_spoofing_dropped');
+      return 0;
+    }
     const now = this.ageingMs > 0 ? this.clock.now() : 0;
     if ((bytes[off + 6]! & 1) === 0 && !src.standby) {
       const srcHi = macHiAt(bytes, off + 6);
