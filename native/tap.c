@@ -216,7 +216,20 @@ typedef struct {
   napi_async_context ctx;
   napi_async_cleanup_hook_handle cleanup;
   bool closed;
+  /* Owners: the libuv handle until on_closed, and the JS handle (external) until it is collected.
+   * The memory goes with the last, so unwatch() on a closed watch reads live memory. */
+  int refs;
 } tap_watch;
+
+static void release_watch(tap_watch *w) {
+  if (--w->refs == 0) free(w);
+}
+
+static void on_handle_collected(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  release_watch((tap_watch *)data);
+}
 
 static void on_readable(uv_poll_t *h, int status, int events) {
   (void)events;
@@ -236,7 +249,8 @@ static void on_readable(uv_poll_t *h, int status, int events) {
 static void on_closed(uv_handle_t *h) {
   tap_watch *w = (tap_watch *)h->data;
   if (w->cleanup != NULL) napi_remove_async_cleanup_hook(w->cleanup);
-  free(w);
+  w->cleanup = NULL;
+  release_watch(w);
 }
 
 /* Stops and closes the watch (from unwatch() or the thread's teardown); on_closed frees it. */
@@ -281,6 +295,7 @@ static napi_value tap_watch_fd(napi_env env, napi_callback_info info) {
   }
   w->poll.data = w;
   w->env = env;
+  w->refs = 1; /* the libuv handle's; the JS handle takes the second below */
   napi_value res_name;
   napi_create_string_utf8(env, "netvsc.tapWatch", NAPI_AUTO_LENGTH, &res_name);
   napi_async_init(env, NULL, res_name, &w->ctx);
@@ -293,7 +308,12 @@ static napi_value tap_watch_fd(napi_env env, napi_callback_info info) {
   uv_unref((uv_handle_t *)&w->poll); /* a watch never keeps a thread alive by itself */
   napi_add_async_cleanup_hook(env, on_env_teardown, w, &w->cleanup);
   napi_value ext;
-  napi_create_external(env, w, NULL, NULL, &ext);
+  if (napi_create_external(env, w, on_handle_collected, NULL, &ext) != napi_ok) {
+    stop_watch(env, w);
+    napi_throw_error(env, "EIO", "watch: cannot make the handle");
+    return NULL;
+  }
+  w->refs++;
   return ext;
 }
 
@@ -307,7 +327,7 @@ static napi_value tap_unwatch(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "EINVAL", "unwatch(handle from watch())");
     return NULL;
   }
-  stop_watch(env, (tap_watch *)p); /* on_closed removes the teardown hook and frees: unwatch a handle once */
+  stop_watch(env, (tap_watch *)p); /* the handle keeps the memory: a second unwatch() is a no-op */
   return NULL;
 }
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Netns, PcapWriter, readPcap, runCommand, TapDevice } from '../../src/io/index.js';
+import { Netns, PcapWriter, readPcap, runCommand, tapAvailability, TapDevice, TapPort } from '../../src/io/index.js';
 import { netnsCanRun, testPrefix } from '../harness/netns-guard.js';
 import { PingResponder } from '../harness/netns-responder.js';
 
@@ -80,6 +80,25 @@ describe.runIf(run).each(['worker', 'inline'] as const)('TAP port in a namespace
     for (const f of rows) expect(f.slice(1)).toEqual(['1', '1']);
     const arp = await runCommand(['tshark', '-r', pcapPath, '-Y', 'arp.opcode == 2 && arp.src.proto_ipv4 == 10.77.0.2', '-T', 'fields', '-e', 'arp.src.hw_mac']);
     expect(arp.stdout.trim().split('\n')[0]).toBe('02:15:5d:00:00:02');
+  });
+
+  // A second port over the same fd, so closing it leaves the device's own port to the next test.
+  if (reader === 'inline') test('a readable() still pending when its port closes ends false at once; unwatch() twice is a no-op', async () => {
+    await responder!.stop();
+    const port = new TapPort(tap!.shared);
+    const t0 = performance.now();
+    const pending = port.readable(5000); // nothing arrives: the kernel has nothing to send now
+    await sleep(20);
+    port.close();
+    expect(await pending).toBe(false);
+    expect(performance.now() - t0).toBeLessThan(2000); // ended by close(), not by its 5 s timeout
+    const a = tapAvailability();
+    if (!a.ok) throw new Error(a.reason);
+    const h = a.addon.watch(tap!.shared.rxFd!, () => {});
+    a.addon.unwatch(h);
+    a.addon.unwatch(h); // the handle keeps the watch's memory: nothing freed twice, nothing read after free
+    await sleep(10); // the close callback runs on this loop
+    a.addon.unwatch(h);
   });
 
   // Only the inline reader watches the fd (the worker reader's blocking read() ends with the interface).

@@ -50,6 +50,8 @@ export class TapPort implements FramePort {
   private readonly rxBuf: Uint8Array | null = null;
   private readonly rxSpans = new Int32Array(2 * INLINE_MAX_BATCH);
   private watchHandle: TapWatchHandle | null = null;
+  /** Ends a pending readable() (its one-shot watch) as not readable; close() calls it. */
+  private endOneShot: (() => void) | null = null;
 
   private readonly name: string;
 
@@ -83,6 +85,7 @@ export class TapPort implements FramePort {
   close(): void {
     if (this.watchHandle !== null) this.addon!.unwatch(this.watchHandle);
     this.watchHandle = null;
+    this.endOneShot?.(); // no watch of any kind outlives close(): the fd is closed next
     this.rxFd = -1;
   }
 
@@ -201,10 +204,13 @@ export class TapPort implements FramePort {
         done = true;
         clearTimeout(timer);
         addon.unwatch(handle);
+        if (this.endOneShot === end) this.endOneShot = null;
         resolve(readable);
       };
+      const end = (): void => finish(false);
       const handle = addon.watch(this.rxFd, (status) => finish(status >= 0));
-      const timer = setTimeout(() => finish(false), timeoutMs);
+      const timer = setTimeout(end, timeoutMs);
+      this.endOneShot = end;
     });
   }
 }
