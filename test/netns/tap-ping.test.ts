@@ -85,9 +85,12 @@ describe.runIf(run).each(['worker', 'inline'] as const)('TAP port in a namespace
   // A second port over the same fd, so closing it leaves the device's own port to the next test.
   if (reader === 'inline') test('a readable() still pending when its port closes ends false at once; unwatch() twice is a no-op', async () => {
     await responder!.stop();
+    // Link down: the kernel sends nothing more (no IPv6 solicitations), then drain what is queued.
+    expect((await netns.exec(ns, ['ip', 'link', 'set', 'dev', tapName, 'down'])).code).toBe(0);
     const port = new TapPort(tap!.shared);
+    while (port.poll(() => {}, 64) > 0);
     const t0 = performance.now();
-    const pending = port.readable(5000); // nothing arrives: the kernel has nothing to send now
+    const pending = port.readable(5000); // nothing can arrive: only close() or the timeout ends it
     await sleep(20);
     port.close();
     expect(await pending).toBe(false);
@@ -99,6 +102,7 @@ describe.runIf(run).each(['worker', 'inline'] as const)('TAP port in a namespace
     a.addon.unwatch(h); // the handle keeps the watch's memory: nothing freed twice, nothing read after free
     await sleep(10); // the close callback runs on this loop
     a.addon.unwatch(h);
+    expect((await netns.exec(ns, ['ip', 'link', 'set', 'dev', tapName, 'up'])).code).toBe(0);
   });
 
   // Only the inline reader watches the fd (the worker reader's blocking read() ends with the interface).
