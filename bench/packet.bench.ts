@@ -1,8 +1,9 @@
 /**
  * Packet algorithm micro-benchmarks (issue 2): Toeplitz per input, checksum throughput against a
- * same-size copy in the same run, and LSO segmentation of a 64 KB super-frame.
+ * same-size copy in the same run, LSO segmentation of a 64 KB super-frame, and copyBytes (the
+ * allocation-free copy the data path uses) against Buffer.prototype.copy in the same run.
  */
-import { buildTcp4Frame, checksumArena, FrameSpec, internetSum, TcpSegmenter, toeplitzHash, toeplitzTables } from '../src/packet/index.js';
+import { buildTcp4Frame, checksumArena, copyBytes, FrameSpec, internetSum, TcpSegmenter, toeplitzHash, toeplitzTables } from '../src/packet/index.js';
 import { NETVSC_HASH_KEY_HEX } from '../src/wire/index.js';
 import { nsPerOp, type BenchContext } from './harness.js';
 
@@ -61,10 +62,45 @@ function segmentation(ctx: BenchContext, ms: number): void {
   ctx.report({ name: 'LSO segment 64 KB super-frame (mss 1448)', unit: 'us', value: ns / 1000 });
 }
 
+/**
+ * copyBytes over 43 fragment-sized places in two shared buffers (the shape of an RSC delivery),
+ * equally aligned, against Buffer.prototype.copy, which is native but makes a view per copy.
+ */
+function copies(ctx: BenchContext, ms: number): void {
+  const src = new Uint8Array(new SharedArrayBuffer(1 << 20));
+  const dst = new Uint8Array(new SharedArrayBuffer(1 << 20));
+  src.forEach((_, i) => (src[i] = i * 7));
+  const native = Buffer.prototype.copy;
+  for (const len of [1514, 9000]) {
+    let i = 0;
+    const step = (len + 7) & ~7;
+    const ours = nsPerOp(() => {
+      const k = i++ % 43;
+      copyBytes(src, 64 + k * step, dst, 64 + ((k * 5) % 43) * step, len);
+    }, ms);
+    const base = nsPerOp(() => {
+      const k = i++ % 43;
+      native.call(src, dst, 64 + ((k * 5) % 43) * step, 64 + k * step, 64 + k * step + len);
+    }, ms);
+    ctx.report({ name: `copy ${len} B between two shared buffers (ceiling = Buffer.prototype.copy)`, unit: 'GB/s', value: len / ours, ceiling: len / base });
+  }
+  let j = 0;
+  const within = nsPerOp(() => {
+    const k = j++ % 43;
+    copyBytes(src, 64 + k * 1520, src, 600_000 + ((k * 5) % 43) * 1520, 1514);
+  }, ms);
+  const withinBase = nsPerOp(() => {
+    const k = j++ % 43;
+    native.call(src, src, 600_000 + ((k * 5) % 43) * 1520, 64 + k * 1520, 64 + k * 1520 + 1514);
+  }, ms);
+  ctx.report({ name: 'copy 1514 B within one shared buffer (ceiling = Buffer.prototype.copy)', unit: 'GB/s', value: 1514 / within, ceiling: 1514 / withinBase });
+}
+
 export async function run(ctx: BenchContext): Promise<void> {
   const ms = ctx.quick ? 200 : 1000;
   toeplitz(ctx, ms);
   checksum(ctx, ms);
   segmentation(ctx, ms);
+  copies(ctx, ms);
   if (sink === 0.5) console.log(sink);
 }

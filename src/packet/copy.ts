@@ -3,11 +3,12 @@
  * Node 20's Buffer.prototype.copy makes a Uint8Array view of the source for every partial copy
  * (lib/buffer.js _copyActual), ~96 B of garbage per packet. Instead, when source and destination
  * sit at the same address modulo 8 (what alignGap arranges on the data path) the bytes move as
- * 8-byte words through one Float64Array per underlying buffer, kept on the buffer: measured here 18.6 GB/s for
- * 1514 B against 13.8 through Buffer.copy, 22.5 against 25.8 for 9000 B. A Float64Array load/store
- * keeps every bit pattern, NaNs included (copy.test.ts checks signalling and quiet NaNs in every
- * tier). Copies of 16 KiB and more, where one view is nothing per byte, and copies whose ends are
- * not equally aligned still go through Buffer.prototype.copy; short runs are a plain byte loop.
+ * 8-byte words through one Float64Array per underlying buffer, kept on the buffer, and copies
+ * within one buffer use its copyWithin; bench/packet's "copy" rows print both next to
+ * Buffer.prototype.copy in the same run. A Float64Array load/store keeps every bit pattern, NaNs
+ * included (copy.test.ts checks signalling and quiet NaNs in every tier). Copies of 16 KiB and
+ * more, where one view is nothing per byte, and copies whose ends are not equally aligned still
+ * go through Buffer.prototype.copy; short runs are a plain byte loop.
  */
 import { Buffer } from 'node:buffer';
 
@@ -16,34 +17,25 @@ const LOOP_MAX = 64;
 /** From this length on the native copy wins and its one view per copy is negligible per byte. */
 const NATIVE_MIN = 16384;
 
-/** Where a buffer keeps its word view: one expando per ArrayBuffer, made the first time it is copied. */
-const WORDS = Symbol('netvsc.copyWords');
-type WithWords = ArrayBufferLike & { [WORDS]?: Float64Array };
-
-/** The Float64Array over all of `buf` (its whole 8-byte words); built once per buffer. */
-function words(buf: ArrayBufferLike): Float64Array {
-  const b = buf as WithWords;
-  let w = b[WORDS];
-  if (w === undefined) {
-    w = new Float64Array(buf, 0, buf.byteLength >>> 3);
-    b[WORDS] = w;
-  }
-  return w;
+/** Whole-buffer views of one ArrayBuffer, made the first time a copy touches it. */
+interface BufferViews {
+  /** Its whole 8-byte words, for copies between two buffers. */
+  readonly words: Float64Array;
+  /** Its bytes, for copies within it (copyWithin). */
+  readonly bytes: Uint8Array;
 }
+/** Where a buffer keeps its views: one expando per ArrayBuffer. */
+const VIEWS = Symbol('netvsc.copyViews');
+type WithViews = ArrayBufferLike & { [VIEWS]?: BufferViews };
 
-/** Where a buffer keeps its whole-buffer byte view, for copies within the buffer. */
-const BYTES = Symbol('netvsc.copyBytesView');
-type WithBytes = ArrayBufferLike & { [BYTES]?: Uint8Array };
-
-/** The Uint8Array over all of `buf`; built once per buffer. */
-function bytes(buf: ArrayBufferLike): Uint8Array {
-  const b = buf as WithBytes;
-  let u = b[BYTES];
-  if (u === undefined) {
-    u = new Uint8Array(buf);
-    b[BYTES] = u;
+function views(buf: ArrayBufferLike): BufferViews {
+  const b = buf as WithViews;
+  let v = b[VIEWS];
+  if (v === undefined) {
+    v = { words: new Float64Array(buf, 0, buf.byteLength >>> 3), bytes: new Uint8Array(buf) };
+    b[VIEWS] = v;
   }
-  return u;
+  return v;
 }
 
 /** Copies src[srcOff, srcOff+len) to dst[dstOff, ...). The ranges must not overlap. */
@@ -62,10 +54,14 @@ export function copyBytes(src: Uint8Array, srcOff: number, dst: Uint8Array, dstO
   }
   const sb = src.buffer;
   if (sb === dst.buffer) {
-    // Within one buffer: the native copyWithin, which makes no view (one byte view kept per
-    // buffer). 40 × 1664 B measured 1.1 µs (ArrayBuffer) / 3.0 µs (shared) against 8.3 µs for the
-    // word loop below and 1.9 / 3.8 µs for Buffer.prototype.copy (which makes a view per copy).
-    bytes(sb).copyWithin(d, s, s + len);
+    // Within one buffer: the native copyWithin, which makes no view (bench/packet "copy … within
+    // one buffer"). A view made before a resizable buffer grew would clamp: the native copy then.
+    const u = views(sb).bytes;
+    if (s + len <= u.length && d + len <= u.length) {
+      u.copyWithin(d, s, s + len);
+      return;
+    }
+    nativeCopy.call(src, dst, dstOff, srcOff, srcOff + len);
     return;
   }
   if (len >= NATIVE_MIN || ((s ^ d) & 7) !== 0) {
@@ -74,8 +70,8 @@ export function copyBytes(src: Uint8Array, srcOff: number, dst: Uint8Array, dstO
   }
   // Bytes up to the first 8-aligned address, whole words, then the tail.
   const head = (8 - (s & 7)) & 7;
-  const ws = words(sb);
-  const wd = words(dst.buffer);
+  const ws = views(sb).words;
+  const wd = views(dst.buffer).words;
   const n = (len - head) >>> 3;
   const sw = (s + head) >>> 3;
   const dw = (d + head) >>> 3;
@@ -87,8 +83,8 @@ export function copyBytes(src: Uint8Array, srcOff: number, dst: Uint8Array, dstO
   }
   let i = 0;
   for (; i < head; i++) dst[dstOff + i] = src[srcOff + i]!;
-  // Four loads, then four stores, per step: half the loop overhead of one word a step (1512 B
-  // measured 124 ns against 208; Buffer.prototype.copy 96 ns plus its view).
+  // Four loads, then four stores, per step: half the loop overhead of one word a step
+  // (bench/packet "copy 1514 B between two shared buffers", next to Buffer.prototype.copy).
   let k = 0;
   const n4 = n & ~3;
   for (; k < n4; k += 4) {
