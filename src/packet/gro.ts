@@ -49,7 +49,9 @@ export interface GroSink {
 
 /** GroEngine.receive()'s vlanKey for a frame whose 802.1Q PPI value is `tci` (when `tagged`). */
 export function vlanKeyOf(tagged: boolean, tci: number): number {
-  return tagged ? 0x100000000 + (tci >>> 0) : 0;
+  // 0x10000 | the 16 bits the PPI defines (priority, CFI, id): a small integer, so a tagged frame
+  // boxes no number on its way through receive() (2^32 + tci did, one heap number per frame).
+  return tagged ? 0x10000 | (tci & 0xffff) : 0;
 }
 
 export interface GroOptions {
@@ -150,7 +152,7 @@ export class GroEngine {
    * Offers one received frame. `checksumVerified` is true when the host's checksum PPI already
    * vouched for the TCP checksum (protocol.md §6.3); otherwise GRO verifies it. `vlanKey` stands
    * for VLAN metadata outside the frame (the receive 802.1Q PPI): segments merge only with equal
-   * keys. Callers pass 0 for "no tag" and 2^32 + the PPI value for a tag (vlanKeyOf()).
+   * keys. Callers pass 0 for "no tag" and vlanKeyOf() for a tag.
    */
   receive(frame: Uint8Array, off: number, len: number, checksumVerified: boolean, tag = 0, vlanKey = 0): void {
     this.tag = tag;
