@@ -3,7 +3,7 @@
 // wire would and records what reaches it. Every frame a guest receives is copied out with its
 // metadata so tests can check bytes, queues, PPIs and checksums after the fact.
 import { HypervHost, hostProfile, type HostProfile, type HostProfileName, type PortConfig, type PortFrameMeta, type SwitchPort, type SwitchPortHandle } from '../../src/host/index.js';
-import { NetvscDevice, type NetvscOptions } from '../../src/guest/index.js';
+import { gatherRx, NetvscDevice, RX_F_FRAGS, type NetvscOptions } from '../../src/guest/index.js';
 import { FrameSpec } from '../../src/packet/index.js';
 import { NDIS_PACKET_TYPE_PROMISCUOUS } from '../../src/wire/index.js';
 import { TestLab } from '../harness/scripted-guest.js';
@@ -74,7 +74,10 @@ export class OffloadLab {
     await pump(this.lab, dev.open());
     const g: LabGuest = { dev, mac: dev.mac.slice(), rx: [] };
     dev.onReceive = (u8, off, len, m) => {
-      g.rx.push({ bytes: u8.slice(off, off + len), queue: m.queue, flags: m.flags, csum: m.csum, vlan: m.vlan, hash: m.hash, fragments: m.fragments });
+      // A fragment list (setRxFragments(true), Contract B) is gathered into one run here.
+      const bytes = (m.flags & RX_F_FRAGS) !== 0 ? new Uint8Array(len) : u8.slice(off, off + len);
+      if ((m.flags & RX_F_FRAGS) !== 0) gatherRx(u8, off, len, m, bytes, 0);
+      g.rx.push({ bytes, queue: m.queue, flags: m.flags, csum: m.csum, vlan: m.vlan, hash: m.hash, fragments: m.fragments });
     };
     this.guests.push(g);
     return g;

@@ -4,7 +4,7 @@
 // ethtool -K lro off (OFFLOAD_PARAMETERS with only the RSC fields) turns it off.
 import { afterEach, describe, expect, test } from 'vitest';
 import { buildTcp6Frame, verifyL4Checksum } from '../../src/packet/index.js';
-import { RX_F_RSC } from '../../src/guest/netvsc/meta.js';
+import { RX_F_FRAGS, RX_F_RSC } from '../../src/guest/netvsc/meta.js';
 import { CSUM_RX } from '../../src/wire/index.js';
 import { PortFrameMeta } from '../../src/host/index.js';
 import { RscCoalescer, type RscWriter } from '../../src/host/netvsp/rsc.js';
@@ -92,6 +92,51 @@ describe('RSC over VMBus (issue 5 item 6)', () => {
     await pump(lab.lab, b.dev.setLro(true));
     await send();
     expect(b.rx).toHaveLength(1);
+  });
+
+  test('fragment lists on (Contract B): the same 64 KB send comes up as its 43 fragments in the receive buffer, byte-identical to the reassembled packet; GRO on or off', async () => {
+    const lab = new OffloadLab('azure');
+    labs.push(lab);
+    const a = await lab.guest('a', '00:15:5d:00:00:0a');
+    const b = await lab.guest('b', '00:15:5d:00:00:0b');
+    await teach(lab, a, b);
+    const payload = Uint8Array.from({ length: 65535 - 60 }, (_, i) => (i * 11 + 7) & 0xff);
+    const lists: { n: number; inRecvBuf: boolean; total: number }[] = [];
+    const inner = b.dev.onReceive;
+    const recv = b.dev.att.nv.recv;
+    b.dev.onReceive = (u8, off, len, m) => {
+      if ((m.flags & RX_F_FRAGS) !== 0) {
+        let total = 0;
+        let inside = true;
+        for (let i = 0; i < m.fragments; i++) {
+          total += m.fragLen[i]!;
+          inside &&= m.fragOff[i]! >= recv.gpa && m.fragOff[i]! + m.fragLen[i]! <= recv.gpa + recv.size;
+        }
+        lists.push({ n: m.fragments, inRecvBuf: inside, total });
+      }
+      inner(u8, off, len, m);
+    };
+    const got: Uint8Array[] = [];
+    for (const [list, gro] of [[false, false], [true, false], [true, true], [false, true]] as const) {
+      b.dev.setRxFragments(list);
+      b.dev.setGro(gro);
+      await sendSuper(lab, a, b, payload);
+      expect(b.rx).toHaveLength(1);
+      const r = b.rx[0]!;
+      expect(r.flags & (RX_F_RSC | RX_F_FRAGS)).toBe(RX_F_RSC | (list ? RX_F_FRAGS : 0));
+      expect(r.fragments).toBe(43);
+      expect(r.csum).toBe(CSUM_RX.tcpChecksumSucceeded);
+      expect(verifyL4Checksum(r.bytes, 14, true, 6, 54, r.bytes.length - 54)).toBe(true);
+      got.push(r.bytes);
+    }
+    expect(got[0]!.subarray(74)).toEqual(payload);
+    // the same frame sent four times: the same bytes in every mode
+    for (const g of got) expect(g).toEqual(got[0]);
+    expect(lists).toEqual([
+      { n: 43, inRecvBuf: true, total: 74 + payload.length },
+      { n: 43, inRecvBuf: true, total: 74 + payload.length },
+    ]);
+    expect(b.dev.stats()['rx_bad_rsc'] ?? 0).toBe(0);
   });
 
   test('ws2016 offers no RSC: lro is refused (typed) and nothing is coalesced by the host', async () => {

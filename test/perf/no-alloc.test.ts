@@ -72,4 +72,18 @@ describe('bytes allocated per frame on the data path (single-thread lab, real ho
     expect(lab.received).toBeGreaterThan(received); // delivered (coalesced by GRO, so fewer frames than segments)
     expectAtMost('LSO 64 KB, per segment', m, TARGET);
   });
+
+  test('the same with RSC fragment lists on (Contract B: b takes each packet as its list, no reassembly)', async () => {
+    lab.b.dev.setRxFragments(true);
+    try {
+      const burst = lab.lsoBurst();
+      for (let k = 0; k < 1500; k++) burst();
+      const received = lab.received;
+      const m = await measureAllocation(burst, 50, 8);
+      expect(lab.received - received).toBe(2 * 400); // one RSC packet a super-frame
+      expectAtMost('LSO 64 KB with fragment lists, per segment', m, TARGET);
+    } finally {
+      lab.b.dev.setRxFragments(false);
+    }
+  });
 });

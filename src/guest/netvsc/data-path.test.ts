@@ -1,8 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { MSG_DIR_TX, MSG_LAYER_RNDIS } from '../../core/index.js';
 import { emitNvsp, writePpi, writeRndisPacketHeader, IEEE_8021Q_INFO, NBL_HASH_VALUE, NVSP_MSG1_TYPE_SEND_RNDIS_PKT_COMPLETE, RNDIS_PKTINFO_ID, packPktinfoId, TCP_LARGESEND_PKTINFO, TCPIP_CHKSUM_PKTINFO } from '../../wire/index.js';
+import { buildTcp4Frame, FrameSpec } from '../../packet/index.js';
 import { bringUp } from './bring-up.test.js';
-import type { RxMeta } from './index.js';
+import { gatherRx, RX_F_CSUM, RX_F_FRAGS, RX_F_HASH, RX_F_RSC, RX_F_VLAN, type RxMeta } from './index.js';
 
 const frame = (seq: number, len: number): Uint8Array => Uint8Array.from({ length: len }, (_, i) => (seq * 31 + i * 7 + 1) & 0xff);
 
@@ -213,12 +214,163 @@ describe('RX (§3.8, §5.6, §8 items 21–39)', () => {
     ],
   ] as const)('%s → range fails, counted, packet completed FAIL, nothing delivered', async (_n, build, counter) => {
     const { host, dev, got } = await ready();
+    await rejected(host, dev, got, build, counter, false);
+  });
+
+  /** The checks above with fragment lists on (Contract B): the same verdicts, counters and completions. */
+  async function rejected(host: Awaited<ReturnType<typeof ready>>['host'], dev: Awaited<ReturnType<typeof ready>>['dev'], got: Awaited<ReturnType<typeof ready>>['got'], build: (h: { place(b: Uint8Array): number }) => readonly { off: number; len: number }[], counter: string, list: boolean, count = 1): Promise<void> {
+    dev.setRxFragments(list);
     const tid = host.sendXfer(build(host));
     await host.settle();
-    expect(dev.stats()[counter]).toBe(1);
+    expect(dev.stats()[counter]).toBe(count);
     expect(host.completions.get(tid)).toBe(2);
     expect(got).toHaveLength(0);
     await goodAfter(host, got);
+  }
+
+  /** RNDIS RSC fragment messages, one per part: pktinfo id (flags[i]) and, on each, these extra PPIs [type, value]. */
+  const rscMessages = (parts: readonly Uint8Array[], flags: readonly number[], ppis: readonly (readonly [number, number])[][] = []): Uint8Array[] =>
+    parts.map((p, i) => {
+      const extra = ppis[i] ?? [];
+      const n = 1 + extra.length;
+      const b = new Uint8Array(44 + 16 * n + p.length);
+      const dv = new DataView(b.buffer);
+      writeRndisPacketHeader(dv, 0, n, p.length);
+      let at = writePpi(dv, 44, RNDIS_PKTINFO_ID, 1, packPktinfoId(1, flags[i]!, 5));
+      for (const [type, v] of extra) at = writePpi(dv, at, type, 0, v);
+      b.set(p, 44 + 16 * n);
+      return b;
+    });
+  const placeAll = (host: { place(b: Uint8Array): number }, msgs: readonly Uint8Array[]) => msgs.map((b) => ({ off: host.place(b), len: b.length }));
+  /** First, middle…, last flags for n fragments. */
+  const rscFlags = (n: number): number[] => Array.from({ length: n }, (_, i) => 1 | (i === 0 ? 2 : 0) | (i === n - 1 ? 4 : 0));
+
+  test.each([
+    ['item 34: an RSC fragment without a first fragment', 1, (h: { place(b: Uint8Array): number }) => placeAll(h, rscMessages([frame(1, 10)], [1 | 4]))],
+    ['item 34: fragments that would span transfer-page packets', 1, (h: { place(b: Uint8Array): number }) => placeAll(h, rscMessages([frame(1, 10)], [1 | 2]))],
+    // the plain packet fails and resets the run, so its last fragment fails too
+    ['item 34: a plain packet inside an RSC run', 2, (h: { place(b: Uint8Array): number }) => {
+      const [f, m, l] = rscMessages([frame(1, 100), frame(2, 100), frame(3, 100)], [1 | 2, 1, 1 | 4]);
+      const plain = new Uint8Array(44 + 60);
+      writeRndisPacketHeader(new DataView(plain.buffer), 0, 0, 60);
+      return placeAll(h, [f!, m!, plain, l!]);
+    }],
+    ['item 28: a bad range inside an RSC run resets it', 1, (h: { place(b: Uint8Array): number }) => {
+      const [f, l] = rscMessages([frame(1, 100), frame(2, 100)], [1 | 2, 1 | 4]);
+      return [{ off: h.place(f!), len: f!.length }, { off: 0x7ffffff0, len: 64 }, { off: h.place(l!), len: l!.length }];
+    }],
+    ['item 34: 44 fragments of 1600 B, more than a 64 KB packet (the reassembly bound holds for a list too)', 1, (h: { place(b: Uint8Array): number }) =>
+      placeAll(h, rscMessages(Array.from({ length: 44 }, (_, i) => frame(i, 1600)), rscFlags(44)))],
+  ] as const)('fragment lists on, %s → rx_bad_rsc, completed FAIL, nothing delivered', async (name, count, build) => {
+    const { host, dev, got } = await ready();
+    dev.onReceive = (u8, off, len, meta) => got.push({ bytes: [...gatherOut(u8, off, len, meta)], meta: { ...meta } });
+    await rejected(host, dev, got, build, 'rx_bad_rsc', true, count);
+    expect(dev.stats()['rx_bad_range'] ?? 0).toBe(name.includes('bad range') ? 1 : 0);
+  });
+
+  const gatherBuf = new Uint8Array(70000);
+  const gatherOut = (u8: Uint8Array, off: number, len: number, meta: RxMeta): Uint8Array => gatherBuf.slice(0, gatherRx(u8, off, len, meta, gatherBuf, 0));
+
+  test('fragment lists (Contract B): an RSC packet comes up unreassembled, its fragments in the receive buffer; concatenated they equal the reassembled packet, with the same order, counts and first-fragment meta', async () => {
+    const { host, dev } = await ready();
+    const u8 = host.bus.memory.u8;
+    type Got = { bytes: number[]; flags: number; fragments: number; csum: number; vlan: number; hash: number; list: [number, number][] | null; inPlace: boolean };
+    const seen: Got[] = [];
+    dev.onReceive = (b, off, len, m) => {
+      const list = (m.flags & RX_F_FRAGS) !== 0 ? Array.from({ length: m.fragments }, (_, i): [number, number] => [m.fragOff[i]!, m.fragLen[i]!]) : null;
+      if (list) expect(off).toBe(list[0]![0]); // off = fragOff[0]
+      seen.push({ bytes: [...gatherOut(b, off, len, m)], flags: m.flags, fragments: m.fragments, csum: m.csum, vlan: m.vlan, hash: m.hash, list, inPlace: b === u8 });
+    };
+    const parts = [frame(1, 1000), frame(2, 1400), frame(3, 8), frame(4, 333)];
+    const first: [number, number][] = [[TCPIP_CHKSUM_PKTINFO, 0x12], [IEEE_8021Q_INFO, 0x2005], [NBL_HASH_VALUE, 0xabcd1234]];
+    const later: [number, number][] = [[NBL_HASH_VALUE, 0x99], [IEEE_8021Q_INFO, 0x7]]; // only the first fragment's PPIs apply
+    const plain = [frame(8, 60), frame(9, 70)];
+    const send = (): { tid: number; ranges: { off: number; len: number }[] } => {
+      const msgs = rscMessages(parts, rscFlags(4), [first, later, later, later]);
+      const p0 = new Uint8Array(44 + 60);
+      writeRndisPacketHeader(new DataView(p0.buffer), 0, 0, 60);
+      p0.set(plain[0]!, 44);
+      const p1 = new Uint8Array(44 + 70);
+      writeRndisPacketHeader(new DataView(p1.buffer), 0, 0, 70);
+      p1.set(plain[1]!, 44);
+      const ranges = placeAll(host, [p0, ...msgs, p1]);
+      return { tid: host.sendXfer(ranges), ranges };
+    };
+    const whole = parts.flatMap((p) => [...p]);
+    const expected = [[...plain[0]!], whole, [...plain[1]!]];
+    for (const list of [false, true, false, true]) {
+      dev.setRxFragments(list);
+      seen.length = 0;
+      const before = dev.stats()['rx_queue_0_bytes']!;
+      const { tid, ranges } = send();
+      await host.settle();
+      expect(host.completions.get(tid)).toBe(1);
+      expect(seen.map((g) => g.bytes)).toEqual(expected); // byte for byte, in order, both modes
+      expect(dev.stats()['rx_queue_0_bytes']! - before).toBe(60 + whole.length + 70);
+      const r = seen[1]!;
+      expect(r.fragments).toBe(4);
+      expect([r.csum, r.vlan, r.hash]).toEqual([0x12, 0x2005, 0xabcd1234]);
+      expect(r.flags).toBe(RX_F_RSC | RX_F_CSUM | RX_F_VLAN | RX_F_HASH | (list ? RX_F_FRAGS : 0));
+      expect(seen[0]!.flags & RX_F_FRAGS).toBe(0); // plain frames stay contiguous
+      expect(seen[2]!.flags & RX_F_FRAGS).toBe(0);
+      if (list) {
+        // each fragment is read where the host wrote it: the range's data past header and PPIs
+        const gpa = dev.att.nv.recv.gpa;
+        expect(r.list).toEqual(ranges.slice(1, 5).map((x, i) => [gpa + x.off + 44 + 16 * (i === 0 ? 4 : 3), parts[i]!.length]));
+        expect(r.inPlace).toBe(true);
+      }
+    }
+    expect(dev.stats()['rx_queue_0_packets']).toBe(4 * 3);
+    expect(dev.stats()['rx_bad_rsc'] ?? 0).toBe(0);
+  });
+
+  test('43 fragments of 1600 B (68 800 B, inside the reassembly bound) are taken in both modes, byte for byte', async () => {
+    const { host, dev } = await ready();
+    const parts = Array.from({ length: 43 }, (_, i) => frame(i + 100, 1600));
+    const seen: { list: boolean; bytes: Uint8Array; fragments: number }[] = [];
+    dev.onReceive = (u8, off, len, m) => seen.push({ list: (m.flags & RX_F_FRAGS) !== 0, bytes: gatherOut(u8, off, len, m), fragments: m.fragments });
+    for (const list of [false, true]) {
+      dev.setRxFragments(list);
+      const tid = host.sendXfer(placeAll(host, rscMessages(parts, rscFlags(43))));
+      await host.settle();
+      expect(host.completions.get(tid)).toBe(1);
+    }
+    expect(seen.map((g) => [g.list, g.fragments, g.bytes.length])).toEqual([[false, 43, 68800], [true, 43, 68800]]);
+    expect(seen[1]!.bytes).toEqual(seen[0]!.bytes);
+    expect(seen[0]!.bytes.subarray(1600 * 42)).toEqual(parts[42]);
+  });
+
+  test('an RSC packet after a segment GRO holds (same flow, same burst) arrives after it, contiguous or as a list', async () => {
+    const { host, dev } = await ready();
+    const s = new FrameSpec();
+    s.dstMac.set([0, 0x15, 0x5d, 0, 0, 1]);
+    s.srcMac.set([0, 0x15, 0x5d, 0, 0, 2]);
+    s.src4 = 0x0a000001;
+    s.dst4 = 0x0a000002;
+    s.srcPort = 4000;
+    s.dstPort = 5001;
+    const payload = Uint8Array.from({ length: 3000 }, (_, i) => (i * 3) & 0xff);
+    const buf = new Uint8Array(4000);
+    s.seq = 1000;
+    const seg = buf.slice(0, buildTcp4Frame(buf, 0, s, payload, 0, 1000)); // held by GRO (more may follow)
+    s.seq = 2000;
+    const big = buf.slice(0, buildTcp4Frame(buf, 0, s, payload, 1000, 2000)); // the host's RSC packet of the next bytes
+    const seqs: number[] = [];
+    dev.onReceive = (u8, off, len, m) => {
+      const b = gatherOut(u8, off, len, m);
+      seqs.push(((b[38]! << 24) | (b[39]! << 16) | (b[40]! << 8) | b[41]!) >>> 0);
+    };
+    for (const list of [false, true]) {
+      dev.setRxFragments(list);
+      seqs.length = 0;
+      const p0 = new Uint8Array(44 + seg.length);
+      writeRndisPacketHeader(new DataView(p0.buffer), 0, 0, seg.length);
+      p0.set(seg, 44);
+      const rsc = rscMessages([big.subarray(0, 800), big.subarray(800, 1600), big.subarray(1600)], rscFlags(3));
+      host.sendXfer(placeAll(host, [p0, ...rsc]));
+      await host.settle();
+      expect(seqs).toEqual([1000, 2000]);
+    }
   });
 
   test('RSC fragments of one packet are reassembled into one frame with the first fragment metadata (§5.6)', async () => {

@@ -93,6 +93,8 @@ export class NetvscDevice {
   private lroOn = true;
   /** ethtool -K gro (on by default, kept across re-attaches). */
   private groOn = true;
+  /** setRxFragments (off by default, kept across re-attaches). */
+  private rxFragsOn = false;
   /** NVSP version of the attach in progress (0 when none). */
   private attachingVersion = 0;
   private state_: DeviceState = { kind: 'detached' };
@@ -247,6 +249,20 @@ export class NetvscDevice {
   setGro(on: boolean): void {
     this.groOn = on;
     if (this.state_.kind === 'attached') for (const g of this.state_.att.gro) g.setEnabled(on);
+  }
+
+  /**
+   * Contract B: a consumer that takes scatter lists (a stack with receive scatter-gather, a TAP
+   * written with writev) turns this on, and every RSC packet (§5.6) then comes to onReceive without
+   * reassembly: `meta.flags & RX_F_FRAGS`, fragment i = u8[meta.fragOff[i], + meta.fragLen[i]) for
+   * i < meta.fragments, in the receive buffer, `len` the total, `off` = fragOff[0]; valid only during
+   * the call. GRO passes such packets on unmerged (the host already coalesced them). Any other
+   * frame, and every frame with this off (the default), is contiguous as before. gatherRx() copies
+   * either kind into one run. Kept across re-attaches.
+   */
+  setRxFragments(on: boolean): void {
+    this.rxFragsOn = on;
+    if (this.state_.kind === 'attached') for (const q of this.state_.att.queues) q.rx.fragmentList = on;
   }
 
   /**
@@ -406,6 +422,7 @@ export class NetvscDevice {
       gro: () => this.groOn,
     }, this.loop).finally(() => (this.attachingVersion = 0));
     this.cfg = { ...this.cfg, mtu: att.info.mtu };
+    for (const q of att.queues) q.rx.fragmentList = this.rxFragsOn; // before open(): no data frame came yet
     this.link.speedMbps = att.info.linkSpeedMbps;
     this.link.set(att.info.linkUp);
     if (!this.txTableFromHost) this.txTable.set(att.defaultTxTable);

@@ -3,7 +3,10 @@
  * through a GroEngine (Linux rules, vectors.md §6) before the device's handler; the engine is
  * flushed at the end of each transfer-page packet, so nothing is held across a host burst. On by
  * default, switchable (`ethtool -K gro on|off`). An RSC packet the host already coalesced goes
- * straight up.
+ * straight up, contiguous or as a fragment list (RX_F_FRAGS): it is not merged again (Linux's GRO
+ * would at most append it to a held packet of its flow; reassembling a list to do that would bring
+ * back the copy the list exists to avoid). What GRO holds is delivered first, so a segment held
+ * from earlier in the burst never arrives after the RSC packet that follows it.
  *
  * Each packet leaves with the metadata (hash, VLAN, checksum PPIs) of its first segment: every
  * frame's meta is copied into a preallocated ring and its index travels through GroEngine as the
@@ -34,7 +37,11 @@ export class GroPath implements GroSink {
 
   /** The queue's ReceiveHandler. */
   readonly receive: ReceiveHandler = (u8, off, len, m) => {
-    if (!this.enabled || (m.flags & RX_F_RSC) !== 0) return this.up(u8, off, len, m);
+    if (!this.enabled) return this.up(u8, off, len, m);
+    if ((m.flags & RX_F_RSC) !== 0) {
+      this.engine.flush();
+      return this.up(u8, off, len, m);
+    }
     const tag = this.next;
     this.next = (tag + 1) & (RING - 1);
     const saved = this.ring[tag]!;

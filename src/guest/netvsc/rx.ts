@@ -23,7 +23,7 @@ import {
 } from '../../wire/index.js';
 import type { GuestMemory, VmbusPacket } from '../../vmbus/index.js';
 import type { GuestCounters } from './counters.js';
-import { RX_F_CSUM, RX_F_HASH, RX_F_RSC, RX_F_VLAN, newRxMeta, type ReceiveHandler, type RxMeta } from './meta.js';
+import { RX_F_CSUM, RX_F_FRAGS, RX_F_HASH, RX_F_RSC, RX_F_VLAN, newRxMeta, type ReceiveHandler, type RxMeta } from './meta.js';
 import type { RxCompletions } from './rx-completions.js';
 
 /** Handles a control message range (responses, indications); false fails the range. */
@@ -55,7 +55,8 @@ export interface RxQueueOptions {
  * packet is completed exactly once — also the ones rejected whole (items 21–25), which Linux
  * leaves uncompleted so the host never gets that buffer space back. Each range is one RNDIS
  * message read in place in the receive buffer: a data frame goes to the handler straight from
- * there (zero copies; RSC fragments are copied once into the reassembly buffer).
+ * there (zero copies; RSC fragments are copied once into the reassembly buffer, or with
+ * `fragmentList` on handed up as a list of their places in the receive buffer, RX_F_FRAGS).
  */
 export class RxQueue {
   onReceive: ReceiveHandler = () => {};
@@ -65,6 +66,12 @@ export class RxQueue {
   bytes = 0;
   /** Sees each RNDIS message received, a data packet's header + PPIs only (the trace, issue 7), or null. */
   observer: MessageObserver | null = null;
+  /**
+   * Contract B (NetvscDevice.setRxFragments): an RSC packet goes up as a fragment list in the receive
+   * buffer (RX_F_FRAGS, meta.fragOff/fragLen) instead of being copied into the reassembly buffer.
+   * Read at each packet's first fragment, so a change never splits one packet between the modes.
+   */
+  fragmentList = false;
   private readonly xfer = new TransferPageView();
   private readonly pkt = new RndisPacketView();
   private readonly slots = new PpiSlots();
@@ -81,11 +88,13 @@ export class RxQueue {
   /** Where the packet being reassembled starts in rscBuf (rscBase + 0–7). */
   private rscAt = 0;
   private rscCount = 0;
+  /** fragmentList as it was at this packet's first fragment. */
+  private rscList = false;
   private readonly s: Readonly<Record<'badNvsp' | 'badHdr' | 'badSet' | 'badRange' | 'big' | 'badRndis' | 'unknown' | 'badRsc' | 'fail' | 'busy' | 'dropped', number>>;
 
   constructor(private readonly o: RxQueueOptions) {
     this.meta = newRxMeta(o.queue);
-    this.rscMeta = newRxMeta(o.queue);
+    this.rscMeta = newRxMeta(o.queue, NVSP_RSC_MAX);
     this.dv = new DataView(o.memory.sab);
     this.u8 = o.memory.u8;
     this.rscBuf = o.rscGpa !== undefined ? this.u8 : new Uint8Array(o.rscBytes);
@@ -203,16 +212,23 @@ export class RxQueue {
       this.rscAt = this.rscBase + alignGap(this.u8.byteOffset + v.dataStart, this.rscBuf.byteOffset + this.rscBase);
       this.rscLen = 0;
       this.rscCount = 0;
+      this.rscList = this.fragmentList;
       fillMeta(this.rscMeta, this.slots); // the first fragment's PPIs apply to the whole packet
       this.rscMeta.flags |= RX_F_RSC;
     } else if (!this.rscActive) return this.reject(this.s.badRsc);
+    // The same bound in both modes (a list needs no buffer, but accepts and refuses what reassembly does).
     if (this.rscCount >= NVSP_RSC_MAX || this.rscAt + this.rscLen + v.dataLength > this.rscBase + this.o.rscBytes) {
       this.rscActive = false;
       return this.reject(this.s.badRsc);
     }
-    const to = this.rscAt + this.rscLen;
-    if (this.rscBuf === this.u8) this.u8.copyWithin(to, v.dataStart, v.dataStart + v.dataLength);
-    else copyBytes(this.u8, v.dataStart, this.rscBuf, to, v.dataLength);
+    if (this.rscList) {
+      this.rscMeta.fragOff[this.rscCount] = v.dataStart;
+      this.rscMeta.fragLen[this.rscCount] = v.dataLength;
+    } else {
+      const to = this.rscAt + this.rscLen;
+      if (this.rscBuf === this.u8) this.u8.copyWithin(to, v.dataStart, v.dataStart + v.dataLength);
+      else copyBytes(this.u8, v.dataStart, this.rscBuf, to, v.dataLength);
+    }
     this.rscLen += v.dataLength;
     this.rscCount++;
     if ((flag & RNDIS_PKTINFO_LAST_FRAG) === 0) {
@@ -221,10 +237,16 @@ export class RxQueue {
       return this.reject(this.s.badRsc);
     }
     this.rscActive = false;
-    this.rscMeta.fragments = this.rscCount;
+    const m = this.rscMeta;
+    m.fragments = this.rscCount;
     this.packets++;
     this.bytes += this.rscLen;
-    this.onReceive(this.rscBuf, this.rscAt, this.rscLen, this.rscMeta);
+    if (this.rscList) {
+      // Handed up only now that the whole packet checked out; the fragments stay in the receive
+      // buffer until this transfer-page packet is completed, after the handler returns.
+      m.flags |= RX_F_FRAGS;
+      this.onReceive(this.u8, m.fragOff[0]!, this.rscLen, m);
+    } else this.onReceive(this.rscBuf, this.rscAt, this.rscLen, m);
     return true;
   }
 
