@@ -8,6 +8,7 @@
  */
 import { buildTcp4Frame, buildUdp4Frame, FrameSpec } from '../src/packet/index.js';
 import { OffloadLab, pump, testSpec, type LabGuest } from '../test/offload/harness.js';
+import { RX_F_FRAGS } from '../src/guest/index.js';
 import type { BenchContext } from './harness.js';
 
 /**
@@ -84,10 +85,20 @@ async function smallPps(ctx: BenchContext, channels: number, ms: number): Promis
   await lab.close();
 }
 
-/** 64 KB LSO super-frames, MSS 1460, coalesced again by the receiver's GRO or by host RSC, for about `ms`. */
-export async function bulk(ctx: BenchContext, ms: number, rsc: boolean): Promise<void> {
+/**
+ * 64 KB LSO super-frames, MSS 1460, coalesced again by the receiver's GRO or by host RSC, for about `ms`.
+ * The receiver takes RSC packets as fragment lists (Contract B, `frags`: a stack with receive
+ * scatter-gather) and counts their bytes from the list; `frags` false reassembles them (the A side of an A/B).
+ */
+export async function bulk(ctx: BenchContext, ms: number, rsc: boolean, frags = true): Promise<void> {
   const { lab, a, b, got } = await pair(1);
   await pump(lab.lab, b.dev.setLro(rsc)); // azure has RSC; Linux's default is LRO on
+  b.dev.setRxFragments(frags);
+  b.dev.onReceive = (_u8, _off, len, m) => {
+    got.frames++;
+    if ((m.flags & RX_F_FRAGS) === 0) got.bytes += len;
+    else for (let i = 0; i < m.fragments; i++) got.bytes += m.fragLen[i]!;
+  };
   const s = spec(a, b);
   s.srcPort = 40000;
   s.dstPort = 5001;
