@@ -16,13 +16,14 @@ import {
   OID_TCP_OFFLOAD_PARAMETERS,
   type OfferChannel,
 } from '../../wire/index.js';
-import type { Channel, EventLoop, GuestMemory, PageAllocator, Pollable, VmbusGuest, VmbusPacket } from '../../vmbus/index.js';
+import { PAGE_SIZE, type Channel, type EventLoop, type GuestMemory, type PageAllocator, type Pollable, type VmbusGuest, type VmbusPacket } from '../../vmbus/index.js';
 import { attachNvsp, DEFAULT_SECTION_SIZES, NVSP_VERSIONS, type AttachConfig } from './attach.js';
 import { newGuestCounters, type GuestCounters } from './counters.js';
 import { handleInband, type VfAssociation } from './inband.js';
 import { VF_TX_TAKEN, VF_TX_UNUSED, VfFailover } from './vf-failover.js';
 import type { ReceiveHandler, TxMeta } from './meta.js';
 import { TX_F_HASH } from './meta.js';
+import { XMIT_BUSY, XMIT_COPIED, type TxQueue } from './tx.js';
 import { buildAttachment, teardown, type Attachment } from './lifecycle.js';
 import { LinkState } from './status.js';
 import { deviceStats, type EthtoolView, ethtoolView } from './ethtool.js';
@@ -76,6 +77,12 @@ export class NetvscDevice {
   onLinkChange: (up: boolean) => void = () => {};
   /** A stopped TX queue woke up: send() will take frames again. */
   onWritable: (queue: number) => void = () => {};
+  /**
+   * Contract A: an xmitInPlace() frame's bytes are free again (its completion came, or the device
+   * detached with it in flight). Called once per XMIT_IN_PLACE, never from inside xmitInPlace().
+   */
+  onTxDone: (token: number) => void = () => {};
+  private readonly txDone = (token: number): void => this.onTxDone(token);
   vf: VfAssociation = { allocated: false, serial: 0 };
   onVfAssociation: (vf: VfAssociation) => void = () => {};
   /** SR-IOV VF failover (§6.8, docs/vf.md): feed it the VM's VF netdev events with vfEvent(). */
@@ -176,6 +183,26 @@ export class NetvscDevice {
   get queueCount(): number {
     return this.state_.kind === 'attached' ? this.state_.att.queues.length : 0;
   }
+  /** This VM's guest memory (u8 offset = guest physical address) and its page allocator. */
+  get memory(): GuestMemory {
+    return this.cfg.memory;
+  }
+  get allocator(): PageAllocator {
+    return this.cfg.allocator;
+  }
+
+  /**
+   * Describes pages of guest memory to the host by a GPADL of their own (a DMA mapping: our host,
+   * like Hyper-V for isolated VMs, reads GPA ranges only inside described pages), so frames built
+   * there can go out with xmitInPlace(). Kept across re-attaches; unmapTxPages() ends it.
+   */
+  mapTxPages(pfns: readonly number[]): Promise<number> {
+    return this.cfg.bus.establishGpadl(pfns, pfns.length * PAGE_SIZE, this.cfg.offer.childRelid);
+  }
+
+  unmapTxPages(handle: number): Promise<void> {
+    return this.cfg.bus.teardownGpadl(handle, this.cfg.offer.childRelid);
+  }
 
   /** Packet filter DIRECTED | ALL_MULTICAST | BROADCAST (§3.6 step 11). */
   async open(): Promise<void> {
@@ -210,7 +237,13 @@ export class NetvscDevice {
       const r = this.failover.transmit(frame, off, len, meta);
       if (r !== VF_TX_UNUSED) return r === VF_TX_TAKEN;
     }
-    const qs = this.state_.att.queues;
+    const tx = this.txQueue(meta);
+    return tx !== null && tx.send(frame, off, len, meta, more);
+  }
+
+  /** The TX queue for `meta`'s hash (§6.6), or null (counted tx_busy) when its channel is not open. */
+  private txQueue(meta: TxMeta | null): TxQueue | null {
+    const qs = this.att.queues;
     let q = 0;
     if (meta !== null && (meta.flags & TX_F_HASH) !== 0 && qs.length > 1) q = this.txTable[meta.hash & (VRSS_SEND_TAB_SIZE - 1)]! % qs.length;
     const queue = qs[q]!;
@@ -218,9 +251,9 @@ export class NetvscDevice {
     // ring throw CHANNEL_CLOSED after a section was taken (fuzz seed hostile-host-rescind-send-more).
     if (queue.channel.state !== 'open') {
       this.counters.inc('tx_busy');
-      return false;
+      return null;
     }
-    return queue.tx.send(frame, off, len, meta, more);
+    return queue.tx;
   }
 
   /**
@@ -243,6 +276,42 @@ export class NetvscDevice {
     if (this.send(frame, p.off, p.len, this.xmitMeta, more)) return true;
     p.undo(frame);
     return false;
+  }
+
+  /**
+   * Contract A, transmit in place: xmit() for a frame that already lives in this VM's guest memory,
+   * memory.u8[off, off+len) (the stack's edits are made there). A frame that goes GPA-direct is not
+   * copied: its header + PPIs go in a header cell (or end the open batch, §4.4's partial copy) and
+   * the frame's own pages follow as a range, as Linux sends an skb's pages. XMIT_BUSY: nothing
+   * taken, retry after onWritable; XMIT_COPIED: copied (a small frame into a send section, or the
+   * VF took it), the bytes are free now; XMIT_IN_PLACE: the caller must not touch them until
+   * onTxDone(token). The pages must be described to the host (mapTxPages). Throws like xmit().
+   */
+  xmitInPlace(off: number, len: number, req: TxRequest, more: boolean, token: number): number {
+    if (this.state_.kind !== 'attached') {
+      this.counters.inc('tx_busy');
+      return XMIT_BUSY;
+    }
+    const u8 = this.cfg.memory.u8;
+    if (!(Number.isInteger(off) && Number.isInteger(len) && off >= 0 && len > 0 && off + len <= u8.length)) {
+      throw new ResourceError('LIMIT', `xmitInPlace: [${off}, +${len}) outside guest memory of ${u8.length} B`);
+    }
+    const att = this.state_.att;
+    const p = this.txPrep;
+    const meta = this.xmitMeta;
+    if (!p.prepare(u8, off, len, req, att.info.offload, att.queues.length, meta)) {
+      p.undo(u8);
+      throw new WireError('UNSUPPORTED', `GSO of ${len} B: not TCP, or no LSOv2 for its IP version`);
+    }
+    let r = XMIT_BUSY;
+    const vf = this.failover.vf !== null ? this.failover.transmit(u8, p.off, p.len, meta) : VF_TX_UNUSED;
+    if (vf !== VF_TX_UNUSED) r = vf === VF_TX_TAKEN ? XMIT_COPIED : XMIT_BUSY;
+    else {
+      const tx = this.txQueue(meta);
+      if (tx !== null) r = tx.sendInPlace(p.off, p.len, meta, more, token);
+    }
+    if (r === XMIT_BUSY) p.undo(u8);
+    return r;
   }
 
   /** ethtool -K gro on|off (§6.5): held packets are delivered when it goes off. */
@@ -359,7 +428,7 @@ export class NetvscDevice {
     this.state_ = { kind: 'detached' };
     this.failover.reset();
     this.link.stop();
-    await teardown(att, this.cfg, this.loop, wasOpen);
+    await teardown(att, this.cfg, this.loop, wasOpen).finally(() => releaseTxTokens(att));
   }
 
   /**
@@ -372,7 +441,7 @@ export class NetvscDevice {
     const wasOpen = this.state_.kind === 'attached' && this.state_.open;
     this.state_ = { kind: 'reconfiguring', why };
     this.failover.reset();
-    await teardown(att, this.cfg, this.loop, wasOpen);
+    await teardown(att, this.cfg, this.loop, wasOpen).finally(() => releaseTxTokens(att));
     const old = this.cfg;
     this.cfg = { ...old, ...change };
     try {
@@ -422,6 +491,7 @@ export class NetvscDevice {
       gro: () => this.groOn,
     }, this.loop).finally(() => (this.attachingVersion = 0));
     this.cfg = { ...this.cfg, mtu: att.info.mtu };
+    for (const q of att.queues) q.tx.onTxDone = this.txDone;
     for (const q of att.queues) q.rx.fragmentList = this.rxFragsOn; // before open(): no data frame came yet
     this.link.speedMbps = att.info.linkSpeedMbps;
     this.link.set(att.info.linkUp);
@@ -433,4 +503,9 @@ export class NetvscDevice {
     if (!this.lroOn && att.info.offload.lro) await this.setLro(false);
     this.failover.attached();
   }
+}
+
+/** In-place frames a detach left in flight (a drain that timed out): each token handed back once. */
+function releaseTxTokens(att: Attachment): void {
+  for (const q of att.queues) q.tx.releaseTokens();
 }

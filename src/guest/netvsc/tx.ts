@@ -11,12 +11,12 @@ import {
   writeRndisPacketHeader,
 } from '../../wire/index.js';
 import type { Channel, GuestMemory } from '../../vmbus/index.js';
-import { NO_SECTION } from './cookies.js';
+import { DATA_COOKIE_LIMIT, NO_SECTION } from './cookies.js';
 import type { GuestCounters } from './counters.js';
 import { TX_F_CSUM, TX_F_HASH, TX_F_LSO, TX_F_VLAN, type TxMeta } from './meta.js';
 import { RndisPacketSender } from './send-packet.js';
 import type { SendSections } from './send-sections.js';
-import type { TxPagePool } from './tx-pool.js';
+import { TX_HEADER_CELLS, type TxPagePool } from './tx-pool.js';
 
 export interface TxQueueOptions {
   readonly channel: Channel;
@@ -33,6 +33,13 @@ export interface TxQueueOptions {
 
 const NONE = -1;
 
+/** xmitInPlace(): nothing taken (the queue is stopped or out of room); retry after onWritable. */
+export const XMIT_BUSY = 0;
+/** xmitInPlace(): taken and copied (into a send section, or by the VF); the bytes are free again now. */
+export const XMIT_COPIED = 1;
+/** xmitInPlace(): taken in place; the bytes stay the host's until onTxDone(token). */
+export const XMIT_IN_PLACE = 2;
+
 /**
  * One queue's transmit path (protocol.md §4.4–4.6). Small frames are copied with their RNDIS header
  * and PPIs into a send section; while the caller says more frames follow (`more`, the kernel's
@@ -42,6 +49,12 @@ const NONE = -1;
  * message owns a descriptor slot naming what its completion frees. When the ring, the request
  * ids, the pool or the slots run out, send() returns false and the queue is stopped until a
  * completion or ring space wakes it: a frame is either accepted (true) or untouched (false).
+ *
+ * sendInPlace() takes a frame that already lives in guest memory (an skb's pages): where send()
+ * would copy it into a pool slot (GPA-direct, or the partial copy), only the RNDIS header + PPIs
+ * are written — into a header cell of the pool, or at the end of the open batch — and the frame
+ * goes as a range of its own pages. Its descriptor keeps the caller's token, handed to onTxDone
+ * exactly once: on the completion, or when the channel closes with the send outstanding.
  */
 export class TxQueue {
   readonly sender: RndisPacketSender;
@@ -52,6 +65,8 @@ export class TxQueue {
   outstanding = 0;
   /** Called when a stopped queue wakes (the device's onWritable). */
   onWake: () => void = () => {};
+  /** An in-place frame's bytes are free again (its completion, or the channel closed with it outstanding). */
+  onTxDone: (token: number) => void = () => {};
 
   private readonly dv: DataView;
   private readonly u8: Uint8Array;
@@ -66,6 +81,13 @@ export class TxQueue {
   // Descriptor slots: what each outstanding message frees on completion.
   private readonly descSection: Int32Array;
   private readonly descPool: Int32Array;
+  private readonly descCell: Int32Array;
+  /** The in-place frame's token, valid while descTok is 1; descLive: committed, awaiting its completion. */
+  private readonly descToken: Uint32Array;
+  private readonly descTok: Uint8Array;
+  private readonly descLive: Uint8Array;
+  /** Inside send()/sendInPlace(): a channel stop there defers its tokens to releaseTokens(). */
+  private sending = false;
   private readonly descPkts: Uint32Array;
   private readonly descBytes: Float64Array;
   private readonly descFree: Int32Array;
@@ -75,6 +97,7 @@ export class TxQueue {
   private readonly sStop: number;
   private readonly sWake: number;
   private readonly sFailed: number;
+  private readonly sBadId: number;
 
   private maxPkt: number;
   private pktAlign: number;
@@ -85,9 +108,13 @@ export class TxQueue {
     this.sender = new RndisPacketSender(o.channel);
     this.dv = new DataView(o.memory.sab);
     this.u8 = o.memory.u8;
-    const n = o.sections.count + o.pool.slots + 1;
+    const n = o.sections.count + o.pool.slots + TX_HEADER_CELLS + 1;
     this.descSection = new Int32Array(n);
     this.descPool = new Int32Array(n);
+    this.descCell = new Int32Array(n);
+    this.descToken = new Uint32Array(n);
+    this.descTok = new Uint8Array(n);
+    this.descLive = new Uint8Array(n);
     this.descPkts = new Uint32Array(n);
     this.descBytes = new Float64Array(n);
     this.descFree = new Int32Array(n);
@@ -99,6 +126,12 @@ export class TxQueue {
     this.sStop = c.slot('stop_queue');
     this.sWake = c.slot('wake_queue');
     this.sFailed = c.slot('comp_send_failed');
+    this.sBadId = c.slot('comp_bad_id');
+    // A close or rescind reclaims the requests still outstanding (§2.12): free what they hold and
+    // hand in-place frames back. Control-path cookies (above the data range) are not ours.
+    o.channel.onReclaim = (cookie) => {
+      if (cookie < DATA_COOKIE_LIMIT) this.reclaim(cookie);
+    };
   }
 
   /**
@@ -106,6 +139,29 @@ export class TxQueue {
    * false, changing nothing, when the queue is stopped or out of room: retry after onWake.
    */
   send(frame: Uint8Array, off: number, len: number, meta: TxMeta | null, more: boolean): boolean {
+    return this.take(frame, off, len, meta, more, -1) !== XMIT_BUSY;
+  }
+
+  /**
+   * Queues the frame at memory.u8[off, off+len) (guest memory: its GPA is off). Small frames are
+   * copied as by send() (XMIT_COPIED); one that would go GPA-direct is sent in place (XMIT_IN_PLACE)
+   * and `token` comes back through onTxDone once the host is done with it. XMIT_BUSY: untouched.
+   */
+  sendInPlace(off: number, len: number, meta: TxMeta | null, more: boolean, token: number): number {
+    return this.take(this.u8, off, len, meta, more, token >>> 0);
+  }
+
+  /** send() and sendInPlace(): `token` < 0 copies every frame; otherwise GPA-direct goes in place. */
+  private take(frame: Uint8Array, off: number, len: number, meta: TxMeta | null, more: boolean, token: number): number {
+    this.sending = true;
+    try {
+      return this.route(frame, off, len, meta, more, token);
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  private route(frame: Uint8Array, off: number, len: number, meta: TxMeta | null, more: boolean, token: number): number {
     if (this.stopped || (this.pendClosed && !this.sendPending())) return this.busy();
     const o = this.o;
     const secSize = o.sections.sectionSize;
@@ -122,10 +178,12 @@ export class TxQueue {
       this.copyIn(this.pendSection, this.pendLen, frame, off, len, meta, ppis, more);
       return this.afterCopy(len, more);
     }
+    // In place, the partial copy is only the header at the end of the batch (§4.4 step 4).
+    if (tryBatch && token >= 0 && this.pendLen + rmsg < secSize) return this.partialInPlace(off, len, meta, ppis, rmsg, token);
     // A partial copy pins a pool slot as well as the section. Linux's skb pages are unbounded, our
     // pool is not: leave half of it for frames that find no section (§4.3 tx_send_full, §4.5), so a
     // full section map goes GPA-direct instead of stopping the queue. Otherwise a new section.
-    if (tryBatch && this.pendLen + rmsg < secSize && o.pool.available > o.pool.slots >> 1) {
+    if (tryBatch && token < 0 && this.pendLen + rmsg < secSize && o.pool.available > o.pool.slots >> 1) {
       return this.partialCopy(frame, off, len, meta, ppis, rmsg);
     }
     if (pktlen + align < secSize) {
@@ -141,6 +199,7 @@ export class TxQueue {
       }
       this.o.counters.add(this.sTxSendFull);
     }
+    if (token >= 0) return this.pageInPlace(off, len, meta, ppis, rmsg, token);
     return this.pageBuffer(frame, off, len, meta, ppis, rmsg);
   }
 
@@ -161,16 +220,36 @@ export class TxQueue {
 
   /** A completion for descriptor `d` (NVSP 108, §4.6): frees its section and pool slot, counts, wakes. */
   complete(d: number, status: number): void {
+    // The requestor already refuses unknown, duplicate and stale ids; a descriptor that is not in
+    // flight here as well is counted and ignored rather than freed (or its token reported) twice.
+    if (!(d >= 0 && d < this.descLive.length) || this.descLive[d] === 0) {
+      this.o.counters.add(this.sBadId);
+      return;
+    }
     if (status !== 1) this.o.counters.add(this.sFailed); // §8 item 10: logged, resources freed anyway
-    const s = this.descSection[d]!;
-    const p = this.descPool[d]!;
-    if (s !== NONE) this.o.sections.free(s);
-    if (p !== NONE) this.o.pool.free(p);
     this.packets += this.descPkts[d]!;
     this.bytes += this.descBytes[d]!;
-    this.descFree[this.descTop++] = d;
-    this.outstanding--;
-    if (this.stopped) this.wake();
+    this.retire(d);
+  }
+
+  /**
+   * Hands back every in-place frame still held (teardown after a failed drain, or a channel stop
+   * inside send()): each token once; the descriptors' late completions, if any, free the rest.
+   */
+  releaseTokens(): void {
+    const tok = this.descTok;
+    for (let d = 0; d < tok.length; d++) {
+      if (tok[d] === 0) continue;
+      tok[d] = 0;
+      this.onTxDone(this.descToken[d]!);
+    }
+  }
+
+  /** In-place frames not yet handed back (between calls). */
+  get inPlaceInFlight(): number {
+    let n = 0;
+    for (let d = 0; d < this.descTok.length; d++) n += this.descTok[d]!;
+    return n;
   }
 
   /** Poll-time retry: a closed batch that found the ring full, then wake if there is room again. */
@@ -184,6 +263,32 @@ export class TxQueue {
       return 1;
     }
     return 0;
+  }
+
+  /** The channel closed with `d` outstanding (Channel.onReclaim): free it, hand its frame back. */
+  private reclaim(d: number): void {
+    if (!(d >= 0 && d < this.descLive.length) || this.descLive[d] === 0) return;
+    this.retire(d);
+  }
+
+  /** Frees a committed descriptor's section, slot and cell, then wakes and reports its token. */
+  private retire(d: number): void {
+    const o = this.o;
+    const s = this.descSection[d]!;
+    const p = this.descPool[d]!;
+    const c = this.descCell[d]!;
+    if (s !== NONE) o.sections.free(s);
+    if (p !== NONE) o.pool.free(p);
+    if (c !== NONE) o.pool.freeCell(c);
+    this.descLive[d] = 0;
+    this.descFree[this.descTop++] = d;
+    this.outstanding--;
+    if (this.stopped && o.channel.state === 'open') this.wake();
+    // Last, with the queue consistent: the callback may send again. Never from inside a send.
+    if (this.descTok[d] !== 0 && !this.sending) {
+      this.descTok[d] = 0;
+      this.onTxDone(this.descToken[d]!);
+    }
   }
 
   /** Teardown: the frames in an unsent batch are still ours; report whether any are left. */
@@ -224,13 +329,13 @@ export class TxQueue {
     this.o.channel.waitForSpace(RndisPacketSender.worstCaseBytes());
   }
 
-  private busy(): false {
+  private busy(): number {
     this.o.counters.add(this.sTxBusy);
     this.stop();
-    return false;
+    return XMIT_BUSY;
   }
 
-  private afterCopy(len: number, more: boolean): true {
+  private afterCopy(len: number, more: boolean): number {
     this.pendPkts++;
     this.pendBytes += len;
     this.pendCount++;
@@ -238,7 +343,7 @@ export class TxQueue {
       this.pendClosed = true;
       if (!this.sendPending()) this.stop(); // accepted; it goes out when the ring drains
     }
-    return true;
+    return XMIT_COPIED;
   }
 
   private closeAndSendPending(): boolean {
@@ -248,7 +353,7 @@ export class TxQueue {
 
   /** Sends the open batch as one in-band NVSP 107 (full copy). */
   private sendPending(): boolean {
-    const d = this.takeDesc(this.pendSection, NONE);
+    const d = this.takeDesc(this.pendSection, NONE, NONE);
     if (d === NONE) return false;
     this.sender.begin(0, this.pendSection, this.pendLen);
     if (this.sender.send(d) === 0) {
@@ -260,11 +365,11 @@ export class TxQueue {
     return true;
   }
 
-  private partialCopy(frame: Uint8Array, off: number, len: number, meta: TxMeta | null, ppis: number, rmsg: number): boolean {
+  private partialCopy(frame: Uint8Array, off: number, len: number, meta: TxMeta | null, ppis: number, rmsg: number): number {
     const o = this.o;
     const slot = o.pool.alloc();
     if (slot === NONE) return this.busy();
-    const d = this.takeDesc(this.pendSection, slot);
+    const d = this.takeDesc(this.pendSection, slot, NONE);
     if (d === NONE) {
       o.pool.free(slot);
       return this.busy();
@@ -294,15 +399,61 @@ export class TxQueue {
     }
     this.commitDesc(d, this.pendPkts + 1, this.pendBytes + len);
     this.resetPending();
-    return true;
+    return XMIT_COPIED;
   }
 
-  private pageBuffer(frame: Uint8Array, off: number, len: number, meta: TxMeta | null, ppis: number, rmsg: number): boolean {
+  /** The partial copy in place: the header ends the open batch's section, the frame is its own range. */
+  private partialInPlace(off: number, len: number, meta: TxMeta | null, ppis: number, rmsg: number, token: number): number {
+    const o = this.o;
+    const d = this.takeDesc(this.pendSection, NONE, NONE);
+    if (d === NONE) return this.busy();
+    // No gap: the host gathers prefix + range starting where the range keeps its address mod 8.
+    this.writeHeader(o.sendBufGpa + this.pendSection * o.sections.sectionSize + this.pendLen, len, meta, ppis, 0);
+    this.sender.begin(0, this.pendSection, this.pendLen + rmsg);
+    this.sender.addRange(off, len);
+    if (this.sender.send(d) === 0) {
+      this.putDesc(d);
+      return this.busy();
+    }
+    this.commitDesc(d, this.pendPkts + 1, this.pendBytes + len);
+    this.holdToken(d, token);
+    this.resetPending();
+    return XMIT_IN_PLACE;
+  }
+
+  /**
+   * GPA-direct in place: header + PPIs in a header cell, then the frame's own pages as the second
+   * range (one range: a run of guest memory is physically contiguous, GPA = offset). The header
+   * sits in its cell so that header end ≡ frame start (mod 8): gathered behind it, the frame keeps
+   * its alignment and the host's copy runs word-wise.
+   */
+  private pageInPlace(off: number, len: number, meta: TxMeta | null, ppis: number, rmsg: number, token: number): number {
+    const o = this.o;
+    if (o.pool.cellsAvailable === 0 || this.descTop === 0) return this.busy();
+    if (this.pendSection !== NONE && !this.closeAndSendPending()) return this.busy();
+    const cell = o.pool.allocCell();
+    const d = this.takeDesc(NONE, NONE, cell);
+    const at = o.pool.cellGpa(cell) + ((off - rmsg) & 7);
+    this.writeHeader(at, len, meta, ppis, 0);
+    this.sender.begin(0, NO_SECTION, 0);
+    this.sender.addRange(at, rmsg);
+    this.sender.addRange(off, len);
+    if (this.sender.send(d) === 0) {
+      this.putDesc(d);
+      o.pool.freeCell(cell);
+      return this.busy();
+    }
+    this.commitDesc(d, 1, len);
+    this.holdToken(d, token);
+    return XMIT_IN_PLACE;
+  }
+
+  private pageBuffer(frame: Uint8Array, off: number, len: number, meta: TxMeta | null, ppis: number, rmsg: number): number {
     const o = this.o;
     if (o.pool.available === 0 || this.descTop === 0) return this.busy();
     if (this.pendSection !== NONE && !this.closeAndSendPending()) return this.busy();
     const slot = o.pool.alloc();
-    const d = this.takeDesc(NONE, slot);
+    const d = this.takeDesc(NONE, slot, NONE);
     const gpa = o.pool.gpa(slot);
     // The frame lands at the address it had mod 8, so the 64 KB copy runs word-wise (packet/copy alignGap).
     let gap = alignGap(frame.byteOffset + off, gpa + rmsg);
@@ -321,7 +472,7 @@ export class TxQueue {
       return this.busy();
     }
     this.commitDesc(d, 1, len);
-    return true;
+    return XMIT_COPIED;
   }
 
   /** Copies header + PPIs + frame into `section` at `pos`, padded to pkt_align if more follow (§4.4 step 3). */
@@ -376,12 +527,18 @@ export class TxQueue {
     if (obs !== null) obs.message(MSG_DIR_TX, this.o.channel.subChannelIndex, MSG_LAYER_RNDIS, this.u8, at, RNDIS_PACKET_HEADER_SIZE + ppis * PPI_SIZE);
   }
 
-  private takeDesc(section: number, pool: number): number {
+  private takeDesc(section: number, pool: number, cell: number): number {
     if (this.descTop === 0) return NONE;
     const d = this.descFree[--this.descTop]!;
     this.descSection[d] = section;
     this.descPool[d] = pool;
+    this.descCell[d] = cell;
     return d;
+  }
+
+  private holdToken(d: number, token: number): void {
+    this.descToken[d] = token;
+    this.descTok[d] = 1;
   }
 
   private putDesc(d: number): void {
@@ -391,6 +548,7 @@ export class TxQueue {
   private commitDesc(d: number, pkts: number, bytes: number): void {
     this.descPkts[d] = pkts;
     this.descBytes[d] = bytes;
+    this.descLive[d] = 1;
     this.outstanding++;
   }
 
