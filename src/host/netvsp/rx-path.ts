@@ -30,6 +30,7 @@ import {
 } from '../../wire/index.js';
 import { MSG_DIR_TX, MSG_LAYER_NVSP, MSG_LAYER_RNDIS, type MessageObserver } from '../../core/index.js';
 import { ALIGN_MIN_LEN, alignGap, copyBytes } from '../../packet/index.js';
+import { FragmentViews } from './frag-views.js';
 import { RscCoalescer } from './rsc.js';
 import { newContiguousRun, RingWriter, type Channel } from '../../vmbus/index.js';
 import type { QueueCounters } from '../counters.js';
@@ -92,6 +93,7 @@ export class RxPath {
     o: RxPathOptions = {},
   ) {
     this.maxRanges = o.maxRanges ?? DEFAULTS.maxRanges;
+    this.fragViews = new FragmentViews(Math.min(this.maxRanges, NVSP_RSC_MAX));
     this.rangeOff = new Uint32Array(this.maxRanges);
     this.rangeLen = new Uint32Array(this.maxRanges);
     this.nvspLen = nvspSize(NVSP_RNDIS_PKT);
@@ -119,11 +121,17 @@ export class RxPath {
     this.resetBurst();
   }
 
+  /** RSC fragment layouts whose source views were built (frag-views.ts): one per steady flow. */
+  get fragLayoutsBuilt(): number {
+    return this.fragViews.built;
+  }
+
   get pending(): number {
     return this.rangeCount + (this.rsc_?.held ?? 0);
   }
 
   private rsc_: RscCoalescer | null = null;
+  private readonly fragViews: FragmentViews;
   /** The alignment gap reserve() left after the header of the message it placed last. */
   private gap = 0;
   private pktId = 0;
@@ -166,6 +174,8 @@ export class RxPath {
     }
     const id = (this.pktId = (this.pktId + 1) & 0xffff);
     const srcBase = frame.byteOffset;
+    // Whole fragments are copied natively from views made once per layout (frag-views.ts).
+    const views = n > 1 ? this.fragViews.get(frame, off, chunk) : null;
     for (let i = 0, from = off; i < n; i++) {
       const c = Math.min(chunk, off + len - from);
       const ppis = 1 + (i === 0 ? extra : 0);
@@ -180,7 +190,8 @@ export class RxPath {
       if (i === 0) this.writePpis(p, meta);
       if (this.observer !== null) this.observer.message(MSG_DIR_TX, this.ch.subChannelIndex, MSG_LAYER_RNDIS, this.hU8, base, hdrLen);
       this.finishHeader(at, base, hdrLen, gap);
-      this.copyData(at + hdrLen + gap, base + hdrLen + gap, frame, from, c);
+      if (views !== null && c === chunk && i < views.length && this.hU8 !== this.hdr) this.hU8.set(views[i]!, base + hdrLen + gap);
+      else this.copyData(at + hdrLen + gap, base + hdrLen + gap, frame, from, c);
       from += c;
     }
     this.counters.add(this.sPackets);
