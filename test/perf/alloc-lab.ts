@@ -5,7 +5,8 @@ import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { buildTcp4Frame, buildUdp4Frame } from '../../src/packet/index.js';
-import { OffloadLab, testSpec, type LabGuest } from '../offload/harness.js';
+import { XMIT_BUSY, XMIT_IN_PLACE } from '../../src/guest/index.js';
+import { OffloadLab, pump, testSpec, type LabGuest } from '../offload/harness.js';
 
 /** One burst of traffic, all of it delivered before it returns; returns the frames it counts. */
 export type Burst = () => number;
@@ -67,13 +68,18 @@ export class AllocLab {
   /** Segments (MSS 1460) in one lsoBurst() super-frame. */
   static readonly LSO_SEGMENTS = Math.ceil((65535 - 40) / 1460);
 
-  /** One 64 KB TCP super-frame (MSS 1460: segmented by the host, coalesced by b's GRO); returns its segments. */
-  lsoBurst(): Burst {
+  /** a's 64 KB TCP super-frame to b (MSS 1460) and the stack's request for it. */
+  private lsoFrame(): { frame: Uint8Array; n: number; req: { readonly csum: true; readonly mss: 1460 }; payloadLen: number } {
     const s = testSpec(this.b.mac, this.a.mac, { srcPort: 40000, dstPort: 5001, seq: 1 });
     const payloadLen = 65535 - 40;
     const frame = new Uint8Array(payloadLen + 64);
     const n = buildTcp4Frame(frame, 0, s, new Uint8Array(payloadLen).fill(0x5a), 0, payloadLen);
-    const req = { csum: true, mss: 1460 } as const;
+    return { frame, n, req: { csum: true, mss: 1460 } as const, payloadLen };
+  }
+
+  /** One 64 KB TCP super-frame (MSS 1460: segmented by the host, coalesced by b's GRO); returns its segments. */
+  lsoBurst(): Burst {
+    const { frame, n, req, payloadLen } = this.lsoFrame();
     const dev = this.a.dev;
     const loop = this.lab.lab.loop;
     let seq = 1;
@@ -84,6 +90,41 @@ export class AllocLab {
       frame[40] = (seq >>> 8) & 0xff;
       frame[41] = seq & 0xff;
       if (!dev.xmit(frame, 0, n, req, false)) return 0;
+      seq = (seq + payloadLen) >>> 0;
+      this.superFrames++;
+      loop.drain();
+      return AllocLab.LSO_SEGMENTS;
+    };
+  }
+
+  /**
+   * lsoBurst() sent in place (Contract A): the super-frame lives in a's guest memory (two buffers,
+   * described once by mapTxPages), xmitInPlace, a buffer reused only after its onTxDone.
+   */
+  async lsoBurstInPlace(): Promise<Burst> {
+    const { frame, n, req, payloadLen } = this.lsoFrame();
+    const dev = this.a.dev;
+    const loop = this.lab.lab.loop;
+    const pages = Math.ceil(n / 4096);
+    const first = dev.allocator.allocContiguous(2 * pages);
+    await pump(this.lab.lab, dev.mapTxPages(Array.from({ length: 2 * pages }, (_, i) => first + i)));
+    const u8 = dev.memory.u8;
+    const offs = [dev.memory.gpa(first), dev.memory.gpa(first + pages)];
+    for (const o of offs) u8.set(frame.subarray(0, n), o);
+    const busy = new Uint8Array(2);
+    dev.onTxDone = (t) => void (busy[t] = 0);
+    let seq = 1;
+    return () => {
+      const i = busy[0] === 0 ? 0 : busy[1] === 0 ? 1 : -1;
+      if (i < 0) return 0;
+      const at = offs[i]!;
+      u8[at + 38] = seq >>> 24;
+      u8[at + 39] = (seq >>> 16) & 0xff;
+      u8[at + 40] = (seq >>> 8) & 0xff;
+      u8[at + 41] = seq & 0xff;
+      const r = dev.xmitInPlace(at, n, req, false, i);
+      if (r === XMIT_BUSY) return 0;
+      if (r === XMIT_IN_PLACE) busy[i] = 1;
       seq = (seq + payloadLen) >>> 0;
       this.superFrames++;
       loop.drain();

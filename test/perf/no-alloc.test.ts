@@ -73,6 +73,15 @@ describe('bytes allocated per frame on the data path (single-thread lab, real ho
     expectAtMost('LSO 64 KB, per segment', m, TARGET);
   });
 
+  test('the same sent in place (Contract A: the super-frame lives in guest memory, xmitInPlace, reused after onTxDone)', async () => {
+    const burst = await lab.lsoBurstInPlace();
+    for (let k = 0; k < 1500; k++) burst();
+    const sent = lab.superFrames;
+    const m = await measureAllocation(burst, 50, 8);
+    expect(lab.superFrames - sent).toBe(2 * 400); // never refused: each buffer came back before its next use
+    expectAtMost('LSO 64 KB in place, per segment', m, TARGET);
+  });
+
   test('the same with RSC fragment lists on (Contract B: b takes each packet as its list, no reassembly)', async () => {
     lab.b.dev.setRxFragments(true);
     try {
