@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { buildTcp4Frame } from '../../packet/index.js';
-import { testSpec } from '../../../test/offload/harness.js';
+import { buildTcp4Frame, buildUdp4Frame } from '../../packet/index.js';
+import { OffloadLab, pump, testSpec } from '../../../test/offload/harness.js';
 import { bringUp } from './bring-up.test.js';
 import { XMIT_BUSY, XMIT_COPIED, XMIT_IN_PLACE, type NetvscOptions } from './index.js';
 
@@ -180,5 +180,35 @@ describe('transmit in place (Contract A)', () => {
     const { dev, u8 } = await ready();
     expect(() => dev.xmitInPlace(u8.length - 10, 100, plain, false, 0)).toThrow(expect.objectContaining({ code: 'LIMIT' }));
     expect(() => dev.xmitInPlace(-1, 100, plain, false, 0)).toThrow(expect.objectContaining({ code: 'LIMIT' }));
+  });
+
+  test('through the real host to another VM: unmapped pages are refused by the host (failed completion, token back), mapped ones arrive byte for byte', async () => {
+    const lab = new OffloadLab('azure');
+    const a = await lab.guest('a', '00:15:5d:00:00:0a', { mtu: 9000 });
+    const b = await lab.guest('b', '00:15:5d:00:00:0b', { mtu: 9000 });
+    const dev = a.dev;
+    const done: number[] = [];
+    dev.onTxDone = (t) => done.push(t);
+    const payload = Uint8Array.from({ length: 8000 }, (_, i) => (i * 13) & 0xff);
+    const f = new Uint8Array(8100);
+    const n = buildUdp4Frame(f, 0, testSpec(b.mac, a.mac, { dstPort: 9 }), payload, 0, payload.length);
+    const first = dev.allocator.allocContiguous(3);
+    const off = dev.memory.gpa(first) + 5;
+    dev.memory.u8.set(f.subarray(0, n), off);
+    expect(dev.xmitInPlace(off, n, { csum: true, mss: 0 }, false, 1)).toBe(XMIT_IN_PLACE);
+    await lab.settle();
+    expect(done).toEqual([1]);
+    expect(dev.stats()['comp_send_failed']).toBe(1);
+    expect(b.rx).toHaveLength(0);
+    await pump(lab.lab, dev.mapTxPages([first, first + 1, first + 2]));
+    expect(dev.xmitInPlace(off, n, { csum: true, mss: 0 }, false, 2)).toBe(XMIT_IN_PLACE);
+    await lab.settle();
+    expect(done).toEqual([1, 2]);
+    expect(b.rx).toHaveLength(1);
+    const sent = dev.memory.u8.slice(off, off + n);
+    sent.set(b.rx[0]!.bytes.subarray(40, 42), 40); // the UDP checksum: the host filled it (offload)
+    expect([...b.rx[0]!.bytes]).toEqual([...sent]);
+    expect([...b.rx[0]!.bytes.subarray(42)]).toEqual([...payload]);
+    await lab.close();
   });
 });
