@@ -34,6 +34,10 @@ class NetvscNicDriver implements GuestNicDriver {
     dev.onReceive = (u8, off, len, meta) => this.onFrame(u8, off, len, meta);
   }
 
+  setRxFragments(on: boolean): void {
+    this.dev.setRxFragments(on);
+  }
+
   transmit(u8: Uint8Array, off: number, len: number, more: boolean, meta: TxMeta | null = null): boolean {
     return this.dev.send(u8, off, len, meta, more);
   }

@@ -63,6 +63,8 @@ export interface GuestNicDriver {
   setLro(on: boolean): Promise<void>;
   /** What -K switched: GRO and LRO as they are now, and the TX hash classes hashed with ports. */
   switches(): NicSwitches;
+  /** Contract B: RSC packets come to onFrame as fragment lists (RX_F_FRAGS) instead of reassembled. */
+  setRxFragments(on: boolean): void;
   /** Queues one frame for transmit (copied before return); false = no room now, frame untouched. */
   transmit(u8: Uint8Array, off: number, len: number, more: boolean, meta?: TxMeta | null): boolean;
   /** Offloads negotiated now (they may change across -G/-L/MTU re-attaches). */

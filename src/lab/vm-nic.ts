@@ -1,11 +1,13 @@
 /**
  * One NIC inside a VM worker: the guest netvsc device plus what the lab plugs into it. Received
  * frames go to the sink of their flow if one runs, otherwise to the attached FramePort (the app
- * port now, a TAP later); frames the port yields are transmitted through the device.
+ * port now, a TAP later); frames the port yields are transmitted through the device. While a sink
+ * runs, RSC packets come as fragment lists (Contract B) and the sink reads them in place; the
+ * capture, the port and a list the sink cannot walk in place get them gathered into one run.
  */
 import { clearFrameMeta, newFrameMeta, type FrameMeta, type FramePort } from '../core/index.js';
 import type { Pollable } from '../vmbus/index.js';
-import { RX_F_VLAN } from '../guest/index.js';
+import { gatherRx, RX_F_FRAGS, RX_F_VLAN, type RxMeta } from '../guest/index.js';
 import { vlanId } from '../wire/index.js';
 import type { GuestNicDriver } from './nic-driver.js';
 import { HeldFrames } from './held-frames.js';
@@ -28,10 +30,14 @@ export interface VmNicCounters {
   reprobe_failed: number;
   /** IP fragments of lab traffic whose datagram's first fragment was not seen (traffic/demux.ts). */
   rx_frag_orphan: number;
+  /** RSC packets a sink read in place as fragment lists (Contract B: no reassembly copy). */
+  rx_lists_in_place: number;
+  /** RSC fragment lists gathered into one run: for the capture, the port, or a list a sink could not read in place. */
+  rx_lists_gathered: number;
 }
 
 export class VmNic implements FrameTransmitter, Pollable {
-  readonly counters: VmNicCounters = { port_rx_dropped: 0, rx_unclaimed: 0, port_tx_held: 0, reprobes: 0, reprobe_failed: 0, rx_frag_orphan: 0 };
+  readonly counters: VmNicCounters = { port_rx_dropped: 0, rx_unclaimed: 0, port_tx_held: 0, reprobes: 0, reprobe_failed: 0, rx_frag_orphan: 0, rx_lists_in_place: 0, rx_lists_gathered: 0 };
   /** The traffic sinks of this NIC, by flow (and IP fragments by datagram). */
   private readonly demux = new SinkDemux(this.counters);
   private port: FramePort | null = null;
@@ -42,6 +48,26 @@ export class VmNic implements FrameTransmitter, Pollable {
   capture: NicCapture | null = null;
   /** Frame meta of a frame without offload requests (what transmit() sends). */
   private readonly plainMeta: FrameMeta = newFrameMeta();
+  /** Whether the driver hands RSC packets up as fragment lists (on while a sink runs). */
+  private rxLists = false;
+  /** A fragment list gathered for the capture or the port; grown (rarely) to the longest list. */
+  private gathered = new Uint8Array(0);
+  private readonly onFrame = (u8: Uint8Array, off: number, len: number, meta: RxMeta): void => {
+    const vlan = meta.flags & RX_F_VLAN ? vlanId(meta.vlan) : 0;
+    if ((meta.flags & RX_F_FRAGS) !== 0) {
+      if (this.capture === null && this.demux.receiveList(u8, len, meta, vlan)) {
+        this.counters.rx_lists_in_place++;
+        return;
+      }
+      this.counters.rx_lists_gathered++;
+      if (this.gathered.length < len) this.gathered = new Uint8Array(Math.max(len, 65536 + 1024));
+      gatherRx(u8, off, len, meta, this.gathered, 0);
+      u8 = this.gathered;
+      off = 0;
+    }
+    if (this.capture !== null) this.capture.guestRx(u8, off, len, meta.flags & RX_F_VLAN ? meta.vlan : 0);
+    this.receive(u8, off, len, vlan);
+  };
   private readonly fromPort = (u8: Uint8Array, off: number, len: number, m: FrameMeta): void => {
     if (this.capture !== null) this.capture.guestTx(u8, off, len, m);
     if (this.blocked || !this.driver.transmit(u8, off, len, true)) {
@@ -57,10 +83,7 @@ export class VmNic implements FrameTransmitter, Pollable {
     public driver: GuestNicDriver,
     private readonly budget = 64,
   ) {
-    driver.onFrame = (u8, off, len, meta) => {
-      if (this.capture !== null) this.capture.guestRx(u8, off, len, meta.flags & RX_F_VLAN ? meta.vlan : 0);
-      this.receive(u8, off, len, meta.flags & RX_F_VLAN ? vlanId(meta.vlan) : 0);
-    };
+    driver.onFrame = this.onFrame;
   }
 
   transmit(u8: Uint8Array, off: number, len: number, more: boolean): boolean {
@@ -76,6 +99,7 @@ export class VmNic implements FrameTransmitter, Pollable {
    */
   replaceDriver(d: GuestNicDriver): void {
     d.onFrame = this.driver.onFrame;
+    d.setRxFragments(this.rxLists);
     this.driver = d;
     this.counters.reprobes++;
   }
@@ -99,11 +123,21 @@ export class VmNic implements FrameTransmitter, Pollable {
 
   addSink(sink: TrafficSink): void {
     this.demux.sinks.push(sink);
+    this.listsWhileSinks();
   }
 
   removeSink(sink: TrafficSink): void {
     const i = this.demux.sinks.indexOf(sink);
     if (i >= 0) this.demux.sinks.splice(i, 1);
+    this.listsWhileSinks();
+  }
+
+  /** A sink walks RSC fragment lists in place (no reassembly copy); without one, contiguous frames as before. */
+  private listsWhileSinks(): void {
+    const on = this.demux.sinks.length > 0;
+    if (on === this.rxLists) return;
+    this.rxLists = on;
+    this.driver.setRxFragments(on);
   }
 
   /** Moves frames from the port into the device; held frames go first, in order. */

@@ -81,6 +81,10 @@ describe('lab traffic apps', () => {
     expect((await eth0.stats()).guest.ethtool['tx_lso_packets']! - before['tx_lso_packets']!).toBeGreaterThanOrEqual(50);
     // The receiver got them back coalesced (host RSC or guest GRO): frames carrying several records.
     expect(r.coalesced).toBeGreaterThan(0);
+    // azure has RSC: the sink read its packets as fragment lists in place (Contract B), nothing gathered
+    const lab1 = (await eth1.stats()).guest.lab;
+    expect(lab1.rx_lists_in_place).toBeGreaterThan(0);
+    expect(lab1.rx_lists_gathered).toBe(0);
   });
 
   test('802.1Q: a trunk port sends VLAN 10 to an access port on 10; VLAN 20 never reaches it', async () => {

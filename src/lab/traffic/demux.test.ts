@@ -1,7 +1,10 @@
 // The receive side of the lab's traffic apps without a lab: frames the generator's send units
 // hold, fed straight to the demux, so each case (reassembly, a lost or corrupt fragment, an
 // orphan, coalesced records, a foreign frame) is exact.
+import { fc, test as propTest } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
+import { buildTcp4Frame, FrameSpec } from '../../packet/index.js';
+import { writePayload } from './payload.js';
 import { SinkDemux, type DemuxCounters } from './demux.js';
 import { buildSendUnit, datagramId } from './send-unit.js';
 import { TrafficSink } from './sink.js';
@@ -79,6 +82,104 @@ describe('SinkDemux', () => {
     arp[12] = 0x08;
     arp[13] = 0x06;
     expect(feed(demux, arp)).toBe(false);
+    expect(sink.report().frames).toBe(0);
+  });
+});
+
+describe('SinkDemux.receiveList: an RSC packet as a fragment list (Contract B)', () => {
+  // Records of these lengths back to back in one TCP packet, as RSC coalesces them.
+  const RECORDS = [100, 1448, 16, 3000, 77, 1448, 1448];
+
+  function tcpFrame(flow: number): Uint8Array {
+    const total = RECORDS.reduce((a, b) => a + b, 0);
+    const payload = new Uint8Array(total);
+    let at = 0;
+    RECORDS.forEach((n, seq) => {
+      writePayload(payload, at, n, flow, seq);
+      at += n;
+    });
+    const s = new FrameSpec();
+    s.src4 = 0x0a000001;
+    s.dst4 = 0x0a000002;
+    s.srcPort = 4000;
+    s.dstPort = 5001;
+    const out = new Uint8Array(total + 100);
+    return out.slice(0, buildTcp4Frame(out, 0, s, payload, 0, total));
+  }
+
+  /** The frame cut at `cuts`, its pieces placed out of order with gaps in one shared buffer (a receive buffer). */
+  function scatter(f: Uint8Array, cuts: readonly number[]): { buf: Uint8Array; meta: { fragOff: Int32Array; fragLen: Int32Array; fragments: number } } {
+    const edges = [0, ...cuts, f.length];
+    const n = edges.length - 1;
+    const buf = new Uint8Array(new SharedArrayBuffer(f.length + 64 * n + 64));
+    const fragOff = new Int32Array(n);
+    const fragLen = new Int32Array(n);
+    let at = 8;
+    for (let i = n - 1; i >= 0; i--) {
+      fragOff[i] = at;
+      fragLen[i] = edges[i + 1]! - edges[i]!;
+      buf.set(f.subarray(edges[i]!, edges[i + 1]!), at);
+      at += fragLen[i]! + 8 + (i % 5);
+    }
+    return { buf, meta: { fragOff, fragLen, fragments: n } };
+  }
+
+  const fresh = (): { sink: TrafficSink; demux: SinkDemux } => {
+    const demux = new SinkDemux({ rx_frag_orphan: 0 });
+    const sink = new TrafficSink({ flow: 7, count: 100 });
+    demux.sinks.push(sink);
+    return { sink, demux };
+  };
+
+  const HEADERS = 14 + 20 + 20;
+  const cutsArb = fc.uniqueArray(fc.integer({ min: 1, max: 8600 }), { minLength: 1, maxLength: 12 }).map((c) => c.sort((a, b) => a - b));
+
+  propTest.prop([cutsArb, fc.option(fc.integer({ min: HEADERS + 16, max: 8600 }), { nil: undefined })], { numRuns: 1000 })(
+    'cut anywhere, a flipped byte or not: the same report as the gathered frame, read in place whenever the first fragment holds the headers',
+    (cuts, flip) => {
+      const f = tcpFrame(7);
+      expect(f.length).toBe(HEADERS + 7537);
+      if (flip !== undefined && flip < f.length) f[flip]! ^= 0x20;
+      const ref = fresh();
+      expect(ref.demux.receive(f, 0, f.length)).toBe(true);
+      const { buf, meta } = scatter(f, cuts.filter((c) => c < f.length));
+      const got = fresh();
+      const inPlace = got.demux.receiveList(buf, f.length, meta);
+      expect(inPlace).toBe(meta.fragLen[0]! >= HEADERS + 16);
+      if (!inPlace) {
+        const one = new Uint8Array(f.length);
+        let at = 0;
+        for (let i = 0; i < meta.fragments; i++) {
+          one.set(buf.subarray(meta.fragOff[i]!, meta.fragOff[i]! + meta.fragLen[i]!), at);
+          at += meta.fragLen[i]!;
+        }
+        expect(got.demux.receive(one, 0, one.length)).toBe(true);
+      }
+      expect(got.sink.report()).toEqual(ref.sink.report());
+      if (flip === undefined || flip >= f.length) expect(ref.sink.report()).toMatchObject({ unique: RECORDS.length, corrupt: 0, coalesced: 1 });
+      else {
+        // a flip in a seq field's low byte makes another valid record (seq < count); anywhere else the record is corrupt
+        let r = flip - HEADERS;
+        for (const n of RECORDS) if (r >= n) r -= n; else break;
+        expect(ref.sink.report().corrupt).toBe(r === 11 ? 0 : 1);
+      }
+    },
+  );
+
+  test('a record header split 3 | 13 and a record split over three fragments are read in place', () => {
+    const f = tcpFrame(7);
+    const r2 = HEADERS + 100 + 1448; // the 16-byte record
+    const { buf, meta } = scatter(f, [HEADERS + 100 + 3, HEADERS + 100 + 700, r2 + 5, r2 + 16 + 1000]);
+    const { sink, demux } = fresh();
+    expect(demux.receiveList(buf, f.length, meta)).toBe(true);
+    expect(sink.report()).toMatchObject({ unique: RECORDS.length, delivered: RECORDS.length, corrupt: 0, reordered: 0, frames: 1, coalesced: 1, bytes: f.length });
+  });
+
+  test('a list that is not lab traffic, or of a flow without a sink, is left to the caller', () => {
+    const f = tcpFrame(8);
+    const { buf, meta } = scatter(f, [2000]);
+    const { sink, demux } = fresh();
+    expect(demux.receiveList(buf, f.length, meta)).toBe(false);
     expect(sink.report().frames).toBe(0);
   });
 });

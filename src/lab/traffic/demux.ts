@@ -4,7 +4,10 @@
  * header and the record header) opens a slot keyed by the IP identification, the others add
  * their bytes, each checked against the pattern at its offset, and the datagram counts once
  * whole. Fragments reach a NIC on one queue in order (the host hashes fragments to queue 0), so
- * a fragment with no open slot is counted, not guessed at. Preallocated; no per-frame allocation.
+ * a fragment with no open slot is counted, not guessed at. An RSC packet given as a fragment list
+ * (Contract B) is read in place when its first fragment holds the headers and the first record's
+ * header (an honest host's always does); otherwise the caller gathers it and calls receive().
+ * Preallocated; no per-frame allocation.
  */
 import { getU32, PAYLOAD_HEADER_LEN, PAYLOAD_MAGIC, PAYLOAD_SEQ_AT, patternIntact } from './payload.js';
 import { parseRx, RX_FRAGMENT, RX_WHOLE, RxParse } from './rx-parse.js';
@@ -51,6 +54,25 @@ export class SinkDemux {
     }
     if (kind === RX_FRAGMENT) return this.fragment(b, len, vlan);
     return false;
+  }
+
+  /**
+   * A frame given as a fragment list (RX_F_FRAGS: fragment i is b[fragOff[i], + fragLen[i]) for
+   * i < fragments, `len` the total). True when a sink took it; false when no sink wants it or it
+   * cannot be read in place (headers past the first fragment): gather it and call receive().
+   */
+  receiveList(b: Uint8Array, len: number, m: { readonly fragOff: Int32Array; readonly fragLen: Int32Array; readonly fragments: number }, vlan = 0): boolean {
+    if (this.sinks.length === 0 || m.fragments < 1) return false;
+    const p = this.p;
+    const off = m.fragOff[0]!;
+    // The header reads stay below payloadAt, so this check keeps all of them inside the first fragment.
+    if (parseRx(b, off, len, p) !== RX_WHOLE || p.payloadAt + PAYLOAD_HEADER_LEN > off + m.fragLen[0]!) return false;
+    const at = p.payloadAt;
+    if (getU32(b, at) !== PAYLOAD_MAGIC) return false;
+    const sink = this.sinkOf(getU32(b, at + 4));
+    if (!sink) return false;
+    sink.takeList(b, m.fragOff, m.fragLen, m.fragments, at - off, p.end - off, len, vlan);
+    return true;
   }
 
   private fragment(b: Uint8Array, frameLen: number, vlan: number): boolean {

@@ -80,6 +80,19 @@ export class PayloadVerifier {
     if (len > this.ref.length) this.ref = PayloadVerifier.pattern(this.flow, Math.min(MAX_PAYLOAD, Math.max(len, this.ref.length * 2)));
     return this.ref.compare(b, at + PAYLOAD_HEADER_LEN, at + len, PAYLOAD_HEADER_LEN, len) === 0;
   }
+
+  /**
+   * Whether b[at, at+n) holds pattern bytes [from, from+n) of this flow, from ≥ PAYLOAD_HEADER_LEN
+   * and from + n ≤ 65536: one piece of a record that straddles fragments (the caller checks the header).
+   */
+  piece(b: Uint8Array, at: number, from: number, n: number): boolean {
+    if (n <= SHORT_PAYLOAD) {
+      for (let j = 0; j < n; j++) if (b[at + j] !== patternByte(this.flow, from + j)) return false;
+      return true;
+    }
+    if (from + n > this.ref.length) this.ref = PayloadVerifier.pattern(this.flow, Math.min(MAX_PAYLOAD, Math.max(from + n, this.ref.length * 2)));
+    return this.ref.compare(b, at, at + n, from, from + n) === 0;
+  }
 }
 
 /**
