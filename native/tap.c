@@ -10,8 +10,9 @@
  * JavaScript API (see src/io/tap/addon.ts):
  *   open(name: string, vnetHdrLen: number, offloads: number, nonBlocking?: boolean) -> { fd, name }
  *   close(fd: number) -> undefined
- *   readFrames(fd, buf: Uint8Array, spans: Int32Array, maxFrames, frameMax) -> count | -errno
+ *   readFrames(fd, buf: Uint8Array, spans: Int32Array, maxFrames, frameMax, start?, end?) -> count | -errno
  *   writeFrame(fd, hdr: Uint8Array, hdrLen, buf: Uint8Array, off, len) -> bytes | -errno
+ *   writeFrags(fd, hdr: Uint8Array, hdrLen, buf: Uint8Array, offs: Int32Array, lens: Int32Array, n) -> bytes | -errno
  *   watch(fd, onReadable: (status) => void) -> handle;  unwatch(handle) -> undefined
  *   schedYield() -> undefined
  */
@@ -136,28 +137,33 @@ static bool typed_view(napi_env env, napi_value v, napi_typedarray_type want, vo
 }
 
 /*
- * Reads frames from a non-blocking TAP fd into `buf` until the fd is empty (EAGAIN), `maxFrames`
- * were read or fewer than `frameMax` bytes are left: frame i starts at spans[2i] (8-aligned) and
- * is spans[2i+1] bytes long (vnet header included), or -1 when it took all frameMax bytes and so
- * may be truncated (frameMax must exceed the largest frame wanted). Returns the count, or -errno
- * when the first read failed with anything but EAGAIN (a later failure ends the batch and shows on the next call).
+ * Reads frames from a non-blocking TAP fd into buf[start, end) (default: all of buf) until the fd
+ * is empty (EAGAIN), `maxFrames` were read or fewer than `frameMax` bytes are left: frame i starts
+ * at spans[2i] (an offset in buf, start + a multiple of 8) and is spans[2i+1] bytes long (vnet
+ * header included), or -1 when it took all frameMax bytes and so may be truncated (frameMax must
+ * exceed the largest frame wanted). Returns the count, or -errno when the first read failed with
+ * anything but EAGAIN (a later failure ends the batch and shows on the next call).
  */
 static napi_value tap_read_frames(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  int32_t fd = -1, max_frames = 0, frame_max = 0;
+  size_t argc = 7;
+  napi_value argv[7];
+  int32_t fd = -1, max_frames = 0, frame_max = 0, start = 0, end = -1;
   uint8_t *buf = NULL;
   int32_t *spans = NULL;
   size_t buf_len = 0, spans_len = 0;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 5 || !get_int(env, argv[0], &fd) || !typed_view(env, argv[1], napi_uint8_array, (void **)&buf, &buf_len) ||
+  if ((argc != 5 && argc != 7) || !get_int(env, argv[0], &fd) || !typed_view(env, argv[1], napi_uint8_array, (void **)&buf, &buf_len) ||
       !typed_view(env, argv[2], napi_int32_array, (void **)&spans, &spans_len) || !get_int(env, argv[3], &max_frames) ||
-      !get_int(env, argv[4], &frame_max) || fd < 0 || max_frames < 0 || frame_max <= 0 || (size_t)max_frames * 2 > spans_len) {
-    napi_throw_type_error(env, "EINVAL", "readFrames(fd, buf: Uint8Array, spans: Int32Array(2 * maxFrames), maxFrames, frameMax)");
+      !get_int(env, argv[4], &frame_max) || (argc == 7 && (!get_int(env, argv[5], &start) || !get_int(env, argv[6], &end))) ||
+      fd < 0 || max_frames < 0 || frame_max <= 0 || (size_t)max_frames * 2 > spans_len || start < 0 ||
+      (argc == 7 && (end < start || (size_t)end > buf_len))) {
+    napi_throw_type_error(env, "EINVAL", "readFrames(fd, buf: Uint8Array, spans: Int32Array(2 * maxFrames), maxFrames, frameMax, start?, end?)");
     return NULL;
   }
+  /* From here buf_len is the window's end: reads never pass it. */
+  if (argc == 7) buf_len = (size_t)end;
   int32_t n = 0;
-  size_t pos = 0;
+  size_t pos = (size_t)start;
   int err = 0;
   /* pos may pass buf_len by the 8-byte rounding: test it first, the size_t difference would wrap. */
   while (n < max_frames && pos <= buf_len && buf_len - pos >= (size_t)frame_max) {
@@ -204,6 +210,53 @@ static napi_value tap_write_frame(napi_env env, napi_callback_info info) {
   do r = writev(fd, iov, 2);
   while (r < 0 && errno == EINTR);
   napi_value out;
+  napi_create_int32(env, r < 0 ? -errno : (int32_t)r, &out);
+  return out;
+}
+
+/*
+ * One frame made of several ranges of one buffer, with its vnet header, in one writev(): header
+ * from `hdr`, then buf[offs[i], offs[i] + lens[i]) for i < n (a received RSC packet's fragment
+ * list), so the caller never gathers it into one run first. Returns the bytes written or -errno
+ * (EMSGSIZE when n is more than the kernel takes in one writev).
+ */
+#define WRITE_FRAGS_MAX 1023 /* + the header = IOV_MAX (1024) on Linux */
+static napi_value tap_write_frags(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  int32_t fd = -1, hdr_len = 0, n = 0;
+  uint8_t *hdr = NULL, *buf = NULL;
+  int32_t *offs = NULL, *lens = NULL;
+  size_t hdr_cap = 0, buf_cap = 0, offs_cap = 0, lens_cap = 0;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 7 || !get_int(env, argv[0], &fd) || !typed_view(env, argv[1], napi_uint8_array, (void **)&hdr, &hdr_cap) ||
+      !get_int(env, argv[2], &hdr_len) || !typed_view(env, argv[3], napi_uint8_array, (void **)&buf, &buf_cap) ||
+      !typed_view(env, argv[4], napi_int32_array, (void **)&offs, &offs_cap) ||
+      !typed_view(env, argv[5], napi_int32_array, (void **)&lens, &lens_cap) || !get_int(env, argv[6], &n) || fd < 0 ||
+      hdr_len < 0 || (size_t)hdr_len > hdr_cap || n < 0 || (size_t)n > offs_cap || (size_t)n > lens_cap) {
+    napi_throw_type_error(env, "EINVAL", "writeFrags(fd, hdr: Uint8Array, hdrLen, buf: Uint8Array, offs: Int32Array, lens: Int32Array, n)");
+    return NULL;
+  }
+  napi_value out;
+  if (n > WRITE_FRAGS_MAX) {
+    napi_create_int32(env, -EMSGSIZE, &out);
+    return out;
+  }
+  struct iovec iov[WRITE_FRAGS_MAX + 1];
+  iov[0].iov_base = hdr;
+  iov[0].iov_len = (size_t)hdr_len;
+  for (int32_t i = 0; i < n; i++) {
+    int32_t o = offs[i], l = lens[i];
+    if (o < 0 || l < 0 || (size_t)o + (size_t)l > buf_cap) {
+      napi_throw_range_error(env, "EINVAL", "writeFrags: a range lies outside buf");
+      return NULL;
+    }
+    iov[i + 1].iov_base = buf + o;
+    iov[i + 1].iov_len = (size_t)l;
+  }
+  ssize_t r;
+  do r = writev(fd, iov, n + 1);
+  while (r < 0 && errno == EINTR);
   napi_create_int32(env, r < 0 ? -errno : (int32_t)r, &out);
   return out;
 }
@@ -342,7 +395,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   static const struct {
     const char *name;
     napi_callback fn;
-  } fns[] = {{"open", tap_open}, {"close", tap_close}, {"readFrames", tap_read_frames}, {"writeFrame", tap_write_frame}, {"watch", tap_watch_fd}, {"unwatch", tap_unwatch}, {"schedYield", tap_sched_yield}};
+  } fns[] = {{"open", tap_open}, {"close", tap_close}, {"readFrames", tap_read_frames}, {"writeFrame", tap_write_frame}, {"writeFrags", tap_write_frags}, {"watch", tap_watch_fd}, {"unwatch", tap_unwatch}, {"schedYield", tap_sched_yield}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value fn;
     napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &fn);

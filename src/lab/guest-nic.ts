@@ -32,6 +32,21 @@ class NetvscNicDriver implements GuestNicDriver {
     private readonly dev: NetvscDevice,
   ) {
     dev.onReceive = (u8, off, len, meta) => this.onFrame(u8, off, len, meta);
+    dev.onTxDone = (token) => this.onTxDone(token);
+  }
+
+  onTxDone: (token: number) => void = () => {};
+
+  xmitInPlace(off: number, len: number, req: StackTxRequest, more: boolean, token: number): number {
+    return this.dev.xmitInPlace(off, len, req, more, token);
+  }
+
+  mapTxPages(pfns: readonly number[]): Promise<number> {
+    return this.dev.mapTxPages(pfns);
+  }
+
+  unmapTxPages(handle: number): Promise<void> {
+    return this.dev.unmapTxPages(handle);
   }
 
   setRxFragments(on: boolean): void {

@@ -63,6 +63,17 @@ export interface GuestNicDriver {
   setLro(on: boolean): Promise<void>;
   /** What -K switched: GRO and LRO as they are now, and the TX hash classes hashed with ports. */
   switches(): NicSwitches;
+  /**
+   * Contract A (xmitInPlace): a frame in this VM's guest memory at [off, off + len), in pages made
+   * known by mapTxPages; XMIT_BUSY / XMIT_COPIED / XMIT_IN_PLACE as NetvscDevice.xmitInPlace, and
+   * after XMIT_IN_PLACE the bytes stay untouched until onTxDone(token). Used by the TAP bridge.
+   */
+  xmitInPlace(off: number, len: number, req: StackTxRequest, more: boolean, token: number): number;
+  /** An XMIT_IN_PLACE frame's bytes are free again (its completion, or a detach with it in flight). */
+  onTxDone: (token: number) => void;
+  /** Describes guest pages to the host for in-place frames (a GPADL); the handle for unmapTxPages. */
+  mapTxPages(pfns: readonly number[]): Promise<number>;
+  unmapTxPages(handle: number): Promise<void>;
   /** Contract B: RSC packets come to onFrame as fragment lists (RX_F_FRAGS) instead of reassembled. */
   setRxFragments(on: boolean): void;
   /** Queues one frame for transmit (copied before return); false = no room now, frame untouched. */

@@ -22,8 +22,15 @@ export interface TapAddon {
    * or -errno when the first read failed with anything but EAGAIN. Never throws on I/O.
    */
   readFrames(fd: number, buf: Uint8Array, spans: Int32Array, maxFrames: number, frameMax: number): number;
+  /** The same into buf[start, end) only (a window of a larger arena); offsets in `spans` are still buf's. */
+  readFrames(fd: number, buf: Uint8Array, spans: Int32Array, maxFrames: number, frameMax: number, start: number, end: number): number;
   /** One frame with its vnet header in one writev() (no staging copy); bytes written or -errno. Never throws on I/O. */
   writeFrame(fd: number, hdr: Uint8Array, hdrLen: number, buf: Uint8Array, off: number, len: number): number;
+  /**
+   * One frame made of ranges buf[offs[i], + lens[i]) (i < n, at most 1023), after its vnet header, in one
+   * writev(): a fragment list is never gathered first. Bytes written or -errno. Never throws on I/O.
+   */
+  writeFrags(fd: number, hdr: Uint8Array, hdrLen: number, buf: Uint8Array, offs: Int32Array, lens: Int32Array, n: number): number;
   /** Calls `onReadable(status)` from this thread's event loop whenever `fd` is readable (status < 0: the watch stopped on an error). */
   watch(fd: number, onReadable: (status: number) => void): TapWatchHandle;
   unwatch(handle: TapWatchHandle): void;

@@ -10,6 +10,9 @@ import { FrameRing, RingStat } from './frame-ring.js';
 import { MAX_TAP_READ_LEN } from './tap-io-loops.js';
 import { readVnetHeader, vnetHeaderValid, writeVnetHeader } from './vnet-header.js';
 
+/** Largest frame (vnet header included) a TAP read may return: what a caller's read window must hold. */
+export { MAX_TAP_READ_LEN };
+
 /** Everything a thread needs to attach to a TAP (structured-cloneable). */
 export interface TapShared {
   readonly name: string;
@@ -40,6 +43,8 @@ export class TapPort implements FramePort {
   private readonly rx: FrameRing;
   private readonly tx: FrameRing;
   private readonly hdrLen: number;
+  /** Inline RX into a caller's arena (pollInto): where the last batch's reads ended (8-aligned). */
+  readEnd = 0;
   private readonly meta: FrameMeta = newFrameMeta();
   private readonly txFd: number;
   /** Direct TX: the vnet header of the frame being written (preallocated, reused). */
@@ -101,8 +106,71 @@ export class TapPort implements FramePort {
     return true;
   }
 
+  /** Bytes of virtio-net header before each frame read (10 or 12). */
+  get vnetHdrLen(): number {
+    return this.hdrLen;
+  }
+
+  /** Whether frames are read from the fd by this thread (pollInto works), not taken from a ring. */
+  get readsInline(): boolean {
+    return this.rxBuf !== null;
+  }
+
+  /** Whether frames are written to the fd by this thread (tryWriteFrags takes a fragment list as it lies). */
+  get writesDirect(): boolean {
+    return this.staging !== null;
+  }
+
+  /**
+   * One frame given as ranges of `bytes` (offs[i], lens[i]; i < n; `total` bytes in all), e.g. a
+   * received RSC packet's fragment list: written to the fd with its vnet header in one writev()
+   * when this thread writes the TAP, else gathered into the TX ring. Same result as tryWrite().
+   */
+  tryWriteFrags(bytes: Uint8Array, offs: Int32Array, lens: Int32Array, n: number, total: number, meta: FrameMeta): boolean {
+    if (!vnetHeaderValid(meta, total)) throw new WireError('MALFORMED', `offload metadata does not fit a ${total}-byte frame`);
+    if (this.staging !== null) {
+      const wire = this.hdrLen + total;
+      if (wire > MAX_TAP_READ_LEN) {
+        this.tx.count(RingStat.ConsumerErrors);
+        return true;
+      }
+      writeVnetHeader(this.staging, 0, this.hdrLen, meta);
+      // A result short of the whole frame cannot happen on a TAP (one write is one frame); any error is a drop.
+      if (this.addon!.writeFrags(this.txFd, this.staging, this.hdrLen, bytes, offs, lens, n) !== wire) {
+        this.tx.count(RingStat.ConsumerErrors);
+        return true;
+      }
+      this.tx.count(RingStat.Frames);
+      this.tx.count(RingStat.Bytes, wire);
+      return true;
+    }
+    const at = this.tx.reserve(this.hdrLen + total);
+    if (at < 0) return false;
+    const ring = this.tx.bytes;
+    writeVnetHeader(ring, at, this.hdrLen, meta);
+    let to = at + this.hdrLen;
+    for (let i = 0; i < n; i++) {
+      copyBytes(bytes, offs[i]!, ring, to, lens[i]!);
+      to += lens[i]!;
+    }
+    this.tx.commit(this.hdrLen + total);
+    return true;
+  }
+
+  /**
+   * Inline RX into the caller's buffer: one batch of reads into buf[start, end) (each frame's vnet
+   * header first, 8-aligned, as poll() does in its own buffer), each frame handed over in place.
+   * `readEnd` is then where the reads stopped, dropped frames included, so the caller knows what
+   * the batch used. 0 frames (and readEnd = start) on a ring-fed or closed port.
+   */
+  pollInto(buf: Uint8Array, start: number, end: number, handler: FrameHandler, budget: number): number {
+    this.readEnd = start;
+    if (this.rxBuf === null) return 0;
+    return this.pollFd(buf, start, end, handler, budget);
+  }
+
   poll(handler: FrameHandler, budget: number): number {
-    if (this.rxBuf !== null) return this.pollFd(this.rxBuf, handler, budget);
+    if (this.rxBuf !== null) return this.pollFd(this.rxBuf, 0, this.rxBuf.length, handler, budget);
     let n = 0;
     while (n < budget) {
       const at = this.rx.peek();
@@ -126,15 +194,20 @@ export class TapPort implements FramePort {
    * frame handed over in place in the batch buffer. A read error other than EAGAIN means the
    * interface is gone: counted once, and the port stops reading.
    */
-  private pollFd(buf: Uint8Array, handler: FrameHandler, budget: number): number {
+  private pollFd(buf: Uint8Array, start: number, end: number, handler: FrameHandler, budget: number): number {
+    this.readEnd = start;
     if (this.rxFd < 0) return 0;
-    const got = this.addon!.readFrames(this.rxFd, buf, this.rxSpans, Math.min(budget, INLINE_MAX_BATCH), MAX_TAP_READ_LEN);
+    const got = this.addon!.readFrames(this.rxFd, buf, this.rxSpans, Math.min(budget, INLINE_MAX_BATCH), MAX_TAP_READ_LEN, start, end);
     if (got < 0) {
       this.rx.count(RingStat.ProducerErrors);
       this.close();
       return 0;
     }
     const spans = this.rxSpans;
+    if (got > 0) {
+      const last = spans[2 * got - 1]!;
+      this.readEnd = spans[2 * got - 2]! + (((last < 0 ? MAX_TAP_READ_LEN : last) + 7) & ~7); // the addon's 8-byte rounding
+    }
     let n = 0;
     for (let i = 0; i < got; i++) {
       const at = spans[2 * i]!;

@@ -70,6 +70,15 @@ export function completePartialChecksum(b: Uint8Array, off: number, len: number,
   b[at + 1] = c & 0xff;
 }
 
+/** A GSO super-frame from the kernel: TX_MAP_SEND when it can go as LSOv2 (TCP, sane metadata, LSO negotiated for its family). */
+function gsoVerdict(m: FrameMeta, caps: NicOffloads): number {
+  const gso = m.gsoType & ~FRAME_GSO_ECN;
+  const v6 = gso === FRAME_GSO_TCPV6;
+  if (gso !== FRAME_GSO_TCPV4 && !v6) return TX_MAP_BAD;
+  if (m.gsoSize === 0 || (m.flags & FRAME_F_NEEDS_CSUM) === 0 || m.csumOffset !== TCP_CSUM_FIELD) return TX_MAP_BAD;
+  return (v6 ? caps.tso6 : caps.tso4) ? TX_MAP_SEND : TX_MAP_NO_LSO;
+}
+
 /**
  * Kernel → NIC: fills `out` from the vnet metadata. Partial checksums the host offers become the
  * checksum PPI; others are completed here. GSO super-frames become LSOv2 (the TAP is opened with
@@ -77,14 +86,11 @@ export function completePartialChecksum(b: Uint8Array, off: number, len: number,
  */
 export function vnetToTxMeta(b: Uint8Array, off: number, len: number, m: FrameMeta, caps: NicOffloads, out: TxMeta): number {
   out.flags = 0;
-  const gso = m.gsoType & ~FRAME_GSO_ECN;
-  if (gso !== FRAME_GSO_NONE) {
-    const v6 = gso === FRAME_GSO_TCPV6;
-    if (gso !== FRAME_GSO_TCPV4 && !v6) return TX_MAP_BAD;
-    if (m.gsoSize === 0 || (m.flags & FRAME_F_NEEDS_CSUM) === 0 || m.csumOffset !== TCP_CSUM_FIELD) return TX_MAP_BAD;
-    if (!(v6 ? caps.tso6 : caps.tso4)) return TX_MAP_NO_LSO;
+  if ((m.gsoType & ~FRAME_GSO_ECN) !== FRAME_GSO_NONE) {
+    const r = gsoVerdict(m, caps);
+    if (r !== TX_MAP_SEND) return r;
     out.flags = TX_F_LSO;
-    out.lso = packLsoV2Tx(m.gsoSize, m.csumStart, v6);
+    out.lso = packLsoV2Tx(m.gsoSize, m.csumStart, (m.gsoType & ~FRAME_GSO_ECN) === FRAME_GSO_TCPV6);
     return TX_MAP_SEND;
   }
   if ((m.flags & FRAME_F_NEEDS_CSUM) === 0) return TX_MAP_SEND;
@@ -103,16 +109,49 @@ export function vnetToTxMeta(b: Uint8Array, off: number, len: number, m: FrameMe
   return TX_MAP_SEND;
 }
 
+/** The stack's transmit request (NetvscDevice.xmitInPlace), mutable so one can be reused. */
+export interface TxRequestOut {
+  csum: boolean;
+  mss: number;
+}
+
+/**
+ * Kernel → NIC for the in-place path (the device's TxOffloadPrep then makes the PPIs, as for any
+ * stack frame): a TCP/UDP partial checksum asks for the checksum (offloaded or done in software by
+ * the driver per the host's classes), a GSO super-frame for LSO with the kernel's segment size;
+ * another partial checksum (ICMP, …) is completed here. Same verdicts as vnetToTxMeta.
+ */
+export function vnetToTxRequest(b: Uint8Array, off: number, len: number, m: FrameMeta, caps: NicOffloads, out: TxRequestOut): number {
+  out.csum = false;
+  out.mss = 0;
+  if ((m.gsoType & ~FRAME_GSO_ECN) !== FRAME_GSO_NONE) {
+    const r = gsoVerdict(m, caps);
+    if (r !== TX_MAP_SEND) return r;
+    out.csum = true;
+    out.mss = m.gsoSize;
+    return TX_MAP_SEND;
+  }
+  if ((m.flags & FRAME_F_NEEDS_CSUM) === 0) return TX_MAP_SEND;
+  if (m.csumStart + m.csumOffset + 2 > len) return TX_MAP_BAD;
+  if (m.csumOffset === TCP_CSUM_FIELD || m.csumOffset === UDP_CSUM_FIELD) out.csum = true;
+  else completePartialChecksum(b, off, len, m.csumStart, m.csumOffset);
+  return TX_MAP_SEND;
+}
+
 /**
  * NIC → kernel: fills `m` from the receive PPIs. A TCP frame larger than the MTU (host RSC) goes
  * up as a GSO super-frame with a partial checksum (what GRO hands the stack), so the kernel can
  * re-segment it if it forwards it; other frames the host verified carry DATA_VALID.
- * `key` is scratch. Returns true when the frame became a GSO super-frame.
+ * `key` is scratch. Returns true when the frame became a GSO super-frame. For a fragment list
+ * (RX_F_FRAGS) `headLen` is the first fragment's length: the headers are read and edited there only.
  */
-export function rxMetaToVnet(b: Uint8Array, off: number, len: number, rx: RxMeta, mtu: number, key: FlowKey, m: FrameMeta): boolean {
+export function rxMetaToVnet(b: Uint8Array, off: number, len: number, rx: RxMeta, mtu: number, key: FlowKey, m: FrameMeta, headLen = len): boolean {
   clearFrameMeta(m);
   const big = (rx.flags & RX_F_RSC) !== 0 || len > mtu + 18;
-  if (big && classifyFrame(b, off, len, key) && key.l4Proto === IPPROTO_TCP && key.l4Off >= 0 && !key.isFragment) {
+  // A list's first fragment holds the headers; its IP length is the first segment's or (host
+  // dependent) the whole packet's, so the classification may need the whole length, never more headers.
+  const classified = big && (classifyFrame(b, off, headLen, key) || (headLen < len && classifyFrame(b, off, len, key) && key.l4Off + 20 <= off + headLen));
+  if (classified && key.l4Proto === IPPROTO_TCP && key.l4Off >= 0 && !key.isFragment) {
     const v6 = key.ipVersion === 6;
     const l4Len = off + len - key.l4Off;
     // RSC builds one coalesced packet; make the IP length match the bytes we hand over.
