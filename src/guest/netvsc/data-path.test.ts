@@ -1,3 +1,4 @@
+import { fc, test as propTest } from '@fast-check/vitest';
 import { describe, expect, test } from 'vitest';
 import { MSG_DIR_TX, MSG_LAYER_RNDIS } from '../../core/index.js';
 import { emitNvsp, writePpi, writeRndisPacketHeader, IEEE_8021Q_INFO, NBL_HASH_VALUE, NVSP_MSG1_TYPE_SEND_RNDIS_PKT_COMPLETE, RNDIS_PKTINFO_ID, packPktinfoId, TCP_LARGESEND_PKTINFO, TCPIP_CHKSUM_PKTINFO } from '../../wire/index.js';
@@ -372,6 +373,55 @@ describe('RX (§3.8, §5.6, §8 items 21–39)', () => {
       expect(seqs).toEqual([1000, 2000]);
     }
   });
+
+  // One range of a random transfer-page packet: a plain frame, an RSC fragment with any flags, a run, or a range outside the
+  // buffer; at most 3 x 4 x 5 = 60 messages, inside the 64 receive sections the scripted host cycles through.
+  const rangeArb = fc.oneof(
+    fc.record({ k: fc.constant('plain' as const), len: fc.integer({ min: 14, max: 1600 }) }),
+    fc.record({ k: fc.constant('frag' as const), len: fc.integer({ min: 1, max: 1600 }), flags: fc.constantFrom(1, 1 | 2, 1 | 4, 1 | 2 | 4, 0) }),
+    fc.record({ k: fc.constant('run' as const), n: fc.integer({ min: 1, max: 5 }), len: fc.integer({ min: 1, max: 1600 }) }),
+    fc.record({ k: fc.constant('bad' as const) }),
+  );
+
+  propTest.prop([fc.array(fc.array(rangeArb, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 3 })], { numRuns: 80 })(
+    'random transfer-page packets (RSC runs, stray fragments, plain frames, bad ranges): lists on and off deliver the same bytes, metas, counters and completions',
+    async (packets) => {
+      const { host, dev } = await ready();
+      let seed = 0;
+      const msgs = (pkt: (typeof packets)[number]): ({ off: number; len: number })[] => {
+        const out: { off: number; len: number }[] = [];
+        for (const r of pkt) {
+          if (r.k === 'bad') out.push({ off: 0x7ffffff0, len: 64 });
+          else if (r.k === 'plain') {
+            const b = new Uint8Array(44 + r.len);
+            writeRndisPacketHeader(new DataView(b.buffer), 0, 0, r.len);
+            b.set(frame(seed++, r.len), 44);
+            out.push(...placeAll(host, [b]));
+          } else if (r.k === 'frag') out.push(...placeAll(host, rscMessages([frame(seed++, r.len)], [r.flags])));
+          else out.push(...placeAll(host, rscMessages(Array.from({ length: r.n }, () => frame(seed++, r.len)), rscFlags(r.n))));
+        }
+        return out;
+      };
+      const runs: { got: string[]; stats: Record<string, number>; comps: (number | undefined)[] }[] = [];
+      for (const list of [false, true]) {
+        dev.setRxFragments(list);
+        seed = 0;
+        const got: string[] = [];
+        dev.onReceive = (u8, off, len, m) => {
+          expect((m.flags & RX_F_FRAGS) !== 0).toBe(list && (m.flags & RX_F_RSC) !== 0);
+          got.push(`${m.flags & ~RX_F_FRAGS}/${m.fragments}/${[...gatherOut(u8, off, len, m)].join(',')}`);
+        };
+        const before = dev.stats();
+        const tids = packets.map((p) => host.sendXfer(msgs(p)));
+        await host.settle();
+        const after = dev.stats();
+        const stats: Record<string, number> = {};
+        for (const k of Object.keys(after)) if (after[k] !== before[k]) stats[k] = after[k]! - (before[k] ?? 0);
+        runs.push({ got, stats, comps: tids.map((t) => host.completions.get(t)) });
+      }
+      expect(runs[1]).toEqual(runs[0]);
+    },
+  );
 
   test('RSC fragments of one packet are reassembled into one frame with the first fragment metadata (§5.6)', async () => {
     const { host, got } = await ready();
