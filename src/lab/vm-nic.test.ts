@@ -69,6 +69,16 @@ describe('VmNic receive with fragment lists', () => {
     expect(d2.lists).toEqual([true, false]);
   });
 
+  test('a NIC whose frames another consumer took over (a TAP bridge) leaves that consumer\'s list mode alone', () => {
+    const d = new StandInDriver();
+    const nic = new VmNic('eth0', d as unknown as GuestNicDriver);
+    d.onFrame = () => {}; // the TAP bridge's handler
+    nic.addSink(new TrafficSink({ flow: 5, count: 100 }));
+    const d2 = new StandInDriver();
+    nic.replaceDriver(d2 as unknown as GuestNicDriver);
+    expect([d.lists, d2.lists]).toEqual([[], []]);
+  });
+
   test('the port and the capture get a list gathered into one run, byte for byte', () => {
     const d = new StandInDriver();
     const nic = new VmNic('eth0', d as unknown as GuestNicDriver);

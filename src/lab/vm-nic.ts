@@ -99,7 +99,7 @@ export class VmNic implements FrameTransmitter, Pollable {
    */
   replaceDriver(d: GuestNicDriver): void {
     d.onFrame = this.driver.onFrame;
-    d.setRxFragments(this.rxLists);
+    if (d.onFrame === this.onFrame) d.setRxFragments(this.rxLists);
     this.driver = d;
     this.counters.reprobes++;
   }
@@ -132,12 +132,16 @@ export class VmNic implements FrameTransmitter, Pollable {
     this.listsWhileSinks();
   }
 
-  /** A sink walks RSC fragment lists in place (no reassembly copy); without one, contiguous frames as before. */
+  /**
+   * A sink walks RSC fragment lists in place (no reassembly copy); without one, contiguous frames as
+   * before. Only while this NIC receives the driver's frames: a TAP bridge that took onFrame over
+   * chooses its own mode.
+   */
   private listsWhileSinks(): void {
     const on = this.demux.sinks.length > 0;
     if (on === this.rxLists) return;
     this.rxLists = on;
-    this.driver.setRxFragments(on);
+    if (this.driver.onFrame === this.onFrame) this.driver.setRxFragments(on);
   }
 
   /** Moves frames from the port into the device; held frames go first, in order. */
