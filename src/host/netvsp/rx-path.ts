@@ -190,7 +190,8 @@ export class RxPath {
       if (i === 0) this.writePpis(p, meta);
       if (this.observer !== null) this.observer.message(MSG_DIR_TX, this.ch.subChannelIndex, MSG_LAYER_RNDIS, this.hU8, base, hdrLen);
       this.finishHeader(at, base, hdrLen, gap);
-      if (views !== null && c === chunk && i < views.length && this.hU8 !== this.hdr) this.hU8.set(views[i]!, base + hdrLen + gap);
+      // (A view's length is checked too: one over a buffer that was detached since would copy nothing.)
+      if (views !== null && c === chunk && i < views.length && views[i]!.length === c && this.hU8 !== this.hdr) this.hU8.set(views[i]!, base + hdrLen + gap);
       else this.copyData(at + hdrLen + gap, base + hdrLen + gap, frame, from, c);
       from += c;
     }
