@@ -9,9 +9,10 @@ import { Doorbell, EventLoop, GuestMemory, PageAllocator, PortLink, VmbusGuest, 
 import { vmEnd, type AppPortShared } from './app-port.js';
 import type { NicConfig } from './config.js';
 import { probeGuestNic } from './guest-nic.js';
-import type { NicInfo } from './nic-driver.js';
+import type { GuestNicDriver, NicInfo } from './nic-driver.js';
 import type { EthtoolView } from '../guest/index.js';
 import { TrafficGenerator, type GeneratorReport } from './traffic/generator.js';
+import { GEN_SLOT_BYTES, GEN_TOKEN_BASE, GenTxSlots } from './traffic/tx-slots.js';
 import { TrafficSink, type SinkReport } from './traffic/sink.js';
 import { generatorSpec, sinkSpec, type GeneratorOptions, type SinkSpec } from './traffic/spec.js';
 import { VmNic, type VmNicCounters } from './vm-nic.js';
@@ -55,6 +56,9 @@ export interface GuestNicVf extends GuestVfState {
 /** In-place TAP transmit: 2 MiB of guest pages per NIC (about 30 GSO super-frames in flight or held). */
 const TAP_ARENA_PAGES = 512;
 
+/** In-place generator transmit: 32 slots of one 64 KB super-frame per NIC (GenTxSlots; 2.2 MB). */
+const GEN_SLOTS = 32;
+
 type App = { readonly kind: 'generator'; readonly nic: VmNic; readonly app: TrafficGenerator } | { readonly kind: 'sink'; readonly nic: VmNic; readonly app: TrafficSink };
 
 export class VmRuntime {
@@ -70,6 +74,8 @@ export class VmRuntime {
   private readonly tapPorts = new Map<string, TapPort>();
   /** Per NIC, the guest pages its TAP's frames are read into and sent from in place (made at the first attach, kept). */
   private readonly tapArenas = new Map<string, TxArena>();
+  /** Per NIC, the guest pages generators build LSO super-frames in to send them in place (made at the first, kept). */
+  private readonly genSlots = new Map<string, Promise<GenTxSlots | null>>();
   private busyPoll: BusyPoll | null = null;
   private nextApp = 1;
   /** Guest TX/RX pcaps and message traces of captured NICs (src/lab/capture). */
@@ -204,7 +210,38 @@ export class VmRuntime {
     const id = this.nextApp++;
     this.apps.set(id, { kind: 'generator', nic: n, app: gen });
     this.loop.add(gen);
+    // LSO super-frames go in place (Contract A) once the NIC's slots are mapped; copied until then.
+    if (spec.stack && spec.lso) {
+      void this.generatorSlots(nic).then(
+        (slots) => slots && gen.useInPlace({ xmitInPlace: (o, l, r, m, t) => n.driver.xmitInPlace(o, l, r, m, t) }, slots),
+        () => {},
+      );
+    }
     return id;
+  }
+
+  /**
+   * The NIC's slots for in-place generator transmit: GEN_SLOTS × 68 KB of contiguous guest pages
+   * described to the host (mapTxPages), kept for the NIC's life; generator tokens (≥ GEN_TOKEN_BASE)
+   * are routed to them ahead of the driver's other onTxDone. Null when guest memory has no such
+   * run, or the mapping failed: generators then copy as before. A driver replaced by a re-probe
+   * no longer returns the slots (its onTxDone is not routed): generators fall back to copying.
+   */
+  private generatorSlots(nic: string): Promise<GenTxSlots | null> {
+    let p = this.genSlots.get(nic);
+    if (p) return p;
+    p = (async () => {
+      const driver = this.nic(nic).driver;
+      const pages = (GEN_SLOTS * GEN_SLOT_BYTES) / PAGE_SIZE;
+      const first = await this.mappedRun(driver, pages).catch(() => null);
+      if (first === null) return null;
+      const slots = new GenTxSlots(this.memory.u8, first * PAGE_SIZE, pages * PAGE_SIZE);
+      const prev = driver.onTxDone;
+      driver.onTxDone = (t) => (t >= GEN_TOKEN_BASE ? slots.done(t) : prev(t));
+      return slots;
+    })();
+    this.genSlots.set(nic, p);
+    return p;
   }
 
   /** Starts a sink for one flow on `nic`; returns its app id. */
@@ -284,6 +321,27 @@ export class VmRuntime {
   }
 
   /**
+   * `pages` contiguous guest pages described to the host for in-place transmit (mapTxPages): the
+   * first PFN, or null when guest memory has no such run; a failed mapping frees them and throws.
+   */
+  private async mappedRun(driver: GuestNicDriver, pages: number): Promise<number | null> {
+    let first: number;
+    try {
+      first = this.allocator.allocContiguous(pages);
+    } catch {
+      return null;
+    }
+    const pfns = Array.from({ length: pages }, (_, i) => first + i);
+    try {
+      await driver.mapTxPages(pfns);
+    } catch (e) {
+      this.allocator.free(pfns);
+      throw e;
+    }
+    return first;
+  }
+
+  /**
    * The NIC's arena for in-place TAP transmit: TAP_ARENA_PAGES contiguous guest pages described to
    * the host (mapTxPages), kept for the NIC's life (a later TAP reuses it; frames still in flight
    * from an earlier one complete into it). Null when the VM has no such run of free pages: the
@@ -293,21 +351,12 @@ export class VmRuntime {
     const have = this.tapArenas.get(nic);
     if (have) return have;
     const driver = this.nic(nic).driver;
-    let first: number;
-    try {
-      first = this.allocator.allocContiguous(TAP_ARENA_PAGES);
-    } catch {
-      return null;
-    }
-    const pfns = Array.from({ length: TAP_ARENA_PAGES }, (_, i) => first + i);
-    try {
-      await driver.mapTxPages(pfns);
-    } catch (e) {
-      this.allocator.free(pfns);
-      throw e;
-    }
+    const first = await this.mappedRun(driver, TAP_ARENA_PAGES);
+    if (first === null) return null;
     const arena = new TxArena(first * PAGE_SIZE, TAP_ARENA_PAGES * PAGE_SIZE, MAX_TAP_READ_LEN);
-    driver.onTxDone = (token) => void arena.done(token);
+    // Tokens the arena does not know go on (the generators' slots, generatorSlots()).
+    const prev = driver.onTxDone;
+    driver.onTxDone = (token) => void (arena.done(token) || prev(token));
     this.tapArenas.set(nic, arena);
     return arena;
   }

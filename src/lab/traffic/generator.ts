@@ -5,11 +5,13 @@
  * send unit is built once (send-unit.ts); per send only seq fields and checksums are patched, so
  * nothing allocates per frame.
  */
+import { XMIT_BUSY, XMIT_IN_PLACE } from '../../guest/index.js';
 import { fillIpv4HeaderChecksum, updateChecksum16, updateChecksum32 } from '../../packet/index.js';
 import type { Pollable } from '../../vmbus/index.js';
 import { writePayloadSeq } from './payload.js';
 import { buildSendUnit, datagramId, type SendUnit } from './send-unit.js';
 import type { GeneratorSpec } from './spec.js';
+import { GEN_SLOT_BYTES, GEN_TOKEN_BASE, type GenTxSlots } from './tx-slots.js';
 
 /** The request the stack hands the driver's xmit(). */
 export interface StackRequest {
@@ -27,6 +29,15 @@ export interface FrameTransmitter {
   flushTx(): void;
 }
 
+/** Contract A through the lab's driver seam: the stack's transmit of a frame in this VM's guest memory. */
+export interface InPlaceTransmitter {
+  /** XMIT_BUSY / XMIT_COPIED / XMIT_IN_PLACE as NetvscDevice.xmitInPlace. */
+  xmitInPlace(off: number, len: number, req: StackRequest, more: boolean, token: number): number;
+}
+
+/** Guest-memory copies of each LSO size's super-frame a generator sends in place (in flight at once). */
+export const IN_PLACE_BUFS = 24;
+
 export interface GeneratorReport {
   readonly flow: number;
   /** Payload records sent (the sink's sequence numbers): one per send, k per LSO super-frame. */
@@ -38,6 +49,8 @@ export interface GeneratorReport {
   readonly bytes: number;
   /** The NIC said no (the queue was full); the frame was retried, not lost. */
   readonly blocked: number;
+  /** LSO super-frames sent in place from guest memory (Contract A), the rest were copied by xmit(). */
+  readonly inPlace: number;
   readonly done: boolean;
 }
 
@@ -50,7 +63,16 @@ export class TrafficGenerator implements Pollable {
   frames = 0;
   bytes = 0;
   blocked = 0;
+  inPlace = 0;
   private readonly units: SendUnit[];
+  // In place (useInPlace): per unit IN_PLACE_BUFS slots of guest memory (-1 = none), their template ids.
+  private tx: InPlaceTransmitter | null = null;
+  private slots: GenTxSlots | null = null;
+  private unitSlots = new Int32Array(0);
+  private unitTemplate = new Int32Array(0);
+  /** The slot the current send is built in, or -1 (the unit's own frame, copied by xmit()). */
+  private cur = -1;
+  private stopped = false;
   private readonly lsoReqs: StackRequest[];
   private readonly batch: number;
   /** TCP sequence number of the next send's first payload byte. */
@@ -96,7 +118,10 @@ export class TrafficGenerator implements Pollable {
     while (n < budget) {
       const i = this.sends % units.length;
       const u = units[i]!;
-      if (this.fragNext === 0) this.patch(u);
+      if (this.fragNext === 0) {
+        this.cur = this.pick(i);
+        this.patch(u, this.cur < 0 ? u.frames[0]! : this.slots!.views[this.cur]!);
+      }
       if (!this.put(u, i, n + 1 < budget)) {
         this.blocked++;
         this.yieldTurn = true;
@@ -111,9 +136,51 @@ export class TrafficGenerator implements Pollable {
     return n;
   }
 
-  /** Writes this send's seq numbers, TCP sequence, IP id and the checksums covering them. */
-  private patch(u: SendUnit): void {
-    const f = u.frames[0]!;
+  /**
+   * Sends LSO super-frames in place from now on (stack path only): each LSO size gets up to
+   * IN_PLACE_BUFS slots of `slots`, a slot reused only after its onTxDone (GenTxSlots.done). Sizes
+   * that get none, and sends that find every slot in flight, are copied by xmit() as before.
+   */
+  useInPlace(tx: InPlaceTransmitter, slots: GenTxSlots): void {
+    if (!this.spec.stack || this.slots !== null || this.stopped) return;
+    const n = this.units.length;
+    this.unitSlots = new Int32Array(n * IN_PLACE_BUFS).fill(-1);
+    this.unitTemplate = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const u = this.units[i]!;
+      if (u.mss === 0 || u.frames.length !== 1 || u.lens[0]! > GEN_SLOT_BYTES) continue;
+      const got = slots.claim(IN_PLACE_BUFS);
+      this.unitSlots.set(got, i * IN_PLACE_BUFS);
+      this.unitTemplate[i] = slots.newTemplateId();
+    }
+    this.tx = tx;
+    this.slots = slots;
+  }
+
+  /** A free slot of unit i holding its frame (written there on first use), or -1. */
+  private pick(i: number): number {
+    const sl = this.slots;
+    if (sl === null) return -1;
+    const u = this.units[i]!;
+    for (let b = 0; b < IN_PLACE_BUFS; b++) {
+      const s = this.unitSlots[i * IN_PLACE_BUFS + b]!;
+      if (s < 0) return -1;
+      if (sl.busy[s] !== 0) continue;
+      if (sl.template[s] !== this.unitTemplate[i]) {
+        sl.views[s]!.set(u.frames[0]!.subarray(0, u.lens[0]!));
+        sl.template[s] = this.unitTemplate[i]!;
+        sl.popped[s] = 0;
+      } else if (sl.popped[s] !== 0) {
+        restoreTag(sl.views[s]!, u.tci);
+        sl.popped[s] = 0;
+      }
+      return s;
+    }
+    return -1;
+  }
+
+  /** Writes this send's seq numbers, TCP sequence, IP id and the checksums covering them into f (frame 0). */
+  private patch(u: SendUnit, f: Uint8Array): void {
     const seq = this.sent;
     let c = u.csum0;
     for (let r = 0; r < u.records; r++) {
@@ -171,13 +238,24 @@ export class TrafficGenerator implements Pollable {
       const len = u.lens[k]!;
       const last = k === u.frames.length - 1;
       let ok: boolean;
-      if (!s.stack) ok = this.nic.transmit(f, 0, len, more || !last);
+      const c = this.cur;
+      if (c >= 0) {
+        // In place: the slot stays the host's until GenTxSlots.done; a popped tag is put back at reuse.
+        const sl = this.slots!;
+        const r = this.tx!.xmitInPlace(sl.off[c]!, len, this.lsoReqs[i]!, more || !last, GEN_TOKEN_BASE + c);
+        ok = r !== XMIT_BUSY;
+        if (r === XMIT_IN_PLACE) {
+          sl.busy[c] = 1;
+          sl.popped[c] = u.tci >= 0 ? 1 : 0;
+          this.inPlace++;
+        } else if (ok && u.tci >= 0) restoreTag(sl.views[c]!, u.tci);
+      } else if (!s.stack) ok = this.nic.transmit(f, 0, len, more || !last);
       else ok = this.nic.xmit(f, 0, len, u.mss > 0 ? this.lsoReqs[i]! : u.csum === 'stack' ? CSUM_REQ : NO_CSUM_REQ, more || !last);
       if (!ok) {
         this.fragNext = k;
         return false;
       }
-      if (u.tci >= 0) restoreTag(f, u.tci);
+      if (u.tci >= 0 && c < 0) restoreTag(f, u.tci);
       this.frames++;
       this.bytes += len;
     }
@@ -198,12 +276,17 @@ export class TrafficGenerator implements Pollable {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    // Slots still in flight stay busy in GenTxSlots until their onTxDone; the next owner skips them.
+    this.slots?.release(this.unitSlots);
+    this.slots = null;
+    this.tx = null;
   }
 
   report(): GeneratorReport {
-    return { flow: this.spec.flow, sent: this.sent, sends: this.sends, frames: this.frames, bytes: this.bytes, blocked: this.blocked, done: this.done };
+    return { flow: this.spec.flow, sent: this.sent, sends: this.sends, frames: this.frames, bytes: this.bytes, blocked: this.blocked, inPlace: this.inPlace, done: this.done };
   }
 }
 
