@@ -225,7 +225,7 @@ export class VmRuntime {
    * described to the host (mapTxPages), kept for the NIC's life; generator tokens (≥ GEN_TOKEN_BASE)
    * are routed to them ahead of the driver's other onTxDone. Null when guest memory has no such
    * run, or the mapping failed: generators then copy as before. A driver replaced by a re-probe
-   * no longer returns the slots (its onTxDone is not routed): generators fall back to copying.
+   * takes the routing over (reprobe()).
    */
   private generatorSlots(nic: string): Promise<GenTxSlots | null> {
     let p = this.genSlots.get(nic);
@@ -434,6 +434,8 @@ export class VmRuntime {
     try {
       const driver = await probeGuestNic({ bus: this.bus, memory: this.memory, allocator: this.allocator, loop: this.loop, timeoutMs: this.setup.replyTimeoutMs }, cfg);
       if (this.closed) return void (await driver.close().catch(() => {}));
+      // The in-place routing (TAP arena, generator slots) goes on: their pages stay described to the host.
+      driver.onTxDone = n.driver.onTxDone;
       n.replaceDriver(driver);
       this.notePrimary(cfg);
     } catch {
