@@ -11,6 +11,9 @@ import { ScriptedHost } from './scripted-host.js';
 import { boundedSettle, check, typedOnly } from './fuzz-kit.js';
 import { buildRndis, testFrame, type RawRndis } from './fuzz-hostile-guest.js';
 
+/** Guest pages for xmitInPlace frames (Contract A), described by a GPADL before the probe: 8 slots. */
+const IN_PLACE_SLOT = 8192;
+const IN_PLACE_PAGES = 16;
 const EDGE = [0, 1, 4, 7, 8, 12, 16, 20, 24, 36, 40, 44, 60, 64, 1514, 1728, 4096, 65535, 65536, 0x7fffffff, 0xfffffff0, 0xffffffff];
 const u32 = (): fc.Arbitrary<number> => fc.oneof(fc.constantFrom(...EDGE), fc.nat({ max: 0xffffffff }), fc.nat({ max: 300 }));
 const bytes = (max: number): fc.Arbitrary<number[]> => fc.array(fc.nat({ max: 255 }), { maxLength: max });
@@ -28,6 +31,7 @@ export type HostAction =
   | { readonly k: 'inband'; readonly type: number; readonly words: readonly number[] }
   | { readonly k: 'comp'; readonly lo: number; readonly body: readonly number[] }
   | { readonly k: 'send'; readonly n: number; readonly len: number; readonly more: boolean; readonly flags: number }
+  | { readonly k: 'sendInPlace'; readonly n: number; readonly len: number; readonly more: boolean }
   | { readonly k: 'hold'; readonly on: boolean }
   | { readonly k: 'rescind' };
 
@@ -55,6 +59,7 @@ export const hostAction: fc.Arbitrary<HostAction> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ k: fc.constant('inband' as const), type: fc.oneof(fc.constantFrom(W.NVSP_MSG5_TYPE_SEND_INDIRECTION_TABLE, W.NVSP_MSG4_TYPE_SEND_VF_ASSOCIATION, 1, 2, 108, 0), u32()), words: fc.array(u32(), { maxLength: 24 }) }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('comp' as const), lo: u32(), body: bytes(16) }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('send' as const), n: fc.integer({ min: 1, max: 12 }), len: fc.integer({ min: 14, max: 1514 }), more: fc.boolean(), flags: fc.nat({ max: 31 }) }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('sendInPlace' as const), n: fc.integer({ min: 1, max: 12 }), len: fc.oneof(fc.integer({ min: 14, max: 1514 }), fc.integer({ min: 6000, max: IN_PLACE_SLOT })), more: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('hold' as const), on: fc.boolean() }) },
   { weight: 1, arbitrary: fc.constant({ k: 'rescind' as const }) },
 );
@@ -75,22 +80,34 @@ export class HostileHostWorld {
   readonly sentTids: number[] = [];
   private accepted = 0;
   private seq = 0;
+  /** xmitInPlace tokens taken in place, and onTxDone calls per token (exactly one each is the rule). */
+  private nextToken = 1;
+  readonly inPlace = new Set<number>();
+  readonly txDone = new Map<number, number>();
 
   private constructor(
     readonly host: ScriptedHost,
     readonly dev: NetvscDevice,
     /** Free guest pages before the probe: after remove() every page must be back (no leak). */
     private readonly freeBefore: number,
+    /** GPA of the in-place frame slots. */
+    private readonly inPlaceBase: number,
   ) {}
 
   static async create(): Promise<HostileHostWorld> {
     const host = new ScriptedHost();
     const b = host.bus;
     await host.pump(b.guest.requestOffers());
+    const first = b.allocator.allocContiguous(IN_PLACE_PAGES);
+    await host.pump(b.guest.establishGpadl(Array.from({ length: IN_PLACE_PAGES }, (_, i) => first + i)));
     const freeBefore = b.allocator.freePages;
     const dev = await host.pump(NetvscDevice.probe({ bus: b.guest, memory: b.memory, allocator: b.allocator, loop: b.loop, clock: new ManualClock(), rxSections: 64, txSections: 16, ringPages: 16, poolSlots: 4 }));
     await host.pump(dev.open());
-    const w = new HostileHostWorld(host, dev, freeBefore);
+    const w = new HostileHostWorld(host, dev, freeBefore, b.memory.gpa(first));
+    dev.onTxDone = (t) => {
+      check(w.inPlace.has(t), `onTxDone(${t}) for a token never taken in place`);
+      w.txDone.set(t, (w.txDone.get(t) ?? 0) + 1);
+    };
     dev.onReceive = (u8, off, len) => w.got.push(u8.slice(off, off + len));
     // Count guest completions ourselves (the scripted host's Map would hide a duplicate).
     const ch = host.channels[0]!;
@@ -121,6 +138,7 @@ export class HostileHostWorld {
 
   invariants(where: string): void {
     for (const [tid, n] of this.compCount) check(n <= 1, `${where}: transfer-page packet ${tid} completed ${n} times`);
+    for (const [t, n] of this.txDone) check(n === 1, `${where}: in-place token ${t} handed back ${n} times`);
     if (!this.rescinded && this.host.channels[0]?.state === 'open') {
       // Linux fault 2 (protocol.md §8): every transfer-page packet, good or rejected, is completed.
       for (const tid of this.sentTids) check(this.compCount.get(tid) === 1, `${where}: transfer-page packet ${tid} never completed`);
@@ -171,6 +189,7 @@ export class HostileHostWorld {
         check(att.queues.every((q) => q.tx.outstanding === 0), 'sends still outstanding after every completion was released');
         check(att.sections.inUse === 0, `${att.sections.inUse} send sections leaked`);
         check(this.host.frames.length === this.accepted, `guest accepted ${this.accepted} frames, host got ${this.host.frames.length}`);
+        check(this.txDone.size === this.inPlace.size, `${this.inPlace.size - this.txDone.size} in-place frames not handed back after every completion`);
       }
     }
     let removed = true;
@@ -187,6 +206,9 @@ export class HostileHostWorld {
     // rings, the receive and send buffers, the page pool and the control pages.
     const free = this.host.bus.allocator.freePages;
     if (removed) check(free === this.freeBefore, `remove() left ${this.freeBefore - free} guest pages allocated${this.rescinded ? ' after a rescind' : ''}`);
+    // Contract A: once the device is gone every in-place frame was handed back, once (completion or reclaim).
+    if (removed) check(this.txDone.size === this.inPlace.size, `remove() left ${this.inPlace.size - this.txDone.size} in-place frames never handed back`);
+    this.invariants('after remove');
   }
 
   private apply(act: HostAction): void {
@@ -244,6 +266,23 @@ export class HostileHostWorld {
             if (this.dev.send(f, 0, f.length, meta, act.more && i < act.n - 1)) this.accepted++;
           } catch (e) {
             typedOnly(e, 'dev.send');
+          }
+        }
+        this.dev.flush();
+        return;
+      }
+      case 'sendInPlace': {
+        const u8 = this.dev.memory.u8;
+        for (let i = 0; i < act.n; i++) {
+          const at = this.inPlaceBase + (this.nextToken % (IN_PLACE_PAGES * 4096 / IN_PLACE_SLOT)) * IN_PLACE_SLOT;
+          u8.set(testFrame(PEER, MAC_A, act.len, i), at);
+          const token = this.nextToken++;
+          try {
+            const r = this.dev.xmitInPlace(at, act.len, { csum: false, mss: 0 }, act.more && i < act.n - 1, token);
+            if (r !== 0) this.accepted++;
+            if (r === 2) this.inPlace.add(token);
+          } catch (e) {
+            typedOnly(e, 'dev.xmitInPlace');
           }
         }
         this.dev.flush();
