@@ -258,7 +258,8 @@ export class TxQueue {
       if (!this.sendPending()) return 0;
       this.o.channel.flush();
     }
-    if (this.stopped && this.o.pool.available > 0 && this.descTop > 0) {
+    // A queue stopped on header cells (in place) waits for a completion, which wakes it anyway.
+    if (this.stopped && this.o.pool.available > 0 && this.o.pool.cellsAvailable > 0 && this.descTop > 0) {
       this.wake();
       return 1;
     }
