@@ -5,7 +5,7 @@ import { FRAME_F_DATA_VALID, FRAME_F_NEEDS_CSUM, FRAME_GSO_TCPV4, newFrameMeta }
 import { newRxMeta, newTxMeta, RX_F_CSUM, TX_F_CSUM, TX_F_LSO } from '../../guest/index.js';
 import { fillIpv4HeaderChecksum, FlowKey, verifyL4Checksum, writePseudoSeed } from '../../packet/index.js';
 import { CSUM_RX, packCsumTx, packLsoV2Tx } from '../../wire/index.js';
-import { rxMetaToVnet, TX_MAP_NO_LSO, TX_MAP_SEND, vnetToTxMeta } from './offload-map.js';
+import { rxMetaToVnet, TX_MAP_BAD, TX_MAP_NO_LSO, TX_MAP_SEND, vnetToTxMeta, vnetToTxRequest } from './offload-map.js';
 
 /** Ethernet + IPv4 (10.0.0.1 → 10.0.0.2) + TCP (20 B) or UDP header + payload, IP checksum set. */
 function frame(proto: 6 | 17, payload: number): Uint8Array {
@@ -25,6 +25,37 @@ function frame(proto: 6 | 17, payload: number): Uint8Array {
 
 const ALL = { txCsumMask: 0x33, tso4: true, tso6: true, gsoMax: 65536 };
 const NONE = { txCsumMask: 0, tso4: false, tso6: false, gsoMax: 0 };
+
+describe('vnetToTxRequest (in-place transmit: the driver makes the PPIs)', () => {
+  const req = { csum: false, mss: 0 };
+  test('TCP/UDP partial checksums ask for the checksum, whatever the host offers (the driver decides)', () => {
+    for (const [proto, at] of [[6, 16], [17, 6]] as const) {
+      const f = frame(proto, 50);
+      const before = [...f];
+      const m = { ...newFrameMeta(), flags: FRAME_F_NEEDS_CSUM, csumStart: 34, csumOffset: at };
+      expect(vnetToTxRequest(f, 0, f.length, m, NONE, req)).toBe(TX_MAP_SEND);
+      expect(req).toEqual({ csum: true, mss: 0 });
+      expect([...f]).toEqual(before); // untouched here
+    }
+  });
+
+  test('another partial checksum is completed here; GSO needs LSO for its family and sane metadata', () => {
+    const f = frame(17, 64);
+    // As if the UDP checksum field were at some other offset: completed in place, no request.
+    const m = { ...newFrameMeta(), flags: FRAME_F_NEEDS_CSUM, csumStart: 34, csumOffset: 6 };
+    const odd = { ...m, csumOffset: 4 };
+    const g = frame(17, 64);
+    expect(vnetToTxRequest(g, 0, g.length, odd, ALL, req)).toBe(TX_MAP_SEND);
+    expect(req.csum).toBe(false);
+    expect([...g]).not.toEqual([...f]); // the 16-bit field at 34 + 4 now holds a completed sum
+    const gso = { ...m, csumOffset: 16, gsoType: FRAME_GSO_TCPV4, gsoSize: 1448 };
+    expect(vnetToTxRequest(f, 0, f.length, gso, ALL, req)).toBe(TX_MAP_SEND);
+    expect(req).toEqual({ csum: true, mss: 1448 });
+    expect(vnetToTxRequest(f, 0, f.length, gso, NONE, req)).toBe(TX_MAP_NO_LSO);
+    expect(vnetToTxRequest(f, 0, f.length, { ...gso, gsoSize: 0 }, ALL, req)).toBe(TX_MAP_BAD);
+    expect(vnetToTxRequest(f, 0, 36, { ...m, csumStart: 34, csumOffset: 6 }, ALL, req)).toBe(TX_MAP_BAD); // field past the end
+  });
+});
 
 describe('vnetToTxMeta', () => {
   test('a partial TCP checksum the host offers becomes the checksum PPI', () => {
