@@ -7,6 +7,8 @@
  * --quick), and each side reports its best round, so both get the same treatment. Also reports
  * the CPU the idle lab (host + 2 VMs + TAP workers) burns, as CPU ms per wall second. The same
  * lab is measured again in busy-poll mode (`up --busy-poll`) each round, with its own rows.
+ * TCP also reports the lab's CPU per Gbit/s (this process's CPU — every lab worker, TAP syscalls
+ * included — per second of the run, over the rate): steadier than the rate on a shared machine.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +22,8 @@ interface PathFigures {
   readonly udpPps: number;
   readonly tcpGbps: number;
   readonly rttUs: number;
+  /** This process's CPU during the TCP run, ms per second, per Gbit/s received. */
+  readonly tcpCpuMsPerGbit: number;
 }
 
 function avgRttUs(out: string): number {
@@ -30,9 +34,13 @@ function avgRttUs(out: string): number {
 /** The same three measurements between namespace a (client) and b (server at ip). */
 async function measure(netns: Netns, a: string, b: string, ip: string, secs: number, port: number): Promise<PathFigures> {
   const udp = await iperf3(netns, b, a, ip, port, ['-u', '-l', '64', '-b', '0', '-t', String(secs)]);
+  const c0 = process.cpuUsage();
+  const w0 = performance.now();
   const tcp = await iperf3(netns, b, a, ip, port + 1, ['-t', String(secs)]);
+  const c = process.cpuUsage(c0);
+  const cpuMsPerSec = (c.user + c.system) / 1000 / ((performance.now() - w0) / 1000);
   const ping = await netns.exec(a, ['ping', '-i', '0.01', '-c', '200', '-q', ip], 30_000);
-  return { udpPps: udp.packets / secs, tcpGbps: tcp.bps / 1e9, rttUs: avgRttUs(ping.stdout) };
+  return { udpPps: udp.packets / secs, tcpGbps: tcp.bps / 1e9, rttUs: avgRttUs(ping.stdout), tcpCpuMsPerGbit: cpuMsPerSec / (tcp.bps / 1e9) };
 }
 
 /** Best of each figure over the rounds (highest rate, lowest RTT). */
@@ -41,6 +49,7 @@ function best(rounds: readonly PathFigures[]): PathFigures {
     udpPps: Math.max(...rounds.map((r) => r.udpPps)),
     tcpGbps: Math.max(...rounds.map((r) => r.tcpGbps)),
     rttUs: Math.min(...rounds.map((r) => (Number.isNaN(r.rttUs) ? Infinity : r.rttUs))),
+    tcpCpuMsPerGbit: Math.min(...rounds.map((r) => r.tcpCpuMsPerGbit)),
   };
 }
 
@@ -98,11 +107,13 @@ export async function run(ctx: BenchContext): Promise<void> {
     ctx.report({ name: 'TCP iperf3 (ours; ceiling = veth)', unit: 'Gbit/s', value: ours.tcpGbps, ceiling: veth.tcpGbps, target: '≥ half of veth (ratio ≥ 50%)' });
     ctx.report({ name: 'ping RTT, -i 0.01 (ours; ceiling = veth)', unit: 'us', value: ours.rttUs, ceiling: veth.rttUs, target: '≤ 2× veth (ratio ≤ 200%)' });
     ctx.report({ name: 'idle lab CPU (2 VMs on TAPs), ms per s', unit: 'ms', value: idleCpu, target: 'well under 1000 (one core)' });
+    ctx.report({ name: 'TCP: lab CPU per Gbit/s (ms per s, ours)', unit: 'ms', value: ours.tcpCpuMsPerGbit, target: 'lower is better (A/B figure)' });
     // Busy-poll mode (up --busy-poll, never the default): the same three figures, and what it costs idle.
     ctx.report({ name: 'busy-poll: UDP 64 B datagrams/s (ceiling = veth)', unit: 'pps', value: busy.udpPps, ceiling: veth.udpPps, target: '≥ veth (ratio ≥ 100%)' });
     ctx.report({ name: 'busy-poll: TCP iperf3 (ceiling = veth)', unit: 'Gbit/s', value: busy.tcpGbps, ceiling: veth.tcpGbps, target: '≥ half of veth (ratio ≥ 50%)' });
     ctx.report({ name: 'busy-poll: ping RTT, -i 0.01 (ceiling = veth)', unit: 'us', value: busy.rttUs, ceiling: veth.rttUs, target: '≤ 2× veth (ratio ≤ 200%)' });
     ctx.report({ name: 'busy-poll: idle lab CPU, ms per s', unit: 'ms', value: busyIdleCpu, target: 'none (it polls; 2000 = both cores)' });
+    ctx.report({ name: 'busy-poll: TCP lab CPU per Gbit/s (ms per s)', unit: 'ms', value: busy.tcpCpuMsPerGbit, target: 'lower is better (it polls)' });
   } finally {
     await up?.down();
     await netns.down();
