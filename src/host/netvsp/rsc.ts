@@ -56,8 +56,14 @@ export class RscCoalescer implements GroSink {
     this.vlan[t] = meta.vlanTci;
     this.flags[t] = (meta.hashValid ? 1 : 0) | (meta.hasVlan ? 2 : 0);
     this.held++;
+    // A frame the engine passes on untouched goes out during receive() as these very bytes.
+    this.cur = meta;
     this.engine.receive(frame, off, len, (meta.csumRx & CSUM_RX.tcpChecksumSucceeded) !== 0, t, vlanKeyOf(meta.hasVlan, meta.vlanTci));
+    this.cur = null;
   }
+
+  /** The offered frame's meta while receive() runs (for its view hint, PortFrameMeta.viewOf), else null. */
+  private cur: PortFrameMeta | null = null;
 
   /** End of the burst: every held packet is written. */
   flush(): void {
@@ -70,6 +76,7 @@ export class RscCoalescer implements GroSink {
   deliver(frame: Uint8Array, off: number, len: number, segments: number, t: number): void {
     const m = this.out;
     m.clear();
+    if (this.cur !== null) m.copyView(this.cur); // checked against the bytes by the writer: a held packet's are others
     m.hash = this.hash[t]!;
     m.hashValid = (this.flags[t]! & 1) !== 0;
     m.vlanTci = this.vlan[t]!;

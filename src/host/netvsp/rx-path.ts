@@ -121,6 +121,9 @@ export class RxPath {
     this.resetBurst();
   }
 
+  /** Frames copied natively through the sender's cached view (PortFrameMeta.view), not the word loop. */
+  viewCopies = 0;
+
   /** RSC fragment layouts whose source views were built (frag-views.ts): one per steady flow. */
   get fragLayoutsBuilt(): number {
     return this.fragViews.built;
@@ -216,7 +219,11 @@ export class RxPath {
     this.writePpis(this.writeHeader(base, ppis, len, gap), meta);
     if (this.observer !== null) this.observer.message(MSG_DIR_TX, this.ch.subChannelIndex, MSG_LAYER_RNDIS, this.hU8, base, hdrLen);
     this.finishHeader(at, base, hdrLen, gap);
-    this.copyData(at + hdrLen + gap, base + hdrLen + gap, frame, off, len);
+    const v = meta.viewOf(frame, off, len);
+    if (v !== null && this.hU8 !== this.hdr) {
+      this.hU8.set(v, base + hdrLen + gap);
+      this.viewCopies++;
+    } else this.copyData(at + hdrLen + gap, base + hdrLen + gap, frame, off, len);
     this.burstFrames++;
     this.counters.add(this.sPackets);
     this.counters.add(this.sBytes, len);

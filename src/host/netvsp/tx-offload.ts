@@ -18,6 +18,8 @@
  */
 import { isNetvscError, WireError } from '../../core/index.js';
 import {
+  ALIGN_MIN_LEN,
+  alignGap,
   checksumArena,
   classifyFrame,
   copyBytes,
@@ -30,6 +32,7 @@ import {
 import { CSUM_RX, IPPROTO_TCP, IPPROTO_UDP, lsoIpv6, lsoMss } from '../../wire/index.js';
 import type { QueueCounters } from '../counters.js';
 import type { ChecksumOffload, HostProfile } from '../profiles.js';
+import { ViewCache } from './view-cache.js';
 import type { PortFrameMeta } from '../vswitch/port.js';
 
 /** Where finished frames go (the switch). */
@@ -58,6 +61,8 @@ export class TxOffload {
   private readonly segOut = checksumArena(SEG_SCRATCH);
   private readonly segOff = new Uint32Array(MAX_SEGMENTS);
   private readonly segLen = new Uint32Array(MAX_SEGMENTS);
+  /** Views of the segments in segOut and of frames in `frame` (at most 8 alignments × the sizes seen). */
+  private readonly views = new ViewCache(10);
   /** One checksum-offloaded frame (≤ 64 KiB). */
   private readonly frame = checksumArena(65536 + 64);
   private readonly sFilled: number;
@@ -88,15 +93,21 @@ export class TxOffload {
       if (!ip || k.l4Off < 0 || k.l4Proto !== proto) return this.drop('tx_csum_bad');
       const v6 = k.ipVersion === 6;
       if (!offered(this.profile.checksum, v6, proto)) return this.drop('tx_csum_not_offered');
-      if (len > this.frame.length) return this.drop('tx_csum_bad');
       const f = this.frame;
-      copyBytes(u8, off, f, 0, len);
-      const ipOff = k.ipOff - off;
-      fillL4Checksum(f, ipOff, v6, proto, k.l4Off - off, k.l4Len);
+      // The copy keeps the frame's address mod 8 (alignGap), so it and the receiver's copy of it
+      // move words; both are native when the bytes have cached views (view-cache.ts).
+      const fo = alignGap(u8.byteOffset + off, f.byteOffset);
+      if (fo + len > f.length) return this.drop('tx_csum_bad');
+      const v = meta.viewOf(u8, off, len);
+      if (v !== null) f.set(v, fo);
+      else copyBytes(u8, off, f, fo, len);
+      const ipOff = k.ipOff - off + fo;
+      fillL4Checksum(f, ipOff, v6, proto, k.l4Off - off + fo, k.l4Len);
       if (!v6 && (meta.csumTx & CSUM_TX_IP) !== 0) fillIpv4HeaderChecksum(f, ipOff);
       this.counters.add(this.sFilled);
       meta.csumRx = (proto === IPPROTO_TCP ? CSUM_RX.tcpChecksumSucceeded : CSUM_RX.udpChecksumSucceeded) | this.ipState(f, ipOff, v6);
-      return out(f, 0, len, meta);
+      meta.setView(len >= ALIGN_MIN_LEN ? this.views.get(f, fo, len) : null, f, fo);
+      return out(f, fo, len, meta);
     }
     // A checksum the guest computed is not verified here (the receiver's stack does): only the IPv4 header.
     meta.csumRx = ip ? this.ipState(u8, k.ipOff, k.ipVersion === 6) : 0;
@@ -140,7 +151,14 @@ export class TxOffload {
     meta.csumRx = CSUM_RX.tcpChecksumSucceeded | (v6 ? 0 : CSUM_RX.ipChecksumSucceeded);
     if (!whole) this.counters.add(this.sSegments, n);
     if (n === 0) return out(u8, off, len, meta);
-    for (let i = 0; i < n; i++) out(this.segOut, this.segOff[i]!, this.segLen[i]!, meta);
+    // The cut of the same super-frame shape leaves its segments at the same places of segOut:
+    // their cached views let the receiver copy each natively (view-cache.ts).
+    for (let i = 0; i < n; i++) {
+      const so = this.segOff[i]!;
+      const sl = this.segLen[i]!;
+      meta.setView(this.views.get(this.segOut, so, sl), this.segOut, so);
+      out(this.segOut, so, sl, meta);
+    }
   }
 
   private drop(name: 'tx_csum_bad' | 'tx_csum_not_offered' | 'tx_lso_bad' | 'tx_lso_not_offered'): void {

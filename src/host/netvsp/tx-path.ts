@@ -18,12 +18,13 @@ import {
   RndisPacketView,
   VM_PKT_DATA_USING_GPA_DIRECT,
 } from '../../wire/index.js';
-import { alignGap, checksumArena, copyBytes } from '../../packet/index.js';
+import { ALIGN_MIN_LEN, alignGap, checksumArena, copyBytes } from '../../packet/index.js';
 import { newContiguousRun, type GpadlTable, type VmbusPacket } from '../../vmbus/index.js';
 import type { QueueCounters } from '../counters.js';
 import { PortFrameMeta } from '../vswitch/port.js';
 import { copyFromGpadl } from './guest-bytes.js';
 import type { SendBuffer } from './send-buffer.js';
+import { ViewCache } from './view-cache.js';
 import type { FrameOut, TxOffload } from './tx-offload.js';
 
 /** NVSP 107 body (§3.4): channel_type @4, send_buf_section_index @8, send_buf_section_size @12. */
@@ -60,6 +61,7 @@ export class TxPath {
   private readonly gpa = new GpaRangeIterator();
   private readonly meta = new PortFrameMeta();
   private readonly run = newContiguousRun();
+  private readonly views = new ViewCache();
   /** Sees each RNDIS message read from the guest, a data packet's header + PPIs only (the trace, issue 7), or null. */
   observer: MessageObserver | null = null;
   /** The channel's sub_channel_index, for the trace. */
@@ -198,6 +200,9 @@ export class TxPath {
       v.readPpis(this.slots);
       if (this.observer !== null) this.observer.message(MSG_DIR_RX, this.queue, MSG_LAYER_RNDIS, u8, start, v.dataStart - start);
       this.fillMeta();
+      // A frame read in place (a send section) recurs at the same place: its cached view lets the
+      // receiver copy it natively (view-cache.ts). Gathered frames are not: the scratch is reused.
+      if (u8 !== this.scratch && v.dataLength >= ALIGN_MIN_LEN) this.meta.setView(this.views.get(u8, v.dataStart, v.dataLength), u8, v.dataStart);
       this.counters.add(this.sPackets);
       this.counters.add(this.sBytes, v.dataLength);
       this.offload.process(u8, v.dataStart, v.dataLength, this.meta, this.out, u8 === this.scratch);

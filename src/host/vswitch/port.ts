@@ -25,8 +25,38 @@ export class PortFrameMeta {
   hashValid = false;
   /** With lso ≠ 0 on a frame the host already finalized: how many MSS segments it stands for. */
   lsoSegments = 0;
+  /**
+   * A view of exactly src[off, off + len) when the sender's path has one cached
+   * (netvsp/view-cache), so a receiver can copy the frame natively with set(). Only a hint: read it
+   * through viewOf(), which checks it is a view of the bytes in hand (the switch may pass others).
+   */
+  private view: Uint8Array | null = null;
+  private viewSrc: Uint8Array | null = null;
+  private viewOff = 0;
+
+  /** Records `v`, a view of exactly src[off, off + v.length), or none (null). */
+  setView(v: Uint8Array | null, src: Uint8Array, off: number): void {
+    this.view = v;
+    this.viewSrc = src;
+    this.viewOff = off;
+  }
+
+  /** The recorded view if it is exactly bytes[off, off + len), else null. Identity checks only (no .buffer: ~35 ns). */
+  viewOf(bytes: Uint8Array, off: number, len: number): Uint8Array | null {
+    const v = this.view;
+    return v !== null && this.viewSrc === bytes && this.viewOff === off && v.length === len ? v : null;
+  }
+
+  /** Copies the view hint from another meta (the RSC coalescer's own). */
+  copyView(m: PortFrameMeta): void {
+    this.view = m.view;
+    this.viewSrc = m.viewSrc;
+    this.viewOff = m.viewOff;
+  }
 
   clear(): void {
+    this.view = null;
+    this.viewSrc = null;
     this.csumTx = 0;
     this.lso = 0;
     this.vlanTci = 0;
