@@ -5,7 +5,7 @@ import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { buildTcp4Frame, buildUdp4Frame } from '../../src/packet/index.js';
-import { XMIT_BUSY, XMIT_IN_PLACE } from '../../src/guest/index.js';
+import { RX_F_FRAGS, XMIT_BUSY, XMIT_IN_PLACE } from '../../src/guest/index.js';
 import { OffloadLab, pump, testSpec, type LabGuest } from '../offload/harness.js';
 
 /** One burst of traffic, all of it delivered before it returns; returns the frames it counts. */
@@ -14,16 +14,21 @@ export type Burst = () => number;
 export class AllocLab {
   /** Frames b's stack was handed (a counter: the sink itself allocates nothing). */
   received = 0;
+  /** Of those, fragment lists (RX_F_FRAGS, Contract B). */
+  receivedLists = 0;
   /** Super-frames a sent through lsoBurst(). */
   superFrames = 0;
+  /** Of lsoBurstInPlace()'s, those taken XMIT_IN_PLACE (not copied). */
+  inPlace = 0;
 
   private constructor(
     readonly lab: OffloadLab,
     readonly a: LabGuest,
     readonly b: LabGuest,
   ) {
-    b.dev.onReceive = () => {
+    b.dev.onReceive = (_u8, _off, _len, m) => {
       this.received++;
+      if ((m.flags & RX_F_FRAGS) !== 0) this.receivedLists++;
     };
   }
 
@@ -124,7 +129,10 @@ export class AllocLab {
       u8[at + 41] = seq & 0xff;
       const r = dev.xmitInPlace(at, n, req, false, i);
       if (r === XMIT_BUSY) return 0;
-      if (r === XMIT_IN_PLACE) busy[i] = 1;
+      if (r === XMIT_IN_PLACE) {
+        busy[i] = 1;
+        this.inPlace++;
+      }
       seq = (seq + payloadLen) >>> 0;
       this.superFrames++;
       loop.drain();

@@ -77,8 +77,10 @@ describe('bytes allocated per frame on the data path (single-thread lab, real ho
     const burst = await lab.lsoBurstInPlace();
     for (let k = 0; k < 1500; k++) burst();
     const sent = lab.superFrames;
+    const inPlace = lab.inPlace;
     const m = await measureAllocation(burst, 50, 8);
     expect(lab.superFrames - sent).toBe(2 * 400); // never refused: each buffer came back before its next use
+    expect(lab.inPlace - inPlace).toBe(2 * 400); // and each went in place: this measures that path, not a copy
     expectAtMost('LSO 64 KB in place, per segment', m, TARGET);
   });
 
@@ -88,8 +90,10 @@ describe('bytes allocated per frame on the data path (single-thread lab, real ho
       const burst = lab.lsoBurst();
       for (let k = 0; k < 1500; k++) burst();
       const received = lab.received;
+      const lists = lab.receivedLists;
       const m = await measureAllocation(burst, 50, 8);
       expect(lab.received - received).toBe(2 * 400); // one RSC packet a super-frame
+      expect(lab.receivedLists - lists).toBe(2 * 400); // each as a fragment list: this measures that path
       expectAtMost('LSO 64 KB with fragment lists, per segment', m, TARGET);
     } finally {
       lab.b.dev.setRxFragments(false);
