@@ -273,7 +273,14 @@ export class NetvscDevice {
       p.undo(frame);
       throw new WireError('UNSUPPORTED', `GSO of ${len} B: not TCP, or no LSOv2 for its IP version`);
     }
-    if (this.send(frame, p.off, p.len, this.xmitMeta, more)) return true;
+    let ok: boolean;
+    try {
+      ok = this.send(frame, p.off, p.len, this.xmitMeta, more);
+    } catch (e) {
+      p.undo(frame); // refused by a throw (tx_too_big, a failed ring): the frame goes back as given
+      throw e;
+    }
+    if (ok) return true;
     p.undo(frame);
     return false;
   }
@@ -304,11 +311,16 @@ export class NetvscDevice {
       throw new WireError('UNSUPPORTED', `GSO of ${len} B: not TCP, or no LSOv2 for its IP version`);
     }
     let r = XMIT_BUSY;
-    const vf = this.failover.vf !== null ? this.failover.transmit(u8, p.off, p.len, meta) : VF_TX_UNUSED;
-    if (vf !== VF_TX_UNUSED) r = vf === VF_TX_TAKEN ? XMIT_COPIED : XMIT_BUSY;
-    else {
-      const tx = this.txQueue(meta);
-      if (tx !== null) r = tx.sendInPlace(p.off, p.len, meta, more, token);
+    try {
+      const vf = this.failover.vf !== null ? this.failover.transmit(u8, p.off, p.len, meta) : VF_TX_UNUSED;
+      if (vf !== VF_TX_UNUSED) r = vf === VF_TX_TAKEN ? XMIT_COPIED : XMIT_BUSY;
+      else {
+        const tx = this.txQueue(meta);
+        if (tx !== null) r = tx.sendInPlace(p.off, p.len, meta, more, token);
+      }
+    } catch (e) {
+      p.undo(u8); // as xmit(): a throw leaves the frame as it was given
+      throw e;
     }
     if (r === XMIT_BUSY) p.undo(u8);
     return r;

@@ -176,6 +176,26 @@ describe('transmit in place (Contract A)', () => {
     expect(done).toHaveLength(4);
   });
 
+  test('a frame refused by a throw (too big for a page-buffer slot) is left as it was: a popped 802.1Q tag is put back', async () => {
+    const { host, dev, put, u8, done } = await ready({ poolSlotPages: 1 });
+    const tagged = (seq: number): Uint8Array => {
+      const f = frame(seq, 8000);
+      f.set([0x81, 0x00, 0x20, 0x0a, 0x88, 0xb5], 12); // priority 1, VLAN 10, then the EtherType
+      return f;
+    };
+    const f = tagged(1);
+    const at = put(0, f);
+    expect(() => dev.xmitInPlace(at, f.length, plain, false, 7)).toThrow(expect.objectContaining({ code: 'LIMIT' }));
+    expect([...u8.subarray(at, at + f.length)]).toEqual([...f]);
+    const g = tagged(2);
+    const copy = g.slice();
+    expect(() => dev.xmit(g, 0, g.length, plain)).toThrow(expect.objectContaining({ code: 'LIMIT' }));
+    expect([...g]).toEqual([...copy]);
+    expect(dev.stats()['tx_too_big']).toBe(2);
+    await host.pump(dev.remove());
+    expect(done).toEqual([]);
+  });
+
   test('a range outside guest memory is a typed error, nothing sent', async () => {
     const { dev, u8 } = await ready();
     expect(() => dev.xmitInPlace(u8.length - 10, 100, plain, false, 0)).toThrow(expect.objectContaining({ code: 'LIMIT' }));
