@@ -111,12 +111,17 @@ describe('transmit in place (Contract A)', () => {
     let taken = 0;
     while (dev.xmitInPlace(off, f.length, plain, false, taken) === XMIT_IN_PLACE) taken++;
     expect(taken).toBe(32); // one page of header cells per queue
+    let writable = 0;
+    dev.onWritable = () => void writable++;
     expect(dev.xmitInPlace(off, f.length, plain, false, 999)).toBe(XMIT_BUSY);
     await host.settle();
     expect(host.frames).toHaveLength(32); // the refused frame was not sent
     expect(done).toEqual([]);
+    // Stopped on cells: the loop's polls leave it stopped (a wake now would only be refused again).
+    expect([writable, dev.stats()['wake_queue'] ?? 0]).toEqual([0, 0]);
     host.releaseSends();
     await host.settle();
+    expect(writable).toBeGreaterThan(0); // the completions woke it
     expect(done.sort((x, y) => x - y)).toEqual(Array.from({ length: 32 }, (_, i) => i));
     expect(dev.xmitInPlace(off, f.length, plain, false, 999)).toBe(XMIT_IN_PLACE);
     await host.settle();
