@@ -37,6 +37,9 @@ const RMC_CONTROL = 1;
 /** An LSOv2 super-frame (≤ 64 KiB) plus its RNDIS header and PPIs. */
 export const TX_SCRATCH_BYTES = 65536 + 4096;
 
+/** Gathered ranges from this size on are copied through cached views (below it, copyBytes' word loop is as quick). */
+const GATHER_VIEW_MIN = 4096;
+
 /** How a packet ended: the NVSP 108 status to complete it with. */
 export const TX_OK = 0;
 export const TX_BAD_PACKET = 1;
@@ -51,6 +54,8 @@ export interface TxSink {
 
 export class TxPath {
   send: SendBuffer | null = null;
+  /** GPA ranges gathered natively through a cached view (view-cache.ts), not copyBytes. */
+  gatherViewCopies = 0;
   /** Most RNDIS messages seen in one NVSP 107 packet (aggregation evidence). */
   maxPerPacket = 0;
   /** A checksumArena: LSO finishes super-frames in place here, summed by SIMD (packet/checksum-simd). */
@@ -62,6 +67,7 @@ export class TxPath {
   private readonly meta = new PortFrameMeta();
   private readonly run = newContiguousRun();
   private readonly views = new ViewCache();
+  private readonly gatherViews = new ViewCache(8);
   /** Sees each RNDIS message read from the guest, a data packet's header + PPIs only (the trace, issue 7), or null. */
   observer: MessageObserver | null = null;
   /** The channel's sub_channel_index, for the trace. */
@@ -169,7 +175,15 @@ export class TxPath {
       let pages = 1;
       while (j + pages < g.pfnCount && g.pfnHi(j + pages) === 0 && g.pfnLo(j + pages) === g.pfnLo(j) + pages && pages * HV_PAGE_SIZE - pageOff < left) pages++;
       const k = Math.min(left, pages * HV_PAGE_SIZE - pageOff);
-      copyBytes(this.gpadls.memory, this.gpadls.gpaOffset(g.pfnLo(j), pages, pageOff, k), this.scratch, n, k);
+      const mem = this.gpadls.memory;
+      const at = this.gpadls.gpaOffset(g.pfnLo(j), pages, pageOff, k);
+      // A large range at a place that recurs (a sender's frame buffers) has a cached view: the
+      // native set() then, without the view Buffer.prototype.copy would make per copy (copyBytes).
+      const v = k >= GATHER_VIEW_MIN ? this.gatherViews.get(mem, at, k) : null;
+      if (v !== null) {
+        this.scratch.set(v, n);
+        this.gatherViewCopies++;
+      } else copyBytes(mem, at, this.scratch, n, k);
       n += k;
       left -= k;
       pageOff = 0;
