@@ -437,6 +437,9 @@ export class VmRuntime {
       // The in-place routing (TAP arena, generator slots) goes on: their pages stay described to the host.
       driver.onTxDone = n.driver.onTxDone;
       n.replaceDriver(driver);
+      // A TAP bridge follows too (transmit, onFrame, its fragment-list mode); its waiting frames go first.
+      this.taps.get(cfg.name)?.setDriver(driver);
+      this.loop.doorbell.ring();
       this.notePrimary(cfg);
     } catch {
       n.counters.reprobe_failed++; // typed: no offer any more, or the host refused; the NIC stays down

@@ -3,7 +3,7 @@
  * received the TapShared (the VM worker, or the main thread in tests). Frames arrive with the
  * vnet header parsed into FrameMeta; frames leave with meta written as the vnet header.
  */
-import { ConfigError, newFrameMeta, WireError, type FrameHandler, type FrameMeta, type FramePort } from '../../core/index.js';
+import { ConfigError, FRAME_F_NEEDS_CSUM, newFrameMeta, WireError, type FrameHandler, type FrameMeta, type FramePort } from '../../core/index.js';
 import { copyBytes } from '../../packet/index.js';
 import { tapAvailability, type TapAddon, type TapWatchHandle } from './addon.js';
 import { FrameRing, RingStat } from './frame-ring.js';
@@ -38,6 +38,33 @@ export interface TapShared {
 /** Inline RX: frames read per poll at most, and the batch buffer (room for `budget` small frames or a few super-frames). */
 const INLINE_MAX_BATCH = 64;
 const INLINE_BUF_BYTES = 512 << 10;
+/** An 802.1Q tag put back into a frame: the two MAC addresses go before it, the rest of the frame after. */
+const MACS = 12;
+const TAG = 4;
+
+/**
+ * Writes the vnet header of a frame at b[at] and, for a tagged frame (tci > 0), the frame's MAC
+ * addresses from src[macAt] and the 802.1Q tag after it (hdrLen + 16 bytes in all); the header's
+ * offsets then count the tag's 4 bytes. Returns the bytes written.
+ */
+function writeHeader(b: Uint8Array, at: number, hdrLen: number, meta: FrameMeta, tci: number, src: Uint8Array, macAt: number): number {
+  writeVnetHeader(b, at, hdrLen, meta);
+  if (tci <= 0) return hdrLen;
+  if (meta.hdrLen !== 0) putLe16(b, at + 2, meta.hdrLen + TAG);
+  if ((meta.flags & FRAME_F_NEEDS_CSUM) !== 0) putLe16(b, at + 6, meta.csumStart + TAG);
+  const m = at + hdrLen;
+  for (let i = 0; i < MACS; i++) b[m + i] = src[macAt + i]!;
+  b[m + 12] = 0x81;
+  b[m + 13] = 0x00;
+  b[m + 14] = (tci >>> 8) & 0xff;
+  b[m + 15] = tci & 0xff;
+  return hdrLen + MACS + TAG;
+}
+
+function putLe16(b: Uint8Array, at: number, v: number): void {
+  b[at] = v & 0xff;
+  b[at + 1] = (v >>> 8) & 0xff;
+}
 
 export class TapPort implements FramePort {
   private readonly rx: FrameRing;
@@ -47,7 +74,7 @@ export class TapPort implements FramePort {
   readEnd = 0;
   private readonly meta: FrameMeta = newFrameMeta();
   private readonly txFd: number;
-  /** Direct TX: the vnet header of the frame being written (preallocated, reused). */
+  /** Direct TX: the vnet header of the frame being written, and room for MACs + 802.1Q tag (preallocated, reused). */
   private readonly staging: Uint8Array | null;
   /** Inline RX: the fd (-1: read the ring), the addon, a batch buffer and its [offset, length] pairs. */
   private rxFd: number;
@@ -66,7 +93,7 @@ export class TapPort implements FramePort {
     this.tx = new FrameRing(shared.tx);
     this.hdrLen = shared.vnetHdrLen;
     this.txFd = shared.txFd ?? -1;
-    this.staging = this.txFd >= 0 ? new Uint8Array(shared.vnetHdrLen) : null;
+    this.staging = this.txFd >= 0 ? new Uint8Array(shared.vnetHdrLen + MACS + TAG) : null;
     this.rxFd = shared.rxFd ?? -1;
     if (this.rxFd >= 0 || this.txFd >= 0) {
       const a = tapAvailability();
@@ -94,15 +121,23 @@ export class TapPort implements FramePort {
     this.rxFd = -1;
   }
 
-  tryWrite(bytes: Uint8Array, off: number, len: number, meta: FrameMeta): boolean {
+  /**
+   * One frame to the kernel with meta as its vnet header. `tci` > 0: the frame came with its
+   * 802.1Q tag as metadata (an RNDIS PPI) and the kernel gets the tag back in the frame, after the
+   * MAC addresses (the vnet header has no VLAN field); the header's offsets then count the tag.
+   */
+  tryWrite(bytes: Uint8Array, off: number, len: number, meta: FrameMeta, tci = 0): boolean {
     if (!vnetHeaderValid(meta, len)) throw new WireError('MALFORMED', `offload metadata does not fit a ${len}-byte frame`);
-    if (this.staging !== null) return this.writeDirect(this.staging, bytes, off, len, meta);
-    const at = this.tx.reserve(this.hdrLen + len);
+    if (len < MACS) tci = 0;
+    if (this.staging !== null) return this.writeDirect(this.staging, bytes, off, len, meta, tci);
+    const tag = tci > 0 ? TAG : 0;
+    const at = this.tx.reserve(this.hdrLen + tag + len);
     if (at < 0) return false;
     const ring = this.tx.bytes;
-    writeVnetHeader(ring, at, this.hdrLen, meta);
-    copyBytes(bytes, off, ring, this.hdrLen + at, len);
-    this.tx.commit(this.hdrLen + len);
+    const h = writeHeader(ring, at, this.hdrLen, meta, tci, bytes, off);
+    const skip = tag === 0 ? 0 : MACS;
+    copyBytes(bytes, off + skip, ring, at + h, len - skip);
+    this.tx.commit(this.hdrLen + tag + len);
     return true;
   }
 
@@ -126,17 +161,27 @@ export class TapPort implements FramePort {
    * received RSC packet's fragment list: written to the fd with its vnet header in one writev()
    * when this thread writes the TAP, else gathered into the TX ring. Same result as tryWrite().
    */
-  tryWriteFrags(bytes: Uint8Array, offs: Int32Array, lens: Int32Array, n: number, total: number, meta: FrameMeta): boolean {
+  tryWriteFrags(bytes: Uint8Array, offs: Int32Array, lens: Int32Array, n: number, total: number, meta: FrameMeta, tci = 0): boolean {
     if (!vnetHeaderValid(meta, total)) throw new WireError('MALFORMED', `offload metadata does not fit a ${total}-byte frame`);
+    if (n < 1 || lens[0]! < MACS) tci = 0;
+    const tag = tci > 0 ? TAG : 0;
+    // A tag goes after the MAC addresses: those come from the first fragment into the header, the rest of it follows.
+    const skip = tag === 0 ? 0 : MACS;
+    const wire = this.hdrLen + tag + total;
     if (this.staging !== null) {
-      const wire = this.hdrLen + total;
       if (wire > MAX_TAP_READ_LEN) {
         this.tx.count(RingStat.ConsumerErrors);
         return true;
       }
-      writeVnetHeader(this.staging, 0, this.hdrLen, meta);
+      const h = writeHeader(this.staging, 0, this.hdrLen, meta, tci, bytes, offs[0]!);
+      // The caller's list, its first range shortened by the MACs while the write runs (no copy of the list).
+      offs[0] = offs[0]! + skip;
+      lens[0] = lens[0]! - skip;
+      const r = this.addon!.writeFrags(this.txFd, this.staging, h, bytes, offs, lens, n);
+      offs[0] = offs[0]! - skip;
+      lens[0] = lens[0]! + skip;
       // A result short of the whole frame cannot happen on a TAP (one write is one frame); any error is a drop.
-      if (this.addon!.writeFrags(this.txFd, this.staging, this.hdrLen, bytes, offs, lens, n) !== wire) {
+      if (r !== wire) {
         this.tx.count(RingStat.ConsumerErrors);
         return true;
       }
@@ -144,16 +189,16 @@ export class TapPort implements FramePort {
       this.tx.count(RingStat.Bytes, wire);
       return true;
     }
-    const at = this.tx.reserve(this.hdrLen + total);
+    const at = this.tx.reserve(wire);
     if (at < 0) return false;
     const ring = this.tx.bytes;
-    writeVnetHeader(ring, at, this.hdrLen, meta);
-    let to = at + this.hdrLen;
+    let to = at + writeHeader(ring, at, this.hdrLen, meta, tci, bytes, offs[0]!);
     for (let i = 0; i < n; i++) {
-      copyBytes(bytes, offs[i]!, ring, to, lens[i]!);
-      to += lens[i]!;
+      const s = i === 0 ? skip : 0;
+      copyBytes(bytes, offs[i]! + s, ring, to, lens[i]! - s);
+      to += lens[i]! - s;
     }
-    this.tx.commit(this.hdrLen + total);
+    this.tx.commit(wire);
     return true;
   }
 
@@ -236,15 +281,16 @@ export class TapPort implements FramePort {
    * so there is never back-pressure to report. A rejected frame is counted and dropped, as the TX
    * worker does; a frame too large for a TAP at all is refused the same way.
    */
-  private writeDirect(staging: Uint8Array, bytes: Uint8Array, off: number, len: number, meta: FrameMeta): boolean {
-    const total = this.hdrLen + len;
+  private writeDirect(staging: Uint8Array, bytes: Uint8Array, off: number, len: number, meta: FrameMeta, tci: number): boolean {
+    const skip = tci > 0 ? MACS : 0;
+    const total = this.hdrLen + len + (tci > 0 ? TAG : 0);
     if (total > MAX_TAP_READ_LEN) {
       this.tx.count(RingStat.ConsumerErrors);
       return true;
     }
-    writeVnetHeader(staging, 0, this.hdrLen, meta);
-    // Header and frame in one writev() (the addon): the frame is never copied into a staging buffer.
-    if (this.addon!.writeFrame(this.txFd, staging, this.hdrLen, bytes, off, len) < 0) {
+    const h = writeHeader(staging, 0, this.hdrLen, meta, tci, bytes, off);
+    // Header (+ MACs and tag) and frame in one writev() (the addon): the frame is never copied into a staging buffer.
+    if (this.addon!.writeFrame(this.txFd, staging, h, bytes, off + skip, len - skip) < 0) {
       // EINVAL (bad vnet header) or EIO (interface down or gone): the kernel drops it, so do we.
       this.tx.count(RingStat.ConsumerErrors);
       return true;

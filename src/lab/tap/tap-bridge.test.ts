@@ -3,7 +3,7 @@
 // reused only after onTxDone, and an RSC fragment list goes to the port as a list.
 import { describe, expect, it } from 'vitest';
 import { FRAME_GSO_TCPV4, newFrameMeta, type FrameHandler, type FrameMeta } from '../../core/index.js';
-import { newRxMeta, RX_F_FRAGS, RX_F_RSC, XMIT_BUSY, XMIT_COPIED, XMIT_IN_PLACE } from '../../guest/index.js';
+import { newRxMeta, RX_F_FRAGS, RX_F_RSC, RX_F_VLAN, XMIT_BUSY, XMIT_COPIED, XMIT_IN_PLACE } from '../../guest/index.js';
 import { MAX_TAP_READ_LEN, type TapPort } from '../../io/index.js';
 import type { GuestNicDriver, StackTxRequest } from '../nic-driver.js';
 import { TapBridge } from './tap-bridge.js';
@@ -18,7 +18,7 @@ class ScriptedPort {
   readEnd = 0;
   reads = 0;
   readonly queue: Uint8Array[] = [];
-  readonly written: { frags: number[][] | null; bytes: number[]; meta: FrameMeta }[] = [];
+  readonly written: { frags: number[][] | null; bytes: number[]; meta: FrameMeta; tci: number }[] = [];
 
   pollInto(buf: Uint8Array, start: number, end: number, handler: FrameHandler, budget: number): number {
     this.reads++;
@@ -37,15 +37,15 @@ class ScriptedPort {
     return n;
   }
 
-  tryWrite(b: Uint8Array, off: number, len: number, meta: FrameMeta): boolean {
-    this.written.push({ frags: null, bytes: [...b.subarray(off, off + len)], meta: { ...meta } });
+  tryWrite(b: Uint8Array, off: number, len: number, meta: FrameMeta, tci = 0): boolean {
+    this.written.push({ frags: null, bytes: [...b.subarray(off, off + len)], meta: { ...meta }, tci });
     return true;
   }
 
-  tryWriteFrags(b: Uint8Array, offs: Int32Array, lens: Int32Array, n: number, _total: number, meta: FrameMeta): boolean {
+  tryWriteFrags(b: Uint8Array, offs: Int32Array, lens: Int32Array, n: number, _total: number, meta: FrameMeta, tci = 0): boolean {
     const frags: number[][] = [];
     for (let i = 0; i < n; i++) frags.push([...b.subarray(offs[i]!, offs[i]! + lens[i]!)]);
-    this.written.push({ frags, bytes: frags.flat(), meta: { ...meta } });
+    this.written.push({ frags, bytes: frags.flat(), meta: { ...meta }, tci });
     return true;
   }
 }
@@ -143,6 +143,77 @@ describe('TapBridge in place', () => {
     port.pollInto = (buf, s, e, h, b) => poll(buf, s, e, (u8, off, len, m) => h(u8, off, len, { ...m, flags: 1, gsoType: 99, gsoSize: 1448, csumStart: 34, csumOffset: 16 }), b);
     expect(bridge.poll()).toBe(0);
     expect(bridge.counters.tx_dropped).toBe(1);
+  });
+});
+
+describe('TapBridge after a re-probe (host rescind + re-offer)', () => {
+  it('follows the new driver: waiting frames go to it in order, records in flight on the old one come back once, lists on, its frames reach the TAP', () => {
+    const { memory, driver: old, port, bridge, arena } = setup();
+    old.onTxDone = (t) => void arena.done(t); // VmRuntime's routing, handed to the new driver by reprobe()
+    port.queue.push(frame(1), frame(2), frame(3));
+    old.answers = [XMIT_IN_PLACE, XMIT_BUSY];
+    expect(bridge.poll()).toBe(1); // 1 in flight on the old device, 2 and 3 wait in the arena
+    // The rescinded device's teardown returns what it had in flight; from then on it takes nothing.
+    old.onTxDone(old.sent[0]!.token);
+    old.answers = new Array<number>(8).fill(XMIT_BUSY);
+    expect(bridge.poll()).toBe(0);
+    const neu = new ScriptedDriver(memory);
+    neu.onTxDone = old.onTxDone;
+    bridge.setDriver(neu as unknown as GuestNicDriver);
+    expect(neu.fragModes).toEqual([true]);
+    port.queue.push(frame(4));
+    expect(bridge.poll()).toBe(3);
+    expect(neu.sent.map((s) => s.bytes[0])).toEqual([2, 3, 4]);
+    expect(old.sent).toHaveLength(1);
+    expect(neu.flushes).toBeGreaterThan(0);
+    for (const s of neu.sent) neu.onTxDone(s.token);
+    expect(arena.inFlight).toBe(0);
+    expect(arena.done(old.sent[0]!.token)).toBe(false); // a late second return of the old token changes nothing
+    expect(bridge.counters).toMatchObject({ tx_frames: 4, tx_in_place: 4, tx_dropped: 0 });
+    // Space is reusable: a full window of new frames goes out on the new driver.
+    port.queue.push(frame(5), frame(6));
+    expect(bridge.poll()).toBe(2);
+    expect(neu.sent.map((s) => s.bytes[0])).toEqual([2, 3, 4, 5, 6]);
+    const rb = new Uint8Array(128);
+    rb.set(frame(7), 10);
+    neu.onFrame(rb, 10, 60, newRxMeta(0, 8));
+    expect(port.written.map((w) => w.bytes[0])).toEqual([7]);
+  });
+});
+
+describe('TapBridge receive with an 802.1Q PPI (trunk port)', () => {
+  // PPI value: priority 5 (bits 0-2), VLAN 10 (bits 4-15); on the wire TCI = 5 << 13 | 10.
+  const ppi = (10 << 4) | 5;
+  it('a contiguous frame goes to the port with the tag to put back; an untagged one without', () => {
+    const { driver, port, bridge } = setup();
+    const rb = new Uint8Array(128);
+    rb.set(frame(3), 0);
+    const meta = newRxMeta(0, 8);
+    meta.flags = RX_F_VLAN;
+    meta.vlan = ppi;
+    driver.onFrame(rb, 0, 60, meta);
+    meta.flags = 0;
+    driver.onFrame(rb, 0, 60, meta);
+    expect(port.written.map((w) => w.tci)).toEqual([(5 << 13) | 10, 0]);
+    expect(port.written[0]!.bytes).toEqual([...frame(3)]);
+    expect(bridge.counters.rx_vlan_tagged).toBe(1);
+  });
+
+  it('a fragment list carries the tag too', () => {
+    const { driver, port } = setup();
+    const rb = new Uint8Array(4096);
+    rb.set(frame(4, 100), 0);
+    rb.fill(0xb2, 1000, 1100);
+    const meta = newRxMeta(0, 8);
+    meta.flags = RX_F_FRAGS | RX_F_RSC | RX_F_VLAN;
+    meta.vlan = ppi;
+    meta.fragments = 2;
+    meta.fragOff.set([0, 1000]);
+    meta.fragLen.set([100, 100]);
+    driver.onFrame(rb, 0, 200, meta);
+    expect(port.written).toHaveLength(1);
+    expect(port.written[0]!.frags!.map((f) => f.length)).toEqual([100, 100]);
+    expect(port.written[0]!.tci).toBe((5 << 13) | 10);
   });
 });
 

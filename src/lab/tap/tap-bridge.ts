@@ -19,6 +19,12 @@ import { HeldTx } from './held-tx.js';
 import type { NicCapture } from '../capture/guest-capture.js';
 import { rxMetaToVnet, TX_MAP_BAD, TX_MAP_NO_LSO, TX_MAP_SEND, vnetToTxMeta, vnetToTxRequest, type TxRequestOut } from './offload-map.js';
 import type { TxArena } from './tx-arena.js';
+import { vlanId } from '../../wire/index.js';
+
+/** The 802.1Q PPI value (priority bits 0-2, CFI/DEI bit 3, id bits 4-15) as the tag's TCI on the wire (priority 3 · DEI 1 · id 12). */
+function wireTci(ppi: number): number {
+  return ((ppi & 7) << 13) | (((ppi >>> 3) & 1) << 12) | vlanId(ppi);
+}
 
 /** Guest memory and the arena in it that the kernel's frames are read into (in-place transmit). */
 export interface TapTxArena {
@@ -59,13 +65,15 @@ export interface TapBridgeCounters {
   tx_arena_full: number;
   /** RSC packets written to the TAP as a fragment list (one writev, no reassembly). */
   rx_frag_lists: number;
+  /** Frames received with an 802.1Q PPI, written to the TAP with the tag back in the frame. */
+  rx_vlan_tagged: number;
   /** Now (tapStats): frames the host may still be reading in place / frames waiting in the arena for queue room. */
   tx_in_flight?: number;
   tx_pending?: number;
 }
 
 export function newTapBridgeCounters(): TapBridgeCounters {
-  return { tx_frames: 0, tx_csum_offload: 0, tx_lso: 0, tx_csum_sw: 0, tx_held: 0, tx_dropped: 0, rx_frames: 0, rx_data_valid: 0, rx_gro: 0, rx_ring_full: 0, tx_in_place: 0, tx_arena_full: 0, rx_frag_lists: 0 };
+  return { tx_frames: 0, tx_csum_offload: 0, tx_lso: 0, tx_csum_sw: 0, tx_held: 0, tx_dropped: 0, rx_frames: 0, rx_data_valid: 0, rx_gro: 0, rx_ring_full: 0, tx_in_place: 0, tx_arena_full: 0, rx_frag_lists: 0, rx_vlan_tagged: 0 };
 }
 
 export class TapBridge implements Pollable {
@@ -83,9 +91,13 @@ export class TapBridge implements Pollable {
   private readonly fromKernelInPlace = (b: Uint8Array, off: number, len: number, m: FrameMeta): void => this.readInPlace(b, off, len, m);
   private readonly req: TxRequestOut = { csum: false, mss: 0 };
   private readonly vnetHdrLen: number;
+  private readonly onFrame = (u8: Uint8Array, off: number, len: number, meta: RxMeta): void => this.receive(u8, off, len, meta);
+  /** Whether RSC packets come as fragment lists (no capture): set again on a re-probed driver. */
+  private readonly rxLists: boolean;
 
   constructor(
-    private readonly driver: GuestNicDriver,
+    /** The NIC's driver: a new one after a host rescind + re-offer (setDriver). */
+    private driver: GuestNicDriver,
     private readonly port: TapPort,
     private readonly o: TapBridgeOptions,
     /** The NIC's guest TX/RX capture (owned by the VM's captures), or null. */
@@ -97,9 +109,24 @@ export class TapBridge implements Pollable {
     this.caps = driver.offloads();
     this.mtu = driver.info().mtu;
     this.vnetHdrLen = port.vnetHdrLen;
-    driver.onFrame = (u8, off, len, meta) => this.receive(u8, off, len, meta);
+    driver.onFrame = this.onFrame;
     // A capture wants each frame in one run; without one, RSC packets come as fragment lists.
-    driver.setRxFragments(capture === null);
+    this.rxLists = capture === null;
+    driver.setRxFragments(this.rxLists);
+  }
+
+  /**
+   * The NIC was probed again (the host rescinded its channel and offered it anew): transmit,
+   * receive and the fragment-list mode follow the new driver. Frames waiting in the arena or in
+   * HeldTx go to it first; records in flight on the old device came back through its teardown
+   * (its onTxDone, routed to the arena by VmRuntime), never through the new one.
+   */
+  setDriver(d: GuestNicDriver): void {
+    this.driver = d;
+    d.onFrame = this.onFrame;
+    d.setRxFragments(this.rxLists);
+    this.blocked = false;
+    this.refresh();
   }
 
   /** Re-reads the negotiated offloads and MTU (after -G/-L/MTU re-attached the device). */
@@ -247,16 +274,20 @@ export class TapBridge implements Pollable {
   private receive(b: Uint8Array, off: number, len: number, rx: RxMeta): void {
     const c = this.counters;
     c.rx_frames++;
-    this.capture?.guestRx(b, off, len, rx.flags & RX_F_VLAN ? rx.vlan : 0);
+    const vlan = rx.flags & RX_F_VLAN ? rx.vlan : 0;
+    this.capture?.guestRx(b, off, len, vlan);
     const m = this.rxFrameMeta;
     const frags = (rx.flags & RX_F_FRAGS) !== 0;
     if (this.o.offloads) {
       if (rxMetaToVnet(b, off, len, rx, this.mtu, this.key, m, frags ? rx.fragLen[0]! : len)) c.rx_gro++;
       else if (m.flags !== 0) c.rx_data_valid++;
     } else m.flags = 0;
+    // A trunk port's tag came as the PPI: the kernel gets it back in the frame (the vnet header has no VLAN field).
+    const tci = vlan !== 0 ? wireTci(vlan) : 0;
+    if (tci !== 0) c.rx_vlan_tagged++;
     if (frags) {
       c.rx_frag_lists++;
-      if (!this.port.tryWriteFrags(b, rx.fragOff, rx.fragLen, rx.fragments, len, m)) c.rx_ring_full++;
-    } else if (!this.port.tryWrite(b, off, len, m)) c.rx_ring_full++;
+      if (!this.port.tryWriteFrags(b, rx.fragOff, rx.fragLen, rx.fragments, len, m, tci)) c.rx_ring_full++;
+    } else if (!this.port.tryWrite(b, off, len, m, tci)) c.rx_ring_full++;
   }
 }

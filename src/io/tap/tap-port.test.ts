@@ -1,0 +1,93 @@
+// TapPort towards the kernel (no root): what reaches the TAP fd (through a recording addon in place
+// of writev) or the TX ring, byte for byte. A frame that came with an 802.1Q PPI gets its tag back
+// in the frame after the MAC addresses, contiguous or as a fragment list, and the vnet header's
+// offsets count the tag; an untagged frame is written as given.
+import { describe, expect, it, vi } from 'vitest';
+import { FRAME_F_NEEDS_CSUM, FRAME_GSO_TCPV4, newFrameMeta } from '../../core/index.js';
+import { createFrameRingBuffer, FrameRing } from './frame-ring.js';
+import { TapPort } from './tap-port.js';
+
+/** Every writev the port made: header iovec and ranges concatenated, as the kernel would see the write. */
+const writes: number[][] = [];
+const fakeAddon = {
+  writeFrame(_fd: number, hdr: Uint8Array, hdrLen: number, buf: Uint8Array, off: number, len: number): number {
+    writes.push([...hdr.subarray(0, hdrLen), ...buf.subarray(off, off + len)]);
+    return hdrLen + len;
+  },
+  writeFrags(_fd: number, hdr: Uint8Array, hdrLen: number, buf: Uint8Array, offs: Int32Array, lens: Int32Array, n: number): number {
+    const w = [...hdr.subarray(0, hdrLen)];
+    for (let i = 0; i < n; i++) w.push(...buf.subarray(offs[i]!, offs[i]! + lens[i]!));
+    writes.push(w);
+    return w.length;
+  },
+};
+vi.mock('./addon.js', () => ({ tapAvailability: () => ({ ok: true, addon: fakeAddon }) }));
+
+const HDR = 12;
+/** 100-byte IPv4 TCP frame (bytes are their index, so a misplaced range shows). */
+const FRAME = Uint8Array.from({ length: 100 }, (_, i) => i);
+FRAME.set([0x08, 0x00], 12);
+/** Priority 5, VLAN 10: TCI 0xa00a on the wire. */
+const TCI = (5 << 13) | 10;
+
+function meta() {
+  const m = newFrameMeta();
+  m.flags = FRAME_F_NEEDS_CSUM;
+  m.csumStart = 34;
+  m.csumOffset = 16;
+  m.gsoType = FRAME_GSO_TCPV4;
+  m.gsoSize = 1448;
+  m.hdrLen = 54;
+  return m;
+}
+
+/** The vnet header (le16 fields) and frame the kernel must get; with a tag, offsets + 4 and the tag after the MACs. */
+function expected(tci: number): number[] {
+  const t = tci > 0 ? 4 : 0;
+  const h = [FRAME_F_NEEDS_CSUM, FRAME_GSO_TCPV4, 54 + t, 0, 1448 & 0xff, 1448 >> 8, 34 + t, 0, 16, 0, 0, 0];
+  const f = [...FRAME];
+  return tci > 0 ? [...h, ...f.slice(0, 12), 0x81, 0x00, tci >> 8, tci & 0xff, ...f.slice(12)] : [...h, ...f];
+}
+
+function port(direct: boolean): { p: TapPort; ring: FrameRing } {
+  const tx = createFrameRingBuffer(65536);
+  const p = new TapPort({ name: 't', rx: createFrameRingBuffer(65536), tx, vnetHdrLen: HDR, ...(direct ? { txFd: 99 } : {}) });
+  return { p, ring: new FrameRing(tx) };
+}
+
+/** What the port wrote last: the recorded writev (direct) or the TX ring's record. */
+function lastWrite(direct: boolean, ring: FrameRing): number[] {
+  if (direct) return writes.at(-1)!;
+  const at = ring.peek();
+  const w = [...ring.bytes.subarray(at, at + ring.peekLen)];
+  ring.release();
+  return w;
+}
+
+describe('TapPort write, 802.1Q tag from the PPI', () => {
+  for (const direct of [true, false]) {
+    for (const tci of [TCI, 0]) {
+      const what = `${direct ? 'writev to the fd' : 'TX ring'}, ${tci ? 'tagged' : 'untagged'}`;
+      it(`${what}: a contiguous frame`, () => {
+        const { p, ring } = port(direct);
+        const b = new Uint8Array(300);
+        b.set(FRAME, 50);
+        expect(p.tryWrite(b, 50, 100, meta(), tci)).toBe(true);
+        expect(lastWrite(direct, ring)).toEqual(expected(tci));
+      });
+
+      it(`${what}: a fragment list (the caller's list left as it was)`, () => {
+        const { p, ring } = port(direct);
+        const b = new Uint8Array(1000);
+        b.set(FRAME.subarray(0, 60), 100);
+        b.set(FRAME.subarray(60, 70), 500);
+        b.set(FRAME.subarray(70), 800);
+        const offs = Int32Array.from([100, 500, 800, 7]);
+        const lens = Int32Array.from([60, 10, 30, 7]);
+        expect(p.tryWriteFrags(b, offs, lens, 3, 100, meta(), tci)).toBe(true);
+        expect(lastWrite(direct, ring)).toEqual(expected(tci));
+        expect([...offs, ...lens]).toEqual([100, 500, 800, 7, 60, 10, 30, 7]);
+      });
+    }
+  }
+});
