@@ -14,10 +14,10 @@ import { Lab } from '../../src/lab/index.js';
 import { attachNicTap, tapUp, type NicTap, type TapLab } from '../../src/lab/tap/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runCommand } from '../../src/io/run-command.js';
-import { tsharkChecksums } from '../harness/e2e-tools.js';
+import { iperf3, tsharkChecksums } from '../harness/e2e-tools.js';
 import { netnsCanRun, tapLabTeardown, testPrefix } from '../harness/netns-guard.js';
 
-const run = netnsCanRun('e2e TAP re-probe and VLAN', { needsTap: true, tools: ['ping', 'tcpdump', 'tshark'] });
+const run = netnsCanRun('e2e TAP re-probe and VLAN', { needsTap: true, tools: ['ping', 'iperf3', 'tcpdump', 'tshark'] });
 
 describe.runIf(run)('TAP bridge after a host rescind + re-offer', () => {
   const dir = mkdtempSync(join(tmpdir(), 'nvsc-e2p-'));
@@ -39,8 +39,18 @@ describe.runIf(run)('TAP bridge after a host rescind + re-offer', () => {
     await up!.lab.waitFor('vm0 re-probed', async () => (await a!.tap.nic.stats().catch(() => null))?.guest.lab.reprobes === 1, 10_000);
     expect((await ping(a!.ns, b!.ip)).stdout).toMatch(/5 packets transmitted, 5 received, 0% packet loss/);
     expect((await ping(b!.ns, a!.ip)).stdout).toMatch(/5 packets transmitted, 5 received, 0% packet loss/);
+    // TCP super-frames go in place on the new device (the arena's pages stay described to the host).
+    const before = await a!.tap.stats();
+    const r = await iperf3(up!.netns, b!.ns, a!.ns, b!.ip, 5321, ['-t', '1']);
+    expect(r.bps).toBeGreaterThan(10e6);
     const st = await a!.tap.stats();
+    expect(st.tx_in_place - before.tx_in_place).toBeGreaterThan(100);
     expect(st.tx_dropped).toBe(0);
+    // And the other way the new device hands RSC packets over as fragment lists again (setRxFragments).
+    const back = await iperf3(up!.netns, b!.ns, a!.ns, b!.ip, 5322, ['-t', '1', '-R']);
+    expect(back.bps).toBeGreaterThan(10e6);
+    const after = await a!.tap.stats();
+    expect(after.rx_frag_lists - st.rx_frag_lists).toBeGreaterThan(100);
   });
 });
 
