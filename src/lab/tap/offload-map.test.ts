@@ -55,6 +55,31 @@ describe('vnetToTxRequest (in-place transmit: the driver makes the PPIs)', () =>
     expect(vnetToTxRequest(f, 0, f.length, { ...gso, gsoSize: 0 }, ALL, req)).toBe(TX_MAP_BAD);
     expect(vnetToTxRequest(f, 0, 36, { ...m, csumStart: 34, csumOffset: 6 }, ALL, req)).toBe(TX_MAP_BAD); // field past the end
   });
+
+  test('a partial checksum of an inner header (GRE, VXLAN) is completed here: the driver would checksum the outer one', () => {
+    // Outer Ethernet + IPv4 around a whole inner IPv4/TCP packet (frame(6, 40) minus its Ethernet header).
+    const inner = frame(6, 40).subarray(14);
+    for (const [outerProto, shim] of [[47, [0, 0, 8, 0]], [17, [0x12, 0xb5, 0x12, 0xb5, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0]]] as const) {
+      const f = new Uint8Array(14 + 20 + shim.length + inner.length);
+      f.set([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0]);
+      const ipLen = f.length - 14;
+      f.set([0x45, 0, ipLen >> 8, ipLen & 255, 0, 2, 0x40, 0, 64, outerProto, 0, 0, 10, 1, 0, 1, 10, 1, 0, 2], 14);
+      fillIpv4HeaderChecksum(f, 14);
+      f.set(shim, 34);
+      if (outerProto === 17) f.set([(ipLen - 20) >> 8, (ipLen - 20) & 255], 38); // outer UDP length, checksum 0
+      f.set(inner, 34 + shim.length);
+      const ipIn = 34 + shim.length;
+      const tcpIn = ipIn + 20;
+      const m = { ...newFrameMeta(), flags: FRAME_F_NEEDS_CSUM, csumStart: tcpIn, csumOffset: 16 };
+      expect(vnetToTxRequest(f, 0, f.length, m, ALL, req)).toBe(TX_MAP_SEND);
+      expect(req).toEqual({ csum: false, mss: 0 });
+      expect(verifyL4Checksum(f, ipIn, false, 6, tcpIn, f.length - tcpIn)).toBe(true);
+    }
+    // csum_offset of UDP on a TCP packet: not the driver's to guess either.
+    const t = frame(6, 30);
+    expect(vnetToTxRequest(t, 0, t.length, { ...newFrameMeta(), flags: FRAME_F_NEEDS_CSUM, csumStart: 34, csumOffset: 6 }, ALL, req)).toBe(TX_MAP_SEND);
+    expect(req.csum).toBe(false);
+  });
 });
 
 describe('vnetToTxMeta', () => {

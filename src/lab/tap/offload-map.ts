@@ -27,7 +27,7 @@ import {
 } from '../../core/index.js';
 import { RX_F_CSUM, RX_F_RSC, TX_F_CSUM, TX_F_LSO, type RxMeta, type TxMeta } from '../../guest/index.js';
 import { classifyFrame, fillIpv4HeaderChecksum, FlowKey, internetChecksum, writePseudoSeed } from '../../packet/index.js';
-import { CSUM_RX, IPPROTO_TCP, packCsumTx, packLsoV2Tx } from '../../wire/index.js';
+import { CSUM_RX, IPPROTO_TCP, IPPROTO_UDP, packCsumTx, packLsoV2Tx } from '../../wire/index.js';
 import type { NicOffloads } from '../nic-driver.js';
 
 /** What to do with a frame from the kernel after mapping. */
@@ -117,9 +117,9 @@ export interface TxRequestOut {
 
 /**
  * Kernel → NIC for the in-place path (the device's TxOffloadPrep then makes the PPIs, as for any
- * stack frame): a TCP/UDP partial checksum asks for the checksum (offloaded or done in software by
- * the driver per the host's classes), a GSO super-frame for LSO with the kernel's segment size;
- * another partial checksum (ICMP, …) is completed here. Same verdicts as vnetToTxMeta.
+ * stack frame): a partial checksum of the frame's own TCP/UDP header asks for the checksum (offloaded
+ * or done in software by the driver per the host's classes), a GSO super-frame for LSO with the kernel's segment size;
+ * another partial checksum (ICMP, an inner header of a tunnel, …) is completed here. Same verdicts as vnetToTxMeta.
  */
 export function vnetToTxRequest(b: Uint8Array, off: number, len: number, m: FrameMeta, caps: NicOffloads, out: TxRequestOut): number {
   out.csum = false;
@@ -133,10 +133,18 @@ export function vnetToTxRequest(b: Uint8Array, off: number, len: number, m: Fram
   }
   if ((m.flags & FRAME_F_NEEDS_CSUM) === 0) return TX_MAP_SEND;
   if (m.csumStart + m.csumOffset + 2 > len) return TX_MAP_BAD;
-  if (m.csumOffset === TCP_CSUM_FIELD || m.csumOffset === UDP_CSUM_FIELD) out.csum = true;
+  // The driver checksums the frame's first TCP/UDP header (it finds it itself), so ask only when that
+  // is where the kernel's csum_start points: an inner header (GRE, VXLAN, IP-in-IP) is completed here.
+  const k = reqKey;
+  const l4 = classifyFrame(b, off, len, k) && !k.isFragment && k.l4Off >= 0 ? k.l4Off - off : -1;
+  const proto = m.csumOffset === TCP_CSUM_FIELD ? IPPROTO_TCP : m.csumOffset === UDP_CSUM_FIELD ? IPPROTO_UDP : -1;
+  if (proto >= 0 && l4 === m.csumStart && k.l4Proto === proto) out.csum = true;
   else completePartialChecksum(b, off, len, m.csumStart, m.csumOffset);
   return TX_MAP_SEND;
 }
+
+/** vnetToTxRequest's scratch (one per worker: the TAP bridge runs on one thread). */
+const reqKey = new FlowKey();
 
 /**
  * NIC → kernel: fills `m` from the receive PPIs. A TCP frame larger than the MTU (host RSC) goes
