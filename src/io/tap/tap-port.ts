@@ -8,7 +8,7 @@ import { copyBytes } from '../../packet/index.js';
 import { tapAvailability, type TapAddon, type TapWatchHandle } from './addon.js';
 import { FrameRing, RingStat } from './frame-ring.js';
 import { MAX_TAP_READ_LEN } from './tap-io-loops.js';
-import { readVnetHeader, vnetHeaderValid, writeVnetHeader } from './vnet-header.js';
+import { putLe16, readVnetHeader, vnetHeaderValid, writeVnetHeader } from './vnet-header.js';
 
 /** Largest frame (vnet header included) a TAP read may return: what a caller's read window must hold. */
 export { MAX_TAP_READ_LEN };
@@ -59,11 +59,6 @@ function writeHeader(b: Uint8Array, at: number, hdrLen: number, meta: FrameMeta,
   b[m + 14] = (tci >>> 8) & 0xff;
   b[m + 15] = tci & 0xff;
   return hdrLen + MACS + TAG;
-}
-
-function putLe16(b: Uint8Array, at: number, v: number): void {
-  b[at] = v & 0xff;
-  b[at + 1] = (v >>> 8) & 0xff;
 }
 
 export class TapPort implements FramePort {
@@ -299,7 +294,6 @@ export class TapPort implements FramePort {
     this.tx.count(RingStat.Bytes, total);
     return true;
   }
-
 
   waitReadable(timeoutMs: number): boolean {
     if (this.rxBuf !== null) throw new ConfigError('UNSUPPORTED', `TAP ${this.name}: an inline-RX port cannot block; use readable() or watch()`);

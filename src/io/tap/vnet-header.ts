@@ -21,7 +21,8 @@ function le16(b: Uint8Array, at: number): number {
   return b[at]! | (b[at + 1]! << 8);
 }
 
-function putLe16(b: Uint8Array, at: number, v: number): void {
+/** Little-endian u16 store (vnet header fields; tap-port shifts two of them past an inserted 802.1Q tag). */
+export function putLe16(b: Uint8Array, at: number, v: number): void {
   b[at] = v & 0xff;
   b[at + 1] = (v >>> 8) & 0xff;
 }
