@@ -19,12 +19,7 @@ import { HeldTx } from './held-tx.js';
 import type { NicCapture } from '../capture/guest-capture.js';
 import { rxMetaToVnet, TX_MAP_BAD, TX_MAP_NO_LSO, TX_MAP_SEND, vnetToTxMeta, vnetToTxRequest, type TxRequestOut } from './offload-map.js';
 import type { TxArena } from './tx-arena.js';
-import { vlanId } from '../../wire/index.js';
-
-/** The 802.1Q PPI value (priority bits 0-2, CFI/DEI bit 3, id bits 4-15) as the tag's TCI on the wire (priority 3 · DEI 1 · id 12). */
-function wireTci(ppi: number): number {
-  return ((ppi & 7) << 13) | (((ppi >>> 3) & 1) << 12) | vlanId(ppi);
-}
+import { vlanPpiToTci } from '../../wire/index.js';
 
 /** Guest memory and the arena in it that the kernel's frames are read into (in-place transmit). */
 export interface TapTxArena {
@@ -283,7 +278,7 @@ export class TapBridge implements Pollable {
       else if (m.flags !== 0) c.rx_data_valid++;
     } else m.flags = 0;
     // A trunk port's tag came as the PPI: the kernel gets it back in the frame (the vnet header has no VLAN field).
-    const tci = vlan !== 0 ? wireTci(vlan) : 0;
+    const tci = vlan !== 0 ? vlanPpiToTci(vlan) : 0;
     if (tci !== 0) c.rx_vlan_tagged++;
     if (frags) {
       c.rx_frag_lists++;
