@@ -4,7 +4,7 @@
 // metadata so tests can check bytes, queues, PPIs and checksums after the fact.
 import { HypervHost, hostProfile, type HostProfile, type HostProfileName, type PortConfig, type PortFrameMeta, type SwitchPort, type SwitchPortHandle } from '../../src/host/index.js';
 import { gatherRx, NetvscDevice, RX_F_FRAGS, type NetvscOptions } from '../../src/guest/index.js';
-import { FrameSpec } from '../../src/packet/index.js';
+import { buildTcp4Frame, FrameSpec } from '../../src/packet/index.js';
 import { NDIS_PACKET_TYPE_PROMISCUOUS } from '../../src/wire/index.js';
 import { TestLab } from '../harness/scripted-guest.js';
 
@@ -81,6 +81,30 @@ export class OffloadLab {
     };
     this.guests.push(g);
     return g;
+  }
+
+  /**
+   * The usual two VMs: a (00:15:5d:00:00:0a) and b (…:0b), b with GRO and host RSC (setLro) as
+   * given, so the tests see frames as the host delivered them.
+   */
+  async pair(o: { gro: boolean; lro: boolean }): Promise<{ a: LabGuest; b: LabGuest }> {
+    const a = await this.guest('a', '00:15:5d:00:00:0a');
+    const b = await this.guest('b', '00:15:5d:00:00:0b');
+    b.dev.setGro(o.gro);
+    await pump(this.lab, b.dev.setLro(o.lro));
+    return { a, b };
+  }
+
+  /**
+   * Sends one IPv4 TCP frame of `payload` from `g` built at buf[at] (checksum offloaded, LSO at
+   * `mss`; a 64 KB payload makes a super-frame), flushes and settles; returns the frame's length.
+   */
+  async sendTcp4(g: LabGuest, buf: Uint8Array, at: number, s: FrameSpec, payload: Uint8Array, mss = 1460): Promise<number> {
+    const n = buildTcp4Frame(buf, at, s, payload, 0, payload.length);
+    if (!g.dev.xmit(buf, at, n, { csum: true, mss })) throw new Error('sendTcp4: xmit refused');
+    g.dev.flush();
+    await this.settle();
+    return n;
   }
 
   /** Adds the external port (with its VLAN configuration). */

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { buildTcp4Frame } from '../../packet/index.js';
 import { RX_F_RSC } from '../../guest/netvsc/meta.js';
 import { FRAG_LAYOUTS, FragmentViews } from './frag-views.js';
-import { OffloadLab, pump, testSpec } from '../../../test/offload/harness.js';
+import { OffloadLab, testSpec } from '../../../test/offload/harness.js';
 
 const labs: OffloadLab[] = [];
 afterEach(async () => {
@@ -55,10 +55,7 @@ describe('FragmentViews', () => {
   test('through a real host: successive 64 KB super-frames of one flow arrive byte-identical while the host copies them through one built layout', async () => {
     const lab = new OffloadLab('azure');
     labs.push(lab);
-    const a = await lab.guest('a', '00:15:5d:00:00:0a');
-    const b = await lab.guest('b', '00:15:5d:00:00:0b');
-    b.dev.setGro(false);
-    await pump(lab.lab, b.dev.setLro(true));
+    const { a, b } = await lab.pair({ gro: false, lro: true });
     const got: Uint8Array[] = [];
     let rsc = 0;
     b.dev.onReceive = (u8, off, len, meta) => {
@@ -81,10 +78,7 @@ describe('FragmentViews', () => {
     for (const [round, k] of [0, 0, 0, 0, 3, 3, 3].entries()) {
       for (let i = 0; i < payloadLen; i++) payload[i] = (i * 7 + round * 13 + (i >> 11)) & 0xff;
       fs.seq = seq;
-      const n = buildTcp4Frame(buf, k, fs, payload, 0, payloadLen);
-      expect(a.dev.xmit(buf, k, n, { csum: true, mss: 1460 })).toBe(true);
-      a.dev.flush();
-      await lab.settle();
+      const n = await lab.sendTcp4(a, buf, k, fs, payload);
       expect(got, `round ${round}`).toHaveLength(1);
       expect(got[0]!.length).toBe(n);
       expect(got[0]!.subarray(54), `round ${round}`).toEqual(payload);

@@ -1,9 +1,9 @@
 // Cached frame views (view-cache.ts, PortFrameMeta.view): made for places that recur, never for
 // ones that do not, and the frames a receiver copies through them are the frames that were sent.
 import { afterEach, describe, expect, test } from 'vitest';
-import { buildTcp4Frame, buildUdp4Frame } from '../../packet/index.js';
+import { buildUdp4Frame } from '../../packet/index.js';
 import { ViewCache } from './view-cache.js';
-import { OffloadLab, pump, testSpec, type LabGuest } from '../../../test/offload/harness.js';
+import { OffloadLab, testSpec, type LabGuest } from '../../../test/offload/harness.js';
 
 const labs: OffloadLab[] = [];
 afterEach(async () => {
@@ -58,10 +58,7 @@ describe('frames copied natively through the sender’s cached views', () => {
   async function pair(lro: boolean): Promise<{ lab: OffloadLab; a: LabGuest; b: LabGuest; got: Uint8Array[] }> {
     const lab = new OffloadLab('azure');
     labs.push(lab);
-    const a = await lab.guest('a', '00:15:5d:00:00:0a');
-    const b = await lab.guest('b', '00:15:5d:00:00:0b');
-    b.dev.setGro(false);
-    await pump(lab.lab, b.dev.setLro(lro));
+    const { a, b } = await lab.pair({ gro: false, lro });
     const got: Uint8Array[] = [];
     b.dev.onReceive = (u8, off, len) => got.push(u8.slice(off, off + len));
     return { lab, a, b, got };
@@ -107,10 +104,7 @@ describe('frames copied natively through the sender’s cached views', () => {
     for (let round = 0; round < 4; round++) {
       for (let i = 0; i < payloadLen; i++) payload[i] = (i * 5 + round * 17 + (i >> 10)) & 0xff;
       s.seq = seq;
-      const n = buildTcp4Frame(buf, 0, s, payload, 0, payloadLen);
-      expect(a.dev.xmit(buf, 0, n, { csum: true, mss: 1460 })).toBe(true);
-      a.dev.flush();
-      await lab.settle();
+      await lab.sendTcp4(a, buf, 0, s, payload);
       const segs = Math.ceil(payloadLen / 1460);
       expect(got).toHaveLength(segs);
       for (let k = 0; k < segs; k++) {
@@ -141,10 +135,7 @@ describe('frames copied natively through the sender’s cached views', () => {
     for (let round = 0; round < 24; round++) {
       for (let i = 0; i < payloadLen; i++) payload[i] = (i * 13 + round * 29 + (i >> 9)) & 0xff;
       s.seq = seq;
-      const n = buildTcp4Frame(buf, 0, s, payload, 0, payloadLen);
-      expect(a.dev.xmit(buf, 0, n, { csum: true, mss: 1460 })).toBe(true);
-      a.dev.flush();
-      await lab.settle();
+      await lab.sendTcp4(a, buf, 0, s, payload);
       expect(got, `round ${round}`).toHaveLength(1);
       expect(got[0]!.subarray(54), `round ${round}`).toEqual(payload);
       got.length = 0;
