@@ -6,6 +6,39 @@ export const TX_HEADER_CELL = 128;
 export const TX_HEADER_CELLS = PAGE_SIZE / TX_HEADER_CELL;
 
 /**
+ * A fixed set of indices 0..n-1 handed out last-freed first (0 first at the start). No checks:
+ * the owner frees only what it took. No allocation after construction.
+ */
+export class IndexStack {
+  private readonly free_: Int32Array;
+  private top: number;
+
+  constructor(n: number) {
+    this.free_ = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.free_[i] = n - 1 - i;
+    this.top = n;
+  }
+
+  get available(): number {
+    return this.top;
+  }
+
+  /** An index, or -1 when every one is taken. */
+  take(): number {
+    return this.top === 0 ? -1 : this.free_[--this.top]!;
+  }
+
+  put(i: number): void {
+    this.free_[this.top++] = i;
+  }
+
+  /** Calls `visit` for every free index (introspection, not the data path). */
+  forEach(visit: (i: number) => void): void {
+    for (let k = 0; k < this.top; k++) visit(this.free_[k]!);
+  }
+}
+
+/**
  * A queue's preallocated guest pages for frames that go GPA-direct (protocol.md §4.5). The frame
  * bytes a caller hands to send() live in its own memory, not in guest memory the host can read,
  * so such a frame is copied once into a slot here and described by one multi-PFN range. A frame
@@ -18,10 +51,8 @@ export class TxPagePool {
   readonly slotBytes: number;
   private readonly firstPfn: number;
   private readonly pages: number;
-  private readonly free_: Int32Array;
-  private top: number;
-  private readonly cellFree = new Int32Array(TX_HEADER_CELLS);
-  private cellTop = TX_HEADER_CELLS;
+  private readonly slotFree: IndexStack;
+  private readonly cellFree = new IndexStack(TX_HEADER_CELLS);
   /** Guest physical address of the header page (after the slots). */
   private readonly cellBase: number;
 
@@ -35,24 +66,21 @@ export class TxPagePool {
     this.pages = slots * slotPages + 1;
     this.firstPfn = allocator.allocContiguous(this.pages);
     this.cellBase = memory.gpa(this.firstPfn) + slots * this.slotBytes;
-    this.free_ = new Int32Array(slots);
-    for (let i = 0; i < slots; i++) this.free_[i] = slots - 1 - i;
-    this.top = slots;
-    for (let i = 0; i < TX_HEADER_CELLS; i++) this.cellFree[i] = TX_HEADER_CELLS - 1 - i;
+    this.slotFree = new IndexStack(slots);
   }
 
   /** Free header cells. */
   get cellsAvailable(): number {
-    return this.cellTop;
+    return this.cellFree.available;
   }
 
   /** A header cell index, or -1 when every cell is in flight. */
   allocCell(): number {
-    return this.cellTop === 0 ? -1 : this.cellFree[--this.cellTop]!;
+    return this.cellFree.take();
   }
 
   freeCell(cell: number): void {
-    this.cellFree[this.cellTop++] = cell;
+    this.cellFree.put(cell);
   }
 
   /** Guest physical address of a header cell's first byte (128-byte aligned). */
@@ -61,16 +89,16 @@ export class TxPagePool {
   }
 
   get available(): number {
-    return this.top;
+    return this.slotFree.available;
   }
 
   /** A slot index, or -1 when every slot is in flight. */
   alloc(): number {
-    return this.top === 0 ? -1 : this.free_[--this.top]!;
+    return this.slotFree.take();
   }
 
   free(slot: number): void {
-    this.free_[this.top++] = slot;
+    this.slotFree.put(slot);
   }
 
   /** Guest physical address of a slot's first byte. */

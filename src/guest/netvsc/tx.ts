@@ -16,7 +16,7 @@ import type { GuestCounters } from './counters.js';
 import { TX_F_CSUM, TX_F_HASH, TX_F_LSO, TX_F_VLAN, type TxMeta } from './meta.js';
 import { RndisPacketSender } from './send-packet.js';
 import type { SendSections } from './send-sections.js';
-import { TX_HEADER_CELLS, type TxPagePool } from './tx-pool.js';
+import { IndexStack, TX_HEADER_CELLS, type TxPagePool } from './tx-pool.js';
 
 export interface TxQueueOptions {
   readonly channel: Channel;
@@ -90,8 +90,7 @@ export class TxQueue {
   private sending = false;
   private readonly descPkts: Uint32Array;
   private readonly descBytes: Float64Array;
-  private readonly descFree: Int32Array;
-  private descTop: number;
+  private readonly descFree: IndexStack;
   private readonly sTxSendFull: number;
   private readonly sTxBusy: number;
   private readonly sStop: number;
@@ -117,9 +116,7 @@ export class TxQueue {
     this.descLive = new Uint8Array(n);
     this.descPkts = new Uint32Array(n);
     this.descBytes = new Float64Array(n);
-    this.descFree = new Int32Array(n);
-    for (let i = 0; i < n; i++) this.descFree[i] = n - 1 - i;
-    this.descTop = n;
+    this.descFree = new IndexStack(n);
     const c = o.counters;
     this.sTxSendFull = c.slot('tx_send_full');
     this.sTxBusy = c.slot('tx_busy');
@@ -259,7 +256,7 @@ export class TxQueue {
       this.o.channel.flush();
     }
     // A queue stopped on header cells (in place) waits for a completion, which wakes it anyway.
-    if (this.stopped && this.o.pool.available > 0 && this.o.pool.cellsAvailable > 0 && this.descTop > 0) {
+    if (this.stopped && this.o.pool.available > 0 && this.o.pool.cellsAvailable > 0 && this.descFree.available > 0) {
       this.wake();
       return 1;
     }
@@ -282,7 +279,7 @@ export class TxQueue {
     if (p !== NONE) o.pool.free(p);
     if (c !== NONE) o.pool.freeCell(c);
     this.descLive[d] = 0;
-    this.descFree[this.descTop++] = d;
+    this.descFree.put(d);
     this.outstanding--;
     if (this.stopped && o.channel.state === 'open') this.wake();
     // Last, with the queue consistent: the callback may send again. Never from inside a send.
@@ -305,14 +302,14 @@ export class TxQueue {
    */
   forEachOwnedSection(visit: (section: number, desc: number) => void): void {
     const free = new Uint8Array(this.descSection.length);
-    for (let i = 0; i < this.descTop; i++) free[this.descFree[i]!] = 1;
+    this.descFree.forEach((d) => (free[d] = 1));
     for (let d = 0; d < free.length; d++) if (free[d] === 0 && this.descSection[d] !== NONE) visit(this.descSection[d]!, d);
     if (this.pendSection !== NONE) visit(this.pendSection, NONE);
   }
 
   /** In-flight NVSP 107 descriptors (taken, not yet completed): equals `outstanding` between calls. */
   get descriptorsInFlight(): number {
-    return this.descSection.length - this.descTop;
+    return this.descSection.length - this.descFree.available;
   }
 
   private wake(): void {
@@ -430,7 +427,7 @@ export class TxQueue {
    */
   private pageInPlace(off: number, len: number, meta: TxMeta | null, ppis: number, rmsg: number, token: number): number {
     const o = this.o;
-    if (o.pool.cellsAvailable === 0 || this.descTop === 0) return this.busy();
+    if (o.pool.cellsAvailable === 0 || this.descFree.available === 0) return this.busy();
     if (this.pendSection !== NONE && !this.closeAndSendPending()) return this.busy();
     const cell = o.pool.allocCell();
     const d = this.takeDesc(NONE, NONE, cell);
@@ -451,7 +448,7 @@ export class TxQueue {
 
   private pageBuffer(frame: Uint8Array, off: number, len: number, meta: TxMeta | null, ppis: number, rmsg: number): number {
     const o = this.o;
-    if (o.pool.available === 0 || this.descTop === 0) return this.busy();
+    if (o.pool.available === 0 || this.descFree.available === 0) return this.busy();
     if (this.pendSection !== NONE && !this.closeAndSendPending()) return this.busy();
     const slot = o.pool.alloc();
     const d = this.takeDesc(NONE, slot, NONE);
@@ -529,8 +526,8 @@ export class TxQueue {
   }
 
   private takeDesc(section: number, pool: number, cell: number): number {
-    if (this.descTop === 0) return NONE;
-    const d = this.descFree[--this.descTop]!;
+    const d = this.descFree.take();
+    if (d < 0) return NONE;
     this.descSection[d] = section;
     this.descPool[d] = pool;
     this.descCell[d] = cell;
@@ -543,7 +540,7 @@ export class TxQueue {
   }
 
   private putDesc(d: number): void {
-    this.descFree[this.descTop++] = d;
+    this.descFree.put(d);
   }
 
   private commitDesc(d: number, pkts: number, bytes: number): void {
