@@ -83,6 +83,14 @@ function copies(ctx: BenchContext, ms: number): void {
       native.call(src, dst, 64 + ((k * 5) % 43) * step, 64 + k * step, 64 + k * step + len);
     }, ms);
     ctx.report({ name: `copy ${len} B between two shared buffers (ceiling = Buffer.prototype.copy)`, unit: 'GB/s', value: len / ours, ceiling: len / base });
+    // The data path's native copy of a frame at a place that recurs: set() through the view
+    // made once for that place (host/netvsp/view-cache.ts); the row above is the word loop.
+    const placed = Array.from({ length: 43 }, (_, k) => src.subarray(64 + k * step, 64 + k * step + len));
+    const viewed = nsPerOp(() => {
+      const k = i++ % 43;
+      dst.set(placed[k]!, 64 + ((k * 5) % 43) * step);
+    }, ms);
+    ctx.report({ name: `copy ${len} B through a cached view, set() (ceiling = Buffer.prototype.copy)`, unit: 'GB/s', value: len / viewed, ceiling: len / base });
   }
   let j = 0;
   const within = nsPerOp(() => {
