@@ -1,8 +1,9 @@
 /**
  * Host scratch buffers whose word sums run as WebAssembly SIMD (issue 5, bulk LSO/RSC). A
  * JavaScript loop sums at most ~13 GB/s (each Uint32Array load is converted to float64 before it
- * is added); 128-bit loads widened into 64-bit lanes sum a 64 KiB frame in ~2 µs (~33 GB/s,
- * measured on this machine). WebAssembly only reads its own memory, so the bytes must already
+ * is added); 128-bit loads widened into 64-bit lanes sum a 64 KiB frame in ~2 µs (~30 GB/s:
+ * bench/packet "checksum 65536 B, SIMD arena" next to the plain-array row, 29.7 against 13.1 on
+ * 25 Nov at load 2). WebAssembly only reads its own memory, so the bytes must already
  * live there: checksumArena() hands out a Uint8Array over a fresh WebAssembly.Memory (never
  * grown, so the array is never detached) and internetSum() sums such arrays with the module.
  * The host's LSO scratch and gather buffer are arenas; guest memory (SharedArrayBuffers) is not.
