@@ -3,12 +3,12 @@
  * received the TapShared (the VM worker, or the main thread in tests). Frames arrive with the
  * vnet header parsed into FrameMeta; frames leave with meta written as the vnet header.
  */
-import { ConfigError, FRAME_F_NEEDS_CSUM, newFrameMeta, WireError, type FrameHandler, type FrameMeta, type FramePort } from '../../core/index.js';
+import { ConfigError, newFrameMeta, WireError, type FrameHandler, type FrameMeta, type FramePort } from '../../core/index.js';
 import { copyBytes } from '../../packet/index.js';
 import { tapAvailability, type TapAddon, type TapWatchHandle } from './addon.js';
 import { FrameRing, RingStat } from './frame-ring.js';
 import { MAX_TAP_READ_LEN } from './tap-io-loops.js';
-import { putLe16, readVnetHeader, vnetHeaderValid, writeVnetHeader } from './vnet-header.js';
+import { readVnetHeader, vnetHeaderValid, writeVnetHeader } from './vnet-header.js';
 
 /** Largest frame (vnet header included) a TAP read may return: what a caller's read window must hold. */
 export { MAX_TAP_READ_LEN };
@@ -48,10 +48,8 @@ const TAG = 4;
  * offsets then count the tag's 4 bytes. Returns the bytes written.
  */
 function writeHeader(b: Uint8Array, at: number, hdrLen: number, meta: FrameMeta, tci: number, src: Uint8Array, macAt: number): number {
-  writeVnetHeader(b, at, hdrLen, meta);
+  writeVnetHeader(b, at, hdrLen, meta, tci > 0 ? TAG : 0);
   if (tci <= 0) return hdrLen;
-  if (meta.hdrLen !== 0) putLe16(b, at + 2, meta.hdrLen + TAG);
-  if ((meta.flags & FRAME_F_NEEDS_CSUM) !== 0) putLe16(b, at + 6, meta.csumStart + TAG);
   const m = at + hdrLen;
   for (let i = 0; i < MACS; i++) b[m + i] = src[macAt + i]!;
   b[m + 12] = 0x81;

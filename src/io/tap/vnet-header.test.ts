@@ -42,4 +42,15 @@ describe('virtio-net header', () => {
     Object.assign(m, { gsoType: 0, flags: 0x04 });
     expect(vnetHeaderValid(m, 9000)).toBe(false); // unknown flag
   });
+
+  test('writeVnetHeader() with a shift moves hdr_len and a partial checksum start only', () => {
+    const b = new Uint8Array(10);
+    const m = newFrameMeta();
+    Object.assign(m, { flags: FRAME_F_NEEDS_CSUM, hdrLen: 54, csumStart: 34, csumOffset: 16 });
+    writeVnetHeader(b, 0, 10, m, 4);
+    expect([b[2], b[6], b[8]]).toEqual([58, 38, 16]);
+    Object.assign(m, { flags: 0, hdrLen: 0, csumStart: 34 }); // no GSO headers, no partial checksum: nothing to shift
+    writeVnetHeader(b, 0, 10, m, 4);
+    expect([b[2], b[6]]).toEqual([0, 34]);
+  });
 });

@@ -21,8 +21,7 @@ function le16(b: Uint8Array, at: number): number {
   return b[at]! | (b[at + 1]! << 8);
 }
 
-/** Little-endian u16 store (vnet header fields; tap-port shifts two of them past an inserted 802.1Q tag). */
-export function putLe16(b: Uint8Array, at: number, v: number): void {
+function putLe16(b: Uint8Array, at: number, v: number): void {
   b[at] = v & 0xff;
   b[at + 1] = (v >>> 8) & 0xff;
 }
@@ -37,13 +36,17 @@ export function readVnetHeader(b: Uint8Array, at: number, meta: FrameMeta): void
   meta.csumOffset = le16(b, at + 8);
 }
 
-/** Writes meta as a header of hdrLen (10 or 12) bytes at b[at]; num_buffers is written as 0. */
-export function writeVnetHeader(b: Uint8Array, at: number, hdrLen: number, meta: FrameMeta): void {
+/**
+ * Writes meta as a header of hdrLen (10 or 12) bytes at b[at]; num_buffers is written as 0.
+ * `shift`: bytes inserted into the frame before its L3 header (an 802.1Q tag put back), which
+ * hdr_len and csum_start then count.
+ */
+export function writeVnetHeader(b: Uint8Array, at: number, hdrLen: number, meta: FrameMeta, shift = 0): void {
   b[at] = meta.flags;
   b[at + 1] = meta.gsoType;
-  putLe16(b, at + 2, meta.hdrLen);
+  putLe16(b, at + 2, meta.hdrLen === 0 ? 0 : meta.hdrLen + shift);
   putLe16(b, at + 4, meta.gsoSize);
-  putLe16(b, at + 6, meta.csumStart);
+  putLe16(b, at + 6, (meta.flags & FRAME_F_NEEDS_CSUM) !== 0 ? meta.csumStart + shift : meta.csumStart);
   putLe16(b, at + 8, meta.csumOffset);
   if (hdrLen === VNET_HDR_LEN) putLe16(b, at + 10, 0);
 }
