@@ -1,7 +1,8 @@
 /**
  * Opt-in busy-poll mode for latency (`netvsc up --busy-poll`; never the default): a Pollable that
- * keeps its worker's EventLoop from sleeping. A sleep/wake between two threads costs 20–30 µs on a
- * VM, and a ping through the lab crosses several threads; a polling thread notices a frame in
+ * keeps its worker's EventLoop from sleeping. A sleep/wake between two threads costs an estimated
+ * 20–30 µs on a VM (not benched alone; bench/tap's ping RTT with and without busy-poll shows
+ * the sum), and a ping through the lab crosses several threads; a polling thread notices a frame in
  * about a microsecond instead. Like a poll-mode driver it burns a core while idle, so on an empty
  * pass it gives the CPU away (sched_yield from the TAP addon) to whatever else is runnable (the
  * other lab threads, iperf3, the kernel), and every `yieldEveryMs` it lets the loop sleep once so
