@@ -267,12 +267,7 @@ export class NetvscDevice {
       this.counters.inc('tx_busy');
       return false;
     }
-    const att = this.state_.att;
-    const p = this.txPrep;
-    if (!p.prepare(frame, off, len, req, att.info.offload, att.queues.length, this.xmitMeta)) {
-      p.undo(frame);
-      throw new WireError('UNSUPPORTED', `GSO of ${len} B: not TCP, or no LSOv2 for its IP version`);
-    }
+    const p = this.prepare(frame, off, len, req, this.state_.att);
     let ok: boolean;
     try {
       ok = this.send(frame, p.off, p.len, this.xmitMeta, more);
@@ -303,13 +298,8 @@ export class NetvscDevice {
     if (!(Number.isInteger(off) && Number.isInteger(len) && off >= 0 && len > 0 && off + len <= u8.length)) {
       throw new ResourceError('LIMIT', `xmitInPlace: [${off}, +${len}) outside guest memory of ${u8.length} B`);
     }
-    const att = this.state_.att;
-    const p = this.txPrep;
+    const p = this.prepare(u8, off, len, req, this.state_.att);
     const meta = this.xmitMeta;
-    if (!p.prepare(u8, off, len, req, att.info.offload, att.queues.length, meta)) {
-      p.undo(u8);
-      throw new WireError('UNSUPPORTED', `GSO of ${len} B: not TCP, or no LSOv2 for its IP version`);
-    }
     let r = XMIT_BUSY;
     try {
       const vf = this.failover.vf !== null ? this.failover.transmit(u8, p.off, p.len, meta) : VF_TX_UNUSED;
@@ -324,6 +314,16 @@ export class NetvscDevice {
     }
     if (r === XMIT_BUSY) p.undo(u8);
     return r;
+  }
+
+  /** xmit()/xmitInPlace(): TxOffloadPrep into xmitMeta, or a throw with the frame as given (a GSO frame the host cannot segment). */
+  private prepare(frame: Uint8Array, off: number, len: number, req: TxRequest, att: Attachment): TxOffloadPrep {
+    const p = this.txPrep;
+    if (!p.prepare(frame, off, len, req, att.info.offload, att.queues.length, this.xmitMeta)) {
+      p.undo(frame);
+      throw new WireError('UNSUPPORTED', `GSO of ${len} B: not TCP, or no LSOv2 for its IP version`);
+    }
+    return p;
   }
 
   /** ethtool -K gro on|off (§6.5): held packets are delivered when it goes off. */
