@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { buildTcp4Frame, buildUdp4Frame, FrameSpec } from '../../src/packet/index.js';
 import { TCP_ACK } from '../../src/wire/index.js';
-import { OffloadLab, pump, testSpec, type LabGuest } from './harness.js';
+import { OffloadLab, testSpec, type LabGuest } from './harness.js';
 
 const labs: OffloadLab[] = [];
 afterEach(async () => {
@@ -27,10 +27,7 @@ interface Got {
 async function pair(lro: boolean, gro: boolean): Promise<{ lab: OffloadLab; a: LabGuest; b: LabGuest; got: Got[] }> {
   const lab = new OffloadLab('azure');
   labs.push(lab);
-  const a = await lab.guest('a', '00:15:5d:00:00:0a');
-  const b = await lab.guest('b', '00:15:5d:00:00:0b');
-  b.dev.setGro(gro);
-  await pump(lab.lab, b.dev.setLro(lro));
+  const { a, b } = await lab.pair({ gro, lro });
   const got: Got[] = [];
   b.dev.onReceive = (u8, off, len) => got.push({ bytes: u8.slice(off, off + len), mod8: (u8.byteOffset + off) & 7 });
   return { lab, a, b, got };

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { buildTcp4Frame, buildTcp6Frame, verifyIpv4HeaderChecksum, verifyL4Checksum } from '../../src/packet/index.js';
 import { CSUM_RX, TCP_ACK, TCP_FIN, TCP_PSH } from '../../src/wire/index.js';
-import { OffloadLab, pump, testSpec } from './harness.js';
+import { OffloadLab, testSpec } from './harness.js';
 
 const labs: OffloadLab[] = [];
 afterEach(async () => {
@@ -29,11 +29,8 @@ describe('LSOv2 (issue 5 item 2, protocol.md §6.2)', () => {
   ] as const)('%s: a 64 KB send arrives as MSS segments with correct seq, ids, lengths, flags, checksums', async (_n, v6, mss) => {
     const lab = new OffloadLab('ws2019');
     labs.push(lab);
-    const a = await lab.guest('a', '00:15:5d:00:00:0a');
-    const b = await lab.guest('b', '00:15:5d:00:00:0b');
     // Segments as the host cut them: no GRO in b, no host RSC (gro.test.ts, rsc.test.ts cover those).
-    b.dev.setGro(false);
-    await pump(lab.lab, b.dev.setLro(false));
+    const { a, b } = await lab.pair({ gro: false, lro: false });
     const hdr = v6 ? 74 : 54;
     const payload = Uint8Array.from({ length: 65535 - (hdr - 14) }, (_, i) => (i * 131 + (i >> 9)) & 0xff);
     const f = superFrame(v6, b.mac, a.mac, payload, TCP_ACK | TCP_PSH | TCP_FIN);
