@@ -12,7 +12,8 @@ import { probeGuestNic } from './guest-nic.js';
 import type { GuestNicDriver, NicInfo } from './nic-driver.js';
 import type { EthtoolView } from '../guest/index.js';
 import { TrafficGenerator, type GeneratorReport } from './traffic/generator.js';
-import { GEN_SLOT_BYTES, GEN_TOKEN_BASE, GenTxSlots } from './traffic/tx-slots.js';
+import { GEN_SLOT_BYTES, GenTxSlots } from './traffic/tx-slots.js';
+import { TxDoneRouter } from './tx-done-router.js';
 import { TrafficSink, type SinkReport } from './traffic/sink.js';
 import { generatorSpec, sinkSpec, type GeneratorOptions, type SinkSpec } from './traffic/spec.js';
 import { VmNic, type VmNicCounters } from './vm-nic.js';
@@ -76,6 +77,8 @@ export class VmRuntime {
   private readonly tapArenas = new Map<string, TxArena>();
   /** Per NIC, the guest pages generators build LSO super-frames in to send them in place (made at the first, kept). */
   private readonly genSlots = new Map<string, Promise<GenTxSlots | null>>();
+  /** Each NIC's in-place completion routing (TAP arena, generator slots), kept across re-probes. */
+  private readonly txDone = new Map<string, TxDoneRouter>();
   private busyPoll: BusyPoll | null = null;
   private nextApp = 1;
   /** Guest TX/RX pcaps and message traces of captured NICs (src/lab/capture). */
@@ -119,6 +122,9 @@ export class VmRuntime {
       const cfg = this.setup.nics[i]!;
       const observer = this.captures.traceFor(cfg.name, cfg.capture);
       const driver = await probeGuestNic({ bus: this.bus, memory: this.memory, allocator: this.allocator, loop: this.loop, timeoutMs: this.setup.replyTimeoutMs, observer }, cfg);
+      const router = new TxDoneRouter();
+      driver.onTxDone = router.route;
+      this.txDone.set(cfg.name, router);
       const nic = new VmNic(cfg.name, driver);
       nic.capture = this.captures.pcapFor(cfg.name, cfg.capture);
       nic.attachPort(vmEnd(this.setup.appPorts[i]!));
@@ -223,7 +229,7 @@ export class VmRuntime {
   /**
    * The NIC's slots for in-place generator transmit: GEN_SLOTS × 68 KB of contiguous guest pages
    * described to the host (mapTxPages), kept for the NIC's life; generator tokens (≥ GEN_TOKEN_BASE)
-   * are routed to them ahead of the driver's other onTxDone. Null when guest memory has no such
+   * come back to them through the NIC's TxDoneRouter. Null when guest memory has no such
    * run, or the mapping failed: generators then copy as before. A driver replaced by a re-probe
    * takes the routing over (reprobe()).
    */
@@ -236,8 +242,7 @@ export class VmRuntime {
       const first = await this.mappedRun(driver, pages).catch(() => null);
       if (first === null) return null;
       const slots = new GenTxSlots(this.memory.u8, first * PAGE_SIZE, pages * PAGE_SIZE);
-      const prev = driver.onTxDone;
-      driver.onTxDone = (t) => (t >= GEN_TOKEN_BASE ? slots.done(t) : prev(t));
+      this.txDone.get(nic)!.slots = slots;
       return slots;
     })();
     this.genSlots.set(nic, p);
@@ -354,9 +359,7 @@ export class VmRuntime {
     const first = await this.mappedRun(driver, TAP_ARENA_PAGES);
     if (first === null) return null;
     const arena = new TxArena(first * PAGE_SIZE, TAP_ARENA_PAGES * PAGE_SIZE, MAX_TAP_READ_LEN);
-    // Tokens the arena does not know go on (the generators' slots, generatorSlots()).
-    const prev = driver.onTxDone;
-    driver.onTxDone = (token) => void (arena.done(token) || prev(token));
+    this.txDone.get(nic)!.arena = arena;
     this.tapArenas.set(nic, arena);
     return arena;
   }
@@ -435,7 +438,7 @@ export class VmRuntime {
       const driver = await probeGuestNic({ bus: this.bus, memory: this.memory, allocator: this.allocator, loop: this.loop, timeoutMs: this.setup.replyTimeoutMs }, cfg);
       if (this.closed) return void (await driver.close().catch(() => {}));
       // The in-place routing (TAP arena, generator slots) goes on: their pages stay described to the host.
-      driver.onTxDone = n.driver.onTxDone;
+      driver.onTxDone = this.txDone.get(cfg.name)!.route;
       n.replaceDriver(driver);
       // A TAP bridge follows too (transmit, onFrame, its fragment-list mode); its waiting frames go first.
       this.taps.get(cfg.name)?.setDriver(driver);
