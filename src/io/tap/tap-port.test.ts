@@ -91,3 +91,19 @@ describe('TapPort write, 802.1Q tag from the PPI', () => {
     }
   }
 });
+
+describe('TapPort write, the caller\'s fragment list when the addon throws', () => {
+  it('a tagged list whose writev throws leaves offs/lens as they were', () => {
+    const { p } = port(true);
+    const b = new Uint8Array(1000);
+    b.set(FRAME, 100);
+    const offs = Int32Array.from([100, 700]);
+    const lens = Int32Array.from([60, 40]);
+    const spy = vi.spyOn(fakeAddon, 'writeFrags').mockImplementationOnce(() => {
+      throw new RangeError('range outside the buffer');
+    });
+    expect(() => p.tryWriteFrags(b, offs, lens, 2, 100, meta(), TCI)).toThrow(RangeError);
+    spy.mockRestore();
+    expect([...offs, ...lens]).toEqual([100, 700, 60, 40]);
+  });
+});

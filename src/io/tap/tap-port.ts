@@ -170,9 +170,13 @@ export class TapPort implements FramePort {
       // The caller's list, its first range shortened by the MACs while the write runs (no copy of the list).
       offs[0] = offs[0]! + skip;
       lens[0] = lens[0]! - skip;
-      const r = this.addon!.writeFrags(this.txFd, this.staging, h, bytes, offs, lens, n);
-      offs[0] = offs[0]! - skip;
-      lens[0] = lens[0]! + skip;
+      let r: number;
+      try {
+        r = this.addon!.writeFrags(this.txFd, this.staging, h, bytes, offs, lens, n);
+      } finally {
+        offs[0] = offs[0]! - skip; // also when the addon throws: the caller's list is the caller's
+        lens[0] = lens[0]! + skip;
+      }
       // A result short of the whole frame cannot happen on a TAP (one write is one frame); any error is a drop.
       if (r !== wire) {
         this.tx.count(RingStat.ConsumerErrors);
