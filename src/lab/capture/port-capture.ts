@@ -7,7 +7,7 @@
  */
 import { PORT_CAPTURE_INGRESS, type PortCaptureSink, type PortFrameMeta } from '../../host/index.js';
 import { copyBytes } from '../../packet/index.js';
-import { vlanId } from '../../wire/index.js';
+import { vlanId, vlanPpiToTci } from '../../wire/index.js';
 import type { PcapWriter } from '../../io/index.js';
 import { CAPTURE_SNAPLEN, openPcap } from './open-pcap.js';
 
@@ -31,8 +31,7 @@ export function writeWithVlanTag(w: PcapWriter, scratch: Uint8Array, bytes: Uint
     return;
   }
   copyBytes(bytes, off, scratch, 0, 12);
-  // On the wire the TCI is priority (3 bits) · DEI (1) · VLAN id (12), big-endian.
-  const wireTci = ((tci & 7) << 13) | (((tci >>> 3) & 1) << 12) | vlanId(tci);
+  const wireTci = vlanPpiToTci(tci); // priority (3 bits) · DEI (1) · VLAN id (12), big-endian on the wire
   scratch[12] = TPID_8021Q >> 8;
   scratch[13] = TPID_8021Q & 0xff;
   scratch[14] = wireTci >> 8;
