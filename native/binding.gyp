@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "tap",
-      "sources": ["tap.c"],
+      "sources": ["tap.c", "relay.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
     }
   ]

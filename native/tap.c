@@ -15,6 +15,7 @@
  *   writeFrags(fd, hdr: Uint8Array, hdrLen, buf: Uint8Array, offs: Int32Array, lens: Int32Array, n) -> bytes | -errno
  *   watch(fd, onReadable: (status) => void) -> handle;  unwatch(handle) -> undefined
  *   schedYield() -> undefined
+ *   relayStart(fdA, fdB, threads, poll) -> handle;  relayStop(handle) -> counters  (relay.c)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -391,11 +392,15 @@ static napi_value tap_sched_yield(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* relay.c: the C TAP-to-TAP relay, the e2e bench's same-run ceiling. */
+napi_value relay_start(napi_env env, napi_callback_info info);
+napi_value relay_stop(napi_env env, napi_callback_info info);
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   static const struct {
     const char *name;
     napi_callback fn;
-  } fns[] = {{"open", tap_open}, {"close", tap_close}, {"readFrames", tap_read_frames}, {"writeFrame", tap_write_frame}, {"writeFrags", tap_write_frags}, {"watch", tap_watch_fd}, {"unwatch", tap_unwatch}, {"schedYield", tap_sched_yield}};
+  } fns[] = {{"open", tap_open}, {"close", tap_close}, {"readFrames", tap_read_frames}, {"writeFrame", tap_write_frame}, {"writeFrags", tap_write_frags}, {"watch", tap_watch_fd}, {"unwatch", tap_unwatch}, {"schedYield", tap_sched_yield}, {"relayStart", relay_start}, {"relayStop", relay_stop}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value fn;
     napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &fn);

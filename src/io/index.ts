@@ -9,6 +9,7 @@ export * from './tap/vnet-header.js';
 export * from './tap/frame-ring.js';
 export * from './tap/tap-port.js';
 export * from './tap/tap-device.js';
+export * from './tap/relay.js';
 export * from './pcap/pcap-format.js';
 export * from './pcap/pcap-writer.js';
 export * from './pcap/pcap-reader.js';

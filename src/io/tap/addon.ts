@@ -36,6 +36,39 @@ export interface TapAddon {
   unwatch(handle: TapWatchHandle): void;
   /** sched_yield(2): lets another runnable thread have this core (busy-poll mode). */
   schedYield(): void;
+  /**
+   * Starts the C TAP-to-TAP relay (native/relay.c, the e2e bench's same-run ceiling) between two
+   * non-blocking TAP fds from open() with equal vnet headers, passed through verbatim. threads 1: one
+   * epoll thread; 3: thread A, a "host" thread copying each frame between byte rings, thread B, as
+   * our lab's VM, host, VM. poll: never sleep, sched_yield() on an empty pass (busy-poll). Its
+   * pthreads touch no JavaScript. Throws a TypeError (code EINVAL) for bad arguments or fds that are
+   * not such TAPs. The fds must stay open until relayStop().
+   */
+  relayStart(fdA: number, fdB: number, threads: 1 | 3, poll: boolean): TapRelayHandle;
+  /** Stops and joins the relay's threads and frees its rings (the fds are the caller's); its counters. Again: the same counters. */
+  relayStop(handle: TapRelayHandle): TapRelayCounters;
+}
+
+/** A relay made by TapAddon.relayStart (opaque). */
+export type TapRelayHandle = { readonly __tapRelay: never };
+
+/** What a relay moved: frames and Ethernet bytes (vnet header not counted) written to the other TAP. */
+export interface TapRelayCounters {
+  readonly frames: number;
+  readonly bytes: number;
+  readonly framesAtoB: number;
+  readonly framesBtoA: number;
+  readonly bytesAtoB: number;
+  readonly bytesBtoA: number;
+  readonly readErrors: number;
+  readonly writeErrors: number;
+  /** Frames that filled the whole read buffer (possibly cut by tun), dropped. */
+  readonly truncated: number;
+  /** Times a producer found its ring full (threads 3) and waited. */
+  readonly ringFull: number;
+  /** Times a thread went to sleep in poll(), and doorbells rung to a sleeping thread. */
+  readonly sleeps: number;
+  readonly bells: number;
 }
 
 /** An fd watch made by TapAddon.watch (opaque). */

@@ -1,0 +1,108 @@
+// The addon's C TAP-to-TAP relay (native/relay.c, the e2e bench's same-run ceiling) between two
+// namespaces: with one thread and with three (A, host, B over byte rings), sleeping, ping and a
+// 1 s iperf3 TCP pass through it and its counters account for them; 64 B UDP at full rate reaches
+// the receiver through the three-thread rings (a slot per frame would overflow there); bad
+// arguments are TypeErrors with code EINVAL; a stopped relay can start again in another mode.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Netns, TapRelay, tapAvailability, type TapRelayThreads } from '../../src/io/index.js';
+import { iperf3 } from '../harness/e2e-tools.js';
+import { netnsCanRun, testPrefix } from '../harness/netns-guard.js';
+
+const run = netnsCanRun('TAP relay', { needsTap: true, tools: ['ping', 'iperf3'] });
+
+describe.runIf(run)('C TAP relay between two namespaces', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nvsc-rl-'));
+  const prefix = testPrefix('l');
+  const netns = new Netns({ prefix, stateFile: join(dir, 'state.json') });
+  const nsA = netns.name('a');
+  const nsB = netns.name('b');
+  let relay: TapRelay | undefined;
+
+  beforeAll(async () => {
+    await netns.createNamespace(nsA);
+    await netns.createNamespace(nsB);
+    relay = await TapRelay.open(
+      netns,
+      { ns: nsA, ifName: netns.name('ta'), address: '10.79.0.1/24', mac: '02:00:00:79:00:01' },
+      { ns: nsB, ifName: netns.name('tb'), address: '10.79.0.2/24', mac: '02:00:00:79:00:02' },
+    );
+  });
+
+  afterAll(async () => {
+    try {
+      relay?.close();
+    } finally {
+      await netns.down();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect((await netns.listNamespaces()).filter((n) => n.startsWith(prefix))).toEqual([]);
+  });
+
+  for (const threads of [1, 3] as const satisfies readonly TapRelayThreads[]) {
+    test(`threads=${threads}, sleeping: ping 5/5 and 1 s of iperf3 TCP, every frame and byte counted`, async () => {
+      relay!.start(threads, false);
+      let stopped = false;
+      try {
+        const ping = await netns.exec(nsA, ['ping', '-c', '5', '-i', '0.05', '-W', '2', '10.79.0.2'], 20_000);
+        expect(ping.stdout).toMatch(/5 packets transmitted, 5 received/);
+        const tcp = await iperf3(netns, nsB, nsA, '10.79.0.2', 5601 + threads, ['-t', '1']);
+        expect(tcp.bps).toBeGreaterThan(0);
+        const c = relay!.stop()!;
+        stopped = true;
+        // 5 requests + 5 replies at least (plus ARP and the TCP run); the data went A to B.
+        expect(c.framesAtoB).toBeGreaterThanOrEqual(5);
+        expect(c.framesBtoA).toBeGreaterThanOrEqual(5);
+        expect(c.frames).toBe(c.framesAtoB + c.framesBtoA);
+        expect(c.bytesAtoB).toBeGreaterThanOrEqual(tcp.bps / 8); // 1 s at the receiver's rate
+        expect(c.bytes).toBe(c.bytesAtoB + c.bytesBtoA);
+        expect(c.readErrors + c.writeErrors + c.truncated).toBe(0);
+        if (threads === 1) expect(c.ringFull).toBe(0);
+      } finally {
+        if (!stopped) relay!.stop();
+      }
+    }, 30_000);
+  }
+
+  test('threads=3, sleeping: 1 s of iperf3 UDP -l 64 -b 0 delivers more than 10 k datagrams', async () => {
+    relay!.start(3, false);
+    try {
+      const udp = await iperf3(netns, nsB, nsA, '10.79.0.2', 5611, ['-u', '-l', '64', '-b', '0', '-t', '1']);
+      expect(udp.packets).toBeGreaterThan(10_000);
+    } finally {
+      const c = relay!.stop()!;
+      expect(c.framesAtoB).toBeGreaterThan(10_000);
+      expect(c.readErrors + c.writeErrors + c.truncated).toBe(0);
+    }
+  }, 30_000);
+
+  test('threads=3, polling: ping 5/5', async () => {
+    relay!.start(3, true);
+    try {
+      const ping = await netns.exec(nsA, ['ping', '-c', '5', '-i', '0.05', '-W', '2', '10.79.0.2'], 20_000);
+      expect(ping.stdout).toMatch(/5 packets transmitted, 5 received/);
+    } finally {
+      const c = relay!.stop()!;
+      expect(c.framesAtoB).toBeGreaterThanOrEqual(5);
+      expect(c.sleeps).toBe(0);
+    }
+  }, 30_000);
+
+  test('bad arguments are TypeErrors (EINVAL); a second start is refused; a second stop returns null', () => {
+    const a = tapAvailability();
+    if (!a.ok) throw new Error(a.reason);
+    const addon = a.addon as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const bad: unknown[][] = [[], [0, 1, 2, false], [-1, 1, 1, false], [3, 3, 1, false], ['x', 1, 1, false], [0, 1, 1, 'no'], [0, 1, 1, false]];
+    for (const args of bad) {
+      // fds 0 and 1 are not TAPs: refused before any thread starts.
+      expect(() => addon.relayStart!(...args), JSON.stringify(args)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'EINVAL' }));
+    }
+    expect(() => addon.relayStop!({})).toThrow(expect.objectContaining({ name: 'TypeError', code: 'EINVAL' }));
+    relay!.start(1);
+    expect(() => relay!.start(3)).toThrow(/already running/);
+    expect(relay!.stop()).not.toBeNull();
+    expect(relay!.stop()).toBeNull();
+  });
+});
