@@ -22,18 +22,14 @@ describe.runIf(run)('C TAP relay between two namespaces', () => {
   let relay: TapRelay | undefined;
 
   beforeAll(async () => {
-    await netns.createNamespace(nsA);
-    await netns.createNamespace(nsB);
-    relay = await TapRelay.open(
-      netns,
-      { ns: nsA, ifName: netns.name('ta'), address: '10.79.0.1/24', mac: '02:00:00:79:00:01' },
-      { ns: nsB, ifName: netns.name('tb'), address: '10.79.0.2/24', mac: '02:00:00:79:00:02' },
-    );
+    relay = await TapRelay.inNewNamespaces(netns, '', '10.79.0');
+    expect([relay.a.ns, relay.b.ns]).toEqual([nsA, nsB]);
   });
 
   afterAll(async () => {
     try {
-      relay?.close();
+      expect(await relay?.close()).toBeNull(); // the last test stopped it
+      expect(await netns.listNamespaces()).not.toContain(nsA); // close() removed what it made
     } finally {
       await netns.down();
       rmSync(dir, { recursive: true, force: true });

@@ -23,10 +23,17 @@ export interface TapRelayEnd {
 }
 
 export type TapRelayThreads = 1 | 3;
+export interface TapRelayMode {
+  readonly threads: TapRelayThreads;
+  /** Never sleep, sched_yield() on an empty pass (default false). */
+  readonly poll?: boolean;
+}
 
 export class TapRelay {
   private handle: TapRelayHandle | null = null;
   private closed = false;
+  /** Namespaces made by inNewNamespaces(), removed by close(). */
+  private ownNamespaces: { netns: Netns; names: readonly string[] } | null = null;
 
   private constructor(
     private readonly addon: TapAddon,
@@ -37,10 +44,23 @@ export class TapRelay {
   ) {}
 
   /**
+   * Makes two namespaces `<prefix><tag>a`/`<tag>b` with a TAP each (`<tag>ta`/`<tag>tb`,
+   * `<subnet>.1/24` and `.2/24`) and opens the relay between them; close() removes the namespaces.
+   */
+  static async inNewNamespaces(netns: Netns, tag: string, subnet: string, mode?: TapRelayMode): Promise<TapRelay> {
+    const names = [netns.name(`${tag}a`), netns.name(`${tag}b`)];
+    for (const ns of names) await netns.createNamespace(ns);
+    const end = (i: number): TapRelayEnd => ({ ns: names[i]!, ifName: netns.name(`${tag}t${'ab'[i]}`), address: `${subnet}.${i + 1}/24`, mac: `02:00:00:00:00:0${i + 1}` });
+    const relay = await TapRelay.open(netns, end(0), end(1), mode);
+    relay.ownNamespaces = { netns, names };
+    return relay;
+  }
+
+  /**
    * Makes both TAPs and configures them in their namespaces; starts the relay when `mode` is given.
    * Throws ConfigError('UNSUPPORTED') when TAP is unavailable here, ResourceError when the kernel refuses.
    */
-  static async open(netns: Netns, a: TapRelayEnd, b: TapRelayEnd, mode?: { threads: TapRelayThreads; poll?: boolean }): Promise<TapRelay> {
+  static async open(netns: Netns, a: TapRelayEnd, b: TapRelayEnd, mode?: TapRelayMode): Promise<TapRelay> {
     const avail = tapAvailability();
     if (!avail.ok) throw new ConfigError('UNSUPPORTED', avail.reason);
     const addon = avail.addon;
@@ -85,13 +105,17 @@ export class TapRelay {
     return this.addon.relayStop(h);
   }
 
-  /** Stops the relay, then closes both fds, which deletes both TAPs. Idempotent. */
-  close(): TapRelayCounters | null {
+  /**
+   * Stops the relay, then closes both fds, which deletes both TAPs, and removes the namespaces
+   * inNewNamespaces() made. Idempotent; what the last run moved, or null.
+   */
+  async close(): Promise<TapRelayCounters | null> {
     if (this.closed) return null;
     const counters = this.stop();
     this.closed = true;
     this.addon.close(this.fdA);
     this.addon.close(this.fdB);
+    if (this.ownNamespaces) await this.ownNamespaces.netns.removeNamespaces(this.ownNamespaces.names);
     return counters;
   }
 }
