@@ -388,7 +388,7 @@ export class VmRuntime {
     if (!b) throw new ConfigError('BAD_CONFIG', `nic ${nic}: no TAP attached`);
     this.captures.flush();
     const a = this.tapArenas.get(nic);
-    return { ...b.counters, tx_in_flight: a?.inFlight ?? 0, tx_pending: a?.pending ?? 0 };
+    return { ...b.counters, tx_in_flight: a?.inFlight ?? 0, tx_pending: a?.pending ?? 0, tx_done_ignored: a?.badDone ?? 0 };
   }
 
   /** Writes the buffered guest pcap records and traces; returns each trace's records and drops. */

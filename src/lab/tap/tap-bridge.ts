@@ -65,6 +65,8 @@ export interface TapBridgeCounters {
   /** Now (tapStats): frames the host may still be reading in place / frames waiting in the arena for queue room. */
   tx_in_flight?: number;
   tx_pending?: number;
+  /** Completions for an arena token not in flight (twice, late for a record since reused, unknown): ignored, nothing freed. */
+  tx_done_ignored?: number;
 }
 
 export function newTapBridgeCounters(): TapBridgeCounters {

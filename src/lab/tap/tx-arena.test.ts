@@ -62,6 +62,27 @@ describe('TxArena', () => {
     expect(a.done(t0!)).toBe(false); // twice
     expect(a.done(99)).toBe(false);
     expect(a.inFlight).toBe(0);
+    expect(a.badDone).toBe(3);
+  });
+
+  it('a late or repeated completion for a record since reused is counted and frees nothing', () => {
+    const a = new TxArena(0, 100_000, MAX, 2);
+    const [old] = read(a, [100]);
+    a.taken(true);
+    expect(a.done(old!)).toBe(true);
+    read(a, [100]); // record 1
+    a.taken(true);
+    const [reused] = read(a, [100]); // the window reclaimed record 0: this frame reuses it
+    a.taken(true);
+    expect(reused! % 2).toBe(old! % 2);
+    expect(reused).not.toBe(old);
+    const before = [a.inFlight, a.freeRecords];
+    for (const t of [old!, old! + 2 * 2 ** 20, -1, 2 ** 30, 0.5, NaN]) expect(a.done(t)).toBe(false);
+    expect([a.inFlight, a.freeRecords]).toEqual(before); // both records still in flight, no space freed
+    expect(a.window()).toBe(true);
+    expect(a.freeRecords).toBe(0);
+    expect(a.badDone).toBe(6);
+    expect(a.done(reused!)).toBe(true);
   });
 
   it('counts records: a full record table leaves no room to read', () => {

@@ -6,6 +6,8 @@
  * it (until onTxDone of its token). Records are reclaimed in the order they were read, so one slow
  * completion holds back the space behind it, never the other way round. Fixed arrays, no
  * allocation per frame.
+ * A token is the record's index plus a use count times `records`, so a completion that comes late
+ * or twice for a record since reused names an older use and frees nothing (counted `badDone`).
  */
 /** Record states. */
 const FREE = 0;
@@ -22,6 +24,9 @@ export interface ArenaTxRequest {
   mss: number;
 }
 
+/** Tokens stay below this (the generators' slots use GEN_TOKEN_BASE = 1 << 29 and up). */
+const TOKEN_LIMIT = 1 << 29;
+
 export class TxArena {
   /** Records at most in use at once; a read batch never asks for more than are free. */
   readonly records: number;
@@ -31,6 +36,12 @@ export class TxArena {
   private readonly state: Uint8Array;
   private readonly csum: Uint8Array;
   private readonly mss: Int32Array;
+  /** Each record's current token (index + use count × records). */
+  private readonly token: Int32Array;
+  /** Tokens handed out so far, mod TOKEN_LIMIT (the next record's use count comes from it). */
+  private uses = 0;
+  /** done() calls for a token not in flight (twice, stale, never handed out): ignored. */
+  badDone = 0;
   /** Oldest record, records in use, first pending record and how many are pending. */
   private first = 0;
   private used = 0;
@@ -59,6 +70,7 @@ export class TxArena {
     this.state = new Uint8Array(records);
     this.csum = new Uint8Array(records);
     this.mss = new Int32Array(records);
+    this.token = new Int32Array(records).fill(-1);
     this.head = base;
   }
 
@@ -113,25 +125,29 @@ export class TxArena {
     this.state[i] = PENDING;
     if (this.pending === 0) this.pendFirst = i;
     this.pending++;
-    return i;
+    const t = this.uses * this.records + i;
+    this.uses = (this.uses + 1) % Math.floor(TOKEN_LIMIT / this.records);
+    this.token[i] = t;
+    return t;
   }
 
   /** The oldest pending record (pending > 0): its token, frame and request. */
   headToken(): number {
-    return this.pendFirst;
+    return this.token[this.pendFirst]!;
   }
 
   offsetOf(token: number): number {
-    return this.off[token]!;
+    return this.off[token % this.records]!;
   }
 
   lengthOf(token: number): number {
-    return this.len[token]!;
+    return this.len[token % this.records]!;
   }
 
   requestOf(token: number, out: ArenaTxRequest): ArenaTxRequest {
-    out.csum = this.csum[token] === 1;
-    out.mss = this.mss[token]!;
+    const i = token % this.records;
+    out.csum = this.csum[i] === 1;
+    out.mss = this.mss[i]!;
     return out;
   }
 
@@ -144,10 +160,18 @@ export class TxArena {
     this.pending--;
   }
 
-  /** onTxDone: an in-place record's bytes are free. A token not in flight is ignored (counted by the caller). */
+  /**
+   * onTxDone: an in-place record's bytes are free. A token not in flight now (completed already,
+   * from an earlier use of a record since reused, never handed out) is counted and ignored: it
+   * never frees space.
+   */
   done(token: number): boolean {
-    if (token < 0 || token >= this.records || this.state[token] !== IN_FLIGHT) return false;
-    this.state[token] = DONE;
+    const i = token % this.records;
+    if (!(token >= 0 && token < TOKEN_LIMIT) || this.token[i] !== token || this.state[i] !== IN_FLIGHT) {
+      this.badDone++;
+      return false;
+    }
+    this.state[i] = DONE;
     this.inFlight--;
     return true;
   }
