@@ -84,6 +84,7 @@ typedef struct {
   /* VM threads: the producer position in the outgoing ring, and whether it was full at the last pass. */
   uint64_t out_head;
   bool out_full;
+  bool dead; /* VM threads: its TAP failed a read (READ_DEAD); no longer read or polled */
   pthread_t tid;
   bool started;
 } worker;
@@ -205,16 +206,20 @@ static void count_write(relay *r, relay_counters *c, int to_side, ssize_t n) {
   }
 }
 
-#define READ_DONE (-1)  /* the fd is empty, or failed (counted) */
+#define READ_DONE (-1)  /* the fd is empty */
 #define READ_AGAIN (-2) /* EINTR, or a frame dropped as truncated (counted): read the next */
+/* Any other read error (counted once): the TAP is gone (EBADFD once its device is deleted) and its
+ * fd stays readable for ever, so the thread stops reading it instead of spinning on the error. */
+#define READ_DEAD (-3)
 
-/* One frame from a non-blocking TAP into p (FRAME_MAX bytes): its length, READ_DONE or READ_AGAIN. */
+/* One frame from a non-blocking TAP into p (FRAME_MAX bytes): its length, READ_DONE, READ_AGAIN or READ_DEAD. */
 static ssize_t read_frame(relay_counters *c, int fd, uint8_t *p) {
   ssize_t n = read(fd, p, FRAME_MAX);
   if (n < 0) {
     if (errno == EINTR) return READ_AGAIN;
-    if (errno != EAGAIN) c->read_errors++;
-    return READ_DONE;
+    if (errno == EAGAIN) return READ_DONE;
+    c->read_errors++;
+    return READ_DEAD;
   }
   if ((size_t)n >= FRAME_MAX) {
     c->truncated++;
@@ -283,7 +288,8 @@ static void *run_single(void *arg) {
       int to = from == r->fd_a ? r->fd_b : r->fd_a;
       for (int j = 0; j < RELAY_BATCH; j++) {
         ssize_t n = read_frame(&w->c, from, r->frame);
-        if (n == READ_DONE) break;
+        if (n == READ_DEAD) epoll_ctl(r->epfd, EPOLL_CTL_DEL, from, NULL);
+        if (n == READ_DONE || n == READ_DEAD) break;
         if (n == READ_AGAIN) continue;
         count_write(r, &w->c, to == r->fd_b ? 1 : 0, write_frame(to, r->frame, (uint32_t)n));
       }
@@ -322,7 +328,7 @@ static void *run_vm(void *arg) {
     int work = 0;
     bool room = true;
     /* TAP -> ring: each frame read straight into its record. */
-    for (int j = 0; j < RELAY_BATCH; j++) {
+    for (int j = 0; j < RELAY_BATCH && !w->dead; j++) {
       uint8_t *rec = ring_reserve(out, &h, FRAME_MAX);
       if (rec == NULL) {
         w->c.ring_full++;
@@ -331,7 +337,8 @@ static void *run_vm(void *arg) {
         continue;
       }
       ssize_t n = read_frame(&w->c, w->fd, rec + REC_HDR);
-      if (n == READ_DONE) break;
+      if (n == READ_DEAD) w->dead = true;
+      if (n == READ_DONE || n == READ_DEAD) break;
       if (n == READ_AGAIN) continue;
       ring_commit(out, &h, rec, (uint32_t)n);
       work++;
@@ -350,7 +357,7 @@ static void *run_vm(void *arg) {
     if (!time_to_sleep(w, work + sent, &idle_since)) continue;
     w->out_head = h;
     w->out_full = !room;
-    sleep_on(w, room ? w->fd : -1, vm_has_work);
+    sleep_on(w, room && !w->dead ? w->fd : -1, vm_has_work);
     idle_since = 0;
   }
   return NULL;

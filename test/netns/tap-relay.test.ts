@@ -5,6 +5,7 @@
 // arguments are TypeErrors with code EINVAL; a stopped relay can start again in another mode.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Netns, TapRelay, tapAvailability, type TapRelayThreads } from '../../src/io/index.js';
@@ -85,6 +86,24 @@ describe.runIf(run)('C TAP relay between two namespaces', () => {
       expect(c.sleeps).toBe(0);
     }
   }, 30_000);
+
+  for (const threads of [1, 3] as const satisfies readonly TapRelayThreads[]) {
+    test(`threads=${threads}: a TAP deleted under the relay counts one read error and is not read again`, async () => {
+      // A deleted TAP's fd stays readable (POLLERR) and every read fails (EBADFD): the old relay
+      // spun on it, ~2 M read errors in 0.5 s at 100 % of a core.
+      const r = await TapRelay.inNewNamespaces(netns, `d${threads}`, `10.79.${10 + threads}`, { threads });
+      try {
+        const del = await netns.exec(r.b.ns, ['ip', 'link', 'del', 'dev', r.b.ifName]);
+        expect(del.code, del.stderr).toBe(0);
+        await sleep(300);
+        const c = r.stop()!;
+        expect(c.readErrors).toBe(1);
+        expect(c.sleeps).toBeLessThan(100); // threads 3: 50 ms poll timeouts, not a spin; threads 1: 0
+      } finally {
+        await r.close();
+      }
+    }, 30_000);
+  }
 
   test('bad arguments are TypeErrors (EINVAL); a second start is refused; a second stop returns null', () => {
     const a = tapAvailability();
