@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Netns, TapRelay, tapAvailability, type TapRelayThreads } from '../../src/io/index.js';
+import { Netns, TapRelay, tapAvailability, type TapRelayThreads, VNET_HDR_LEN } from '../../src/io/index.js';
 import { iperf3 } from '../harness/e2e-tools.js';
 import { netnsCanRun, testPrefix } from '../harness/netns-guard.js';
 
@@ -22,12 +22,25 @@ describe.runIf(run)('C TAP relay between two namespaces', () => {
   const nsB = netns.name('b');
   let relay: TapRelay | undefined;
 
+  /** Two more TAPs (root namespace, down) for the argument tests, closed (so deleted) by afterAll. */
+  let spareTaps: number[] = [];
+
   beforeAll(async () => {
     relay = await TapRelay.inNewNamespaces(netns, '', '10.79.0');
     expect([relay.a.ns, relay.b.ns]).toEqual([nsA, nsB]);
+    const a = tapAvailability();
+    if (!a.ok) throw new Error(a.reason);
+    for (const tag of ['x', 'y']) {
+      const name = netns.name(`s${tag}`);
+      await netns.recordLink(name);
+      spareTaps.push(a.addon.open(name, VNET_HDR_LEN, 0, true).fd);
+    }
   });
 
   afterAll(async () => {
+    const a = tapAvailability();
+    if (a.ok) for (const fd of spareTaps) a.addon.close(fd);
+    spareTaps = [];
     try {
       expect(await relay?.close()).toBeNull(); // the last test stopped it
       expect(await netns.listNamespaces()).not.toContain(nsA); // close() removed what it made
@@ -115,6 +128,14 @@ describe.runIf(run)('C TAP relay between two namespaces', () => {
       expect(() => addon.relayStart!(...args), JSON.stringify(args)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'EINVAL' }));
     }
     expect(() => addon.relayStop!({})).toThrow(expect.objectContaining({ name: 'TypeError', code: 'EINVAL' }));
+    // Two real TAPs: numbers that are not exactly such an fd (or exactly 1 or 3) are refused, not
+    // truncated (1.5 -> 1) or wrapped (2^32 + fd -> fd) into valid arguments.
+    const [fa, fb] = spareTaps;
+    const inexact: unknown[][] = [[fa + 2 ** 32, fb, 1, false], [fa, fb - 2 ** 32, 1, false], [fa + 0.5, fb, 1, false], [fa, fb, 1.5, false], [fa, fb, 3 + 2 ** 32, false], [fa, fb, 2, false], [fa, fb, NaN, false], [fa, fb, Infinity, false]];
+    for (const args of inexact) {
+      expect(() => addon.relayStart!(...args), String(args)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'EINVAL' }));
+    }
+    addon.relayStop!(addon.relayStart!(fa, fb, 1, false)); // the same TAPs with exact arguments start
     relay!.start(1);
     expect(() => relay!.start(3)).toThrow(/already running/);
     expect(relay!.stop()).not.toBeNull();
