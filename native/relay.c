@@ -450,6 +450,9 @@ static void on_relay_collected(napi_env env, void *data, void *hint) {
   free(r);
 }
 
+/* Tags our handles: relayStop() must not take another external (a watch() handle) for a relay. */
+static const napi_type_tag RELAY_TAG = {0x6e657476736372ull, 0x72656c6179000001ull};
+
 static napi_value type_error(napi_env env, const char *msg) {
   napi_throw_type_error(env, "EINVAL", msg);
   return NULL;
@@ -548,9 +551,10 @@ napi_value relay_start(napi_env env, napi_callback_info info) {
     return NULL;
   }
   napi_value ext;
-  if (napi_create_external(env, r, on_relay_collected, NULL, &ext) != napi_ok) {
+  bool made = napi_create_external(env, r, on_relay_collected, NULL, &ext) == napi_ok;
+  if (!made || napi_type_tag_object(env, ext, &RELAY_TAG) != napi_ok) {
     relay_halt(r);
-    free(r);
+    if (!made) free(r); /* else the handle's finalizer frees it */
     napi_throw_error(env, "EIO", "relayStart: cannot make the handle");
     return NULL;
   }
@@ -568,8 +572,10 @@ napi_value relay_stop(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   napi_valuetype t;
   void *p = NULL;
+  bool ours = false;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_external || napi_get_value_external(env, argv[0], &p) != napi_ok)
+  if (argc != 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_external || napi_check_object_type_tag(env, argv[0], &RELAY_TAG, &ours) != napi_ok || !ours ||
+      napi_get_value_external(env, argv[0], &p) != napi_ok)
     return type_error(env, "relayStop(handle from relayStart())");
   relay *r = p;
   relay_halt(r);

@@ -136,6 +136,13 @@ describe.runIf(run)('C TAP relay between two namespaces', () => {
       expect(() => addon.relayStart!(...args), String(args)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'EINVAL' }));
     }
     addon.relayStop!(addon.relayStart!(fa, fb, 1, false)); // the same TAPs with exact arguments start
+    // Another of the addon's handles (an external too) is not taken for a relay.
+    const watch = addon.watch!(fa, () => {});
+    try {
+      expect(() => addon.relayStop!(watch)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'EINVAL' }));
+    } finally {
+      addon.unwatch!(watch);
+    }
     relay!.start(1);
     expect(() => relay!.start(3)).toThrow(/already running/);
     expect(relay!.stop()).not.toBeNull();
