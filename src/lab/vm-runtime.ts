@@ -4,7 +4,7 @@
  * EventLoop. Its public methods are the VM's control calls (rpc.ts); none carries a packet.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { ConfigError } from '../core/index.js';
+import { ConfigError, ResourceError } from '../core/index.js';
 import { Doorbell, EventLoop, GuestMemory, PageAllocator, PortLink, VmbusGuest, type LoopWakeStats, type MessageLink, type VmShared } from '../vmbus/index.js';
 import { vmEnd, type AppPortShared } from './app-port.js';
 import type { NicConfig } from './config.js';
@@ -75,6 +75,10 @@ export class VmRuntime {
   private readonly tapPorts = new Map<string, TapPort>();
   /** Per NIC, the guest pages its TAP's frames are read into and sent from in place (made at the first attach, kept). */
   private readonly tapArenas = new Map<string, TxArena>();
+  /** Their GPADLs (mapTxPages handles), torn down at close(). */
+  private readonly tapArenaMaps = new Map<string, number>();
+  /** Per NIC, an attachTap still awaiting its arena: a second attach is refused, a detachTap cancels it. */
+  private readonly attaching = new Map<string, { cancelled: boolean }>();
   /** Per NIC, the guest pages generators build LSO super-frames in to send them in place (made at the first, kept). */
   private readonly genSlots = new Map<string, Promise<GenTxSlots | null>>();
   /** Each NIC's in-place completion routing (TAP arena, generator slots), kept across re-probes. */
@@ -239,8 +243,8 @@ export class VmRuntime {
     p = (async () => {
       const driver = this.nic(nic).driver;
       const pages = (GEN_SLOTS * GEN_SLOT_BYTES) / PAGE_SIZE;
-      const first = await this.mappedRun(driver, pages).catch(() => null);
-      if (first === null) return null;
+      const first = (await this.mappedRun(driver, pages).catch(() => null))?.first;
+      if (first === undefined) return null;
       const slots = new GenTxSlots(this.memory.u8, first * PAGE_SIZE, pages * PAGE_SIZE);
       this.txDone.get(nic)!.slots = slots;
       return slots;
@@ -311,9 +315,20 @@ export class VmRuntime {
    */
   async attachTap(nic: string, tap: TapShared, o: TapBridgeOptions): Promise<void> {
     const n = this.nic(nic);
-    if (this.taps.has(nic)) throw new ConfigError('BAD_CONFIG', `nic ${nic}: a TAP is already attached`);
-    const arena = tap.rxFd !== undefined && o.inPlace !== false ? await this.tapArena(nic) : null;
-    if (this.taps.has(nic)) throw new ConfigError('BAD_CONFIG', `nic ${nic}: a TAP is already attached`);
+    // One attach at a time: a second one, while the first awaits its arena, is refused at once
+    // (the control socket's caller gets an answer, and no second arena is ever mapped).
+    if (this.taps.has(nic)) throw new ConfigError('BUSY', `nic ${nic}: a TAP is already attached`);
+    if (this.attaching.has(nic)) throw new ConfigError('BUSY', `nic ${nic}: a TAP is being attached`);
+    const me = { cancelled: false };
+    this.attaching.set(nic, me);
+    let arena: TxArena | null;
+    try {
+      arena = tap.rxFd !== undefined && o.inPlace !== false ? await this.tapArena(nic) : null;
+    } finally {
+      this.attaching.delete(nic);
+    }
+    // A detachTap (or close) came while we waited: nothing is installed. The arena stays the NIC's, as after any detach.
+    if (me.cancelled || this.closed) throw new ResourceError('CHANNEL_CLOSED', `nic ${nic}: the TAP was detached while it was being attached`);
     this.loop.remove(n);
     const port = new TapPort(tap);
     const b = new TapBridge(n.driver, port, o, n.capture, arena && { memory: this.memory.u8, arena });
@@ -329,7 +344,7 @@ export class VmRuntime {
    * `pages` contiguous guest pages described to the host for in-place transmit (mapTxPages): the
    * first PFN, or null when guest memory has no such run; a failed mapping frees them and throws.
    */
-  private async mappedRun(driver: GuestNicDriver, pages: number): Promise<number | null> {
+  private async mappedRun(driver: GuestNicDriver, pages: number): Promise<{ first: number; handle: number } | null> {
     let first: number;
     try {
       first = this.allocator.allocContiguous(pages);
@@ -338,12 +353,11 @@ export class VmRuntime {
     }
     const pfns = Array.from({ length: pages }, (_, i) => first + i);
     try {
-      await driver.mapTxPages(pfns);
+      return { first, handle: await driver.mapTxPages(pfns) };
     } catch (e) {
       this.allocator.free(pfns);
       throw e;
     }
-    return first;
   }
 
   /**
@@ -356,8 +370,15 @@ export class VmRuntime {
     const have = this.tapArenas.get(nic);
     if (have) return have;
     const driver = this.nic(nic).driver;
-    const first = await this.mappedRun(driver, TAP_ARENA_PAGES);
-    if (first === null) return null;
+    const run = await this.mappedRun(driver, TAP_ARENA_PAGES);
+    if (run === null) return null;
+    if (this.closed) {
+      // close() came while we mapped (and found no handle to tear down): tear this one down here.
+      await driver.unmapTxPages(run.handle).catch(() => {});
+      return null;
+    }
+    const first = run.first;
+    this.tapArenaMaps.set(nic, run.handle);
     const arena = new TxArena(first * PAGE_SIZE, TAP_ARENA_PAGES * PAGE_SIZE, MAX_TAP_READ_LEN);
     this.txDone.get(nic)!.arena = arena;
     this.tapArenas.set(nic, arena);
@@ -373,6 +394,8 @@ export class VmRuntime {
 
   /** Stops reading a NIC's TAP (before its fd is closed); the NIC stays detached. Idempotent. */
   detachTap(nic: string): void {
+    const pending = this.attaching.get(nic);
+    if (pending) pending.cancelled = true; // an attach still awaiting its arena installs nothing
     const b = this.taps.get(nic);
     if (b) this.loop.remove(b);
     b?.close();
@@ -462,9 +485,13 @@ export class VmRuntime {
     this.taps.clear();
     this.tapPorts.clear();
     this.vfs.close();
-    for (const n of this.nics.values()) {
+    for (const [name, n] of this.nics) {
       this.loop.remove(n);
       await n.driver.close().catch(() => {}); // the host may already be gone: teardown is best effort
+      // The TAP arena's GPADL (mapped once for the NIC's life), after the close returned every frame in it (VMBus order: close, then teardown).
+      const map = this.tapArenaMaps.get(name);
+      this.tapArenaMaps.delete(name);
+      if (map !== undefined) await n.driver.unmapTxPages(map).catch(() => {});
     }
     this.nics.clear();
     this.captures.close();

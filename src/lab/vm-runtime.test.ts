@@ -1,0 +1,122 @@
+// VmRuntime's TAP attach, detach and re-probe against a scripted driver (no root, no host): the
+// addon is replaced by a fake (its fd watch only), the NIC is put in place of a probed one, and the
+// re-probe's new device comes from a mocked probeGuestNic. What is counted is what a real run would
+// leak or corrupt: GPADLs mapped and torn down, bridges installed, arena records and slots freed.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { XMIT_IN_PLACE } from '../guest/index.js';
+import { createFrameRingBuffer, type TapShared } from '../io/index.js';
+import { newVmShared } from '../vmbus/index.js';
+import type { NicConfig } from './config.js';
+import type { GuestNicDriver, StackTxRequest } from './nic-driver.js';
+import type { TxArena } from './tap/tx-arena.js';
+import { GEN_SLOT_BYTES, GEN_TOKEN_BASE, GenTxSlots } from './traffic/tx-slots.js';
+import { TxDoneRouter } from './tx-done-router.js';
+import { VmNic } from './vm-nic.js';
+import { VmRuntime } from './vm-runtime.js';
+
+/** The addon's fd watch, counted (a watch left on after detach would read a closed fd). */
+const watches = new Set<object>();
+const fakeAddon = {
+  watch: () => {
+    const h = {};
+    watches.add(h);
+    return h;
+  },
+  unwatch: (h: object) => void watches.delete(h),
+  readFrames: () => 0,
+};
+vi.mock('../io/tap/addon.js', async (orig) => ({ ...(await orig<object>()), tapAvailability: () => ({ ok: true, addon: fakeAddon }) }));
+
+/** The device a re-probe finds (set by the test). */
+let nextDriver: ScriptedDriver | null = null;
+vi.mock('./guest-nic.js', () => ({ probeGuestNic: async () => nextDriver }));
+
+/** A driver whose mapTxPages answers after a few ms (so two attaches can overlap) and which records its GPADLs. */
+class ScriptedDriver {
+  onFrame: GuestNicDriver['onFrame'] = () => {};
+  onTxDone: (token: number) => void = () => {};
+  readonly mapped = new Set<number>();
+  maps = 0;
+  closed = false;
+  private nextHandle = 100;
+  offloads() {
+    return { txCsumMask: 0x33, tso4: true, tso6: true, gsoMax: 65536 };
+  }
+  info() {
+    return { mtu: 1500 } as ReturnType<GuestNicDriver['info']>;
+  }
+  setRxFragments(_on: boolean): void {}
+  mapTxPages(_pfns: readonly number[]): Promise<number> {
+    this.maps++;
+    const h = this.nextHandle++;
+    return new Promise((r) => setTimeout(() => (this.mapped.add(h), r(h)), 5));
+  }
+  async unmapTxPages(h: number): Promise<void> {
+    if (!this.mapped.delete(h)) throw new Error(`GPADL ${h} not mapped`);
+  }
+  xmitInPlace(_off: number, _len: number, _req: StackTxRequest, _more: boolean, _token: number): number {
+    return XMIT_IN_PLACE;
+  }
+  flushTx(): void {}
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+const SHARED: TapShared = { name: 't0', rx: createFrameRingBuffer(1 << 16), tx: createFrameRingBuffer(1 << 16), vnetHdrLen: 12, txFd: 7, rxFd: 7 };
+
+let rt: VmRuntime;
+let drv: ScriptedDriver;
+let router: TxDoneRouter;
+let inner: { nics: Map<string, VmNic>; txDone: Map<string, TxDoneRouter>; tapArenas: Map<string, TxArena>; taps: Map<string, unknown> };
+
+beforeEach(() => {
+  watches.clear();
+  rt = new VmRuntime({ name: 'vm0', shared: newVmShared(2048), nics: [], appPorts: [], replyTimeoutMs: 1000 }, { send() {}, onMessage: () => {}, close() {} });
+  // What bringUp() does for a probed NIC.
+  inner = rt as unknown as typeof inner;
+  drv = new ScriptedDriver();
+  router = new TxDoneRouter();
+  drv.onTxDone = router.route;
+  inner.txDone.set('eth0', router);
+  inner.nics.set('eth0', new VmNic('eth0', drv as unknown as GuestNicDriver));
+});
+afterEach(async () => rt.close());
+
+describe('VmRuntime TAP attach/detach', () => {
+  it('a second attach while the first awaits its arena is refused (BUSY) and maps nothing; the one arena is unmapped at close', async () => {
+    const first = rt.attachTap('eth0', SHARED, { offloads: true });
+    await expect(rt.attachTap('eth0', SHARED, { offloads: true })).rejects.toMatchObject({ name: 'ConfigError', code: 'BUSY' });
+    await first;
+    expect([drv.maps, drv.mapped.size, watches.size]).toEqual([1, 1, 1]);
+    await expect(rt.attachTap('eth0', SHARED, { offloads: true })).rejects.toMatchObject({ code: 'BUSY' }); // attached
+    rt.detachTap('eth0');
+    expect(watches.size).toBe(0);
+    await rt.attachTap('eth0', SHARED, { offloads: true }); // a later TAP reuses the arena
+    rt.detachTap('eth0');
+    expect([drv.maps, drv.mapped.size]).toEqual([1, 1]);
+    await rt.close();
+    expect([drv.closed, drv.mapped.size]).toEqual([true, 0]);
+  });
+
+  it('a detach while the attach awaits its arena wins: the attach fails (CHANNEL_CLOSED) and installs nothing', async () => {
+    const attach = rt.attachTap('eth0', SHARED, { offloads: true });
+    rt.detachTap('eth0');
+    await expect(attach).rejects.toMatchObject({ name: 'ResourceError', code: 'CHANNEL_CLOSED' });
+    expect(inner.taps.size).toBe(0);
+    expect(watches.size).toBe(0);
+    expect(() => rt.tapStats('eth0')).toThrow(/no TAP attached/);
+    // Not stuck: the next attach goes through, on the arena already mapped.
+    await rt.attachTap('eth0', SHARED, { offloads: true });
+    expect([inner.taps.size, watches.size, drv.maps]).toEqual([1, 1, 1]);
+  });
+
+  it('close while an attach awaits: the attach installs nothing and the arena it mapped is unmapped', async () => {
+    const attach = rt.attachTap('eth0', SHARED, { offloads: true });
+    const closing = rt.close();
+    await expect(attach).rejects.toMatchObject({ code: 'CHANNEL_CLOSED' });
+    await closing;
+    expect([inner.taps.size, watches.size, drv.maps, drv.mapped.size]).toEqual([0, 0, 1, 0]);
+  });
+});
+
