@@ -11,6 +11,25 @@ import { GEN_TOKEN_BASE, type GenTxSlots } from './traffic/tx-slots.js';
 export class TxDoneRouter {
   arena: TxArena | null = null;
   slots: GenTxSlots | null = null;
+  /** Completions a retired (re-probed away) driver made after its close: ignored. */
+  stale = 0;
+  /** Arena records a retired driver never returned: freed when it was retired (its channel is closed). */
+  missing = 0;
+
+  /** A retired driver's onTxDone: counts, frees nothing. */
+  readonly retired = (_token: number): void => {
+    this.stale++;
+  };
+
+  /**
+   * Re-probe: `old` is closed (its teardown handed back what it held, Contract A), so from now on
+   * nothing it reports frees a record or slot, and whatever arena record is still in flight was
+   * its (the new driver has sent nothing yet) and is freed. Call before the new driver sends.
+   */
+  retire(old: { onTxDone: (token: number) => void }): void {
+    old.onTxDone = this.retired;
+    this.missing += this.arena?.abandonInFlight() ?? 0;
+  }
 
   /** The driver's onTxDone. A token no owner holds is ignored (the driver counts stale completions). */
   readonly route = (token: number): void => {

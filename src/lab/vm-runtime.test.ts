@@ -120,3 +120,37 @@ describe('VmRuntime TAP attach/detach', () => {
   });
 });
 
+describe('VmRuntime re-probe', () => {
+  it('the dead driver is cut off: a late completion frees no arena record or slot (counted tx_done_stale), one it never returned is freed', async () => {
+    await rt.attachTap('eth0', SHARED, { offloads: true });
+    const arena = inner.tapArenas.get('eth0')!;
+    const slots = new GenTxSlots(new Uint8Array(4 * GEN_SLOT_BYTES), 0, 4 * GEN_SLOT_BYTES);
+    router.slots = slots;
+    // The old device takes a frame in place and is rescinded; its teardown does not return the frame.
+    expect(arena.window()).toBe(true);
+    const lost = arena.add(arena.winStart, arena.winStart + 12, 1500, false, 0);
+    arena.readTo(arena.winStart + 1520);
+    arena.taken(true);
+    const old = drv;
+    nextDriver = new ScriptedDriver();
+    await (rt as unknown as { reprobe(c: NicConfig, n: VmNic): Promise<void> }).reprobe({ name: 'eth0' } as NicConfig, inner.nics.get('eth0')!);
+    expect(old.closed).toBe(true);
+    expect(inner.nics.get('eth0')!.driver).toBe(nextDriver);
+    expect(arena.inFlight).toBe(0); // the record the dead device kept is free again, not stuck forever
+    // The new device takes a frame in place and a generator slot.
+    expect(arena.window()).toBe(true);
+    const live = arena.add(arena.winStart, arena.winStart + 12, 1500, false, 0);
+    arena.taken(true);
+    slots.busy[2] = 1;
+    // The dead device completes late: its own token, the new frame's, the slot the new device holds.
+    old.onTxDone(lost);
+    old.onTxDone(live);
+    old.onTxDone(GEN_TOKEN_BASE + 2);
+    expect([arena.inFlight, slots.inFlight]).toEqual([1, 1]);
+    expect(rt.tapStats('eth0')).toMatchObject({ tx_done_stale: 3, tx_done_missing: 1, tx_in_flight: 1 });
+    // Only the new device completes them.
+    nextDriver.onTxDone(live);
+    nextDriver.onTxDone(GEN_TOKEN_BASE + 2);
+    expect([arena.inFlight, slots.inFlight]).toEqual([0, 0]);
+  });
+});

@@ -411,7 +411,8 @@ export class VmRuntime {
     if (!b) throw new ConfigError('BAD_CONFIG', `nic ${nic}: no TAP attached`);
     this.captures.flush();
     const a = this.tapArenas.get(nic);
-    return { ...b.counters, tx_in_flight: a?.inFlight ?? 0, tx_pending: a?.pending ?? 0, tx_done_ignored: a?.badDone ?? 0 };
+    const r = this.txDone.get(nic)!;
+    return { ...b.counters, tx_in_flight: a?.inFlight ?? 0, tx_pending: a?.pending ?? 0, tx_done_ignored: a?.badDone ?? 0, tx_done_stale: r.stale, tx_done_missing: r.missing };
   }
 
   /** Writes the buffered guest pcap records and traces; returns each trace's records and drops. */
@@ -457,6 +458,8 @@ export class VmRuntime {
 
   private async reprobe(cfg: NicConfig, n: VmNic): Promise<void> {
     await n.driver.close().catch(() => {}); // the device is rescinded: teardown frees what it can
+    // Its teardown returned what it held in place; a completion it makes later frees nothing (counted).
+    this.txDone.get(cfg.name)!.retire(n.driver);
     try {
       const driver = await probeGuestNic({ bus: this.bus, memory: this.memory, allocator: this.allocator, loop: this.loop, timeoutMs: this.setup.replyTimeoutMs }, cfg);
       if (this.closed) return void (await driver.close().catch(() => {}));

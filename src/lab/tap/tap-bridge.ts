@@ -67,6 +67,9 @@ export interface TapBridgeCounters {
   tx_pending?: number;
   /** Completions for an arena token not in flight (twice, late for a record since reused, unknown): ignored, nothing freed. */
   tx_done_ignored?: number;
+  /** Completions from a driver replaced by a re-probe, after its close (ignored) / records it never returned (freed at the re-probe). */
+  tx_done_stale?: number;
+  tx_done_missing?: number;
 }
 
 export function newTapBridgeCounters(): TapBridgeCounters {

@@ -176,6 +176,22 @@ export class TxArena {
     return true;
   }
 
+  /**
+   * Frees every in-flight record (the device that took them is closed and never returned them:
+   * TxDoneRouter.retire). Returns how many.
+   */
+  abandonInFlight(): number {
+    let n = 0;
+    for (let k = 0; k < this.used; k++) {
+      const i = (this.first + k) % this.records;
+      if (this.state[i] !== IN_FLIGHT) continue;
+      this.state[i] = DONE;
+      n++;
+    }
+    this.inFlight -= n;
+    return n;
+  }
+
   /** Frees every pending record (the TAP was detached: its frames go nowhere). */
   dropPending(): void {
     while (this.pending > 0) this.taken(false);
