@@ -20,6 +20,16 @@ const fakeAddon = {
     writes.push(w);
     return w.length;
   },
+  /** Fd watches (readable()'s one-shot): on until unwatched. */
+  watching: new Set<object>(),
+  watch(_fd: number, _cb: (status: number) => void): object {
+    const h = {};
+    fakeAddon.watching.add(h);
+    return h;
+  },
+  unwatch(h: object): void {
+    fakeAddon.watching.delete(h);
+  },
 };
 vi.mock('./addon.js', () => ({ tapAvailability: () => ({ ok: true, addon: fakeAddon }) }));
 
@@ -105,5 +115,20 @@ describe('TapPort write, the caller\'s fragment list when the addon throws', () 
     expect(() => p.tryWriteFrags(b, offs, lens, 2, 100, meta(), TCI)).toThrow(RangeError);
     spy.mockRestore();
     expect([...offs, ...lens]).toEqual([100, 700, 60, 40]);
+  });
+});
+
+describe('TapPort.readable() on an inline-RX port', () => {
+  it('a second call while one waits is refused (BUSY), and close() ends the waiting one: no waiter hangs, no watch stays', async () => {
+    const p = new TapPort({ name: 't', rx: createFrameRingBuffer(65536), tx: createFrameRingBuffer(65536), vnetHdrLen: HDR, rxFd: 5 });
+    const first = p.readable(60_000);
+    expect(() => p.readable(60_000)).toThrow(expect.objectContaining({ name: 'ConfigError', code: 'BUSY' }));
+    expect(fakeAddon.watching.size).toBe(1);
+    p.close();
+    const hung = new Promise<string>((r) => setTimeout(() => r('still waiting'), 200));
+    expect(await Promise.race([first, hung])).toBe(false);
+    expect(fakeAddon.watching.size).toBe(0);
+    // Once it ended, a new call may wait again (on a closed port: not readable at once).
+    expect(await p.readable(10)).toBe(false);
   });
 });

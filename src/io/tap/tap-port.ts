@@ -311,6 +311,9 @@ export class TapPort implements FramePort {
   private fdReadable(timeoutMs: number): Promise<boolean> {
     if (this.rxFd < 0) return Promise.resolve(false);
     if (this.watchHandle !== null) throw new ConfigError('BAD_CONFIG', `TAP ${this.name}: readable() while watch() is on; the watch already wakes the loop`);
+    // One waiter at a time: a second one-shot watch on the fd would replace the first's end (close()
+    // could not end it) and two watches of one fd on one loop are not allowed by libuv.
+    if (this.endOneShot !== null) throw new ConfigError('BUSY', `TAP ${this.name}: readable() while an earlier readable() still waits`);
     const addon = this.addon!;
     return new Promise<boolean>((resolve) => {
       let done = false;
