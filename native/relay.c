@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
+#include <linux/kcmp.h>
 #include <linux/if_tun.h>
 #include <node_api.h>
 #include <poll.h>
@@ -39,6 +40,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -90,7 +92,12 @@ typedef struct {
 } worker;
 
 struct relay {
+  /* Our own copies (F_DUPFD_CLOEXEC) of the caller's TAP fds, closed after the join: a caller that
+   * closes its fd early cannot make a thread read or write whatever file reuses the number. */
   int fd_a, fd_b, threads, hdr_len;
+  int user_fd[2]; /* the numbers the caller passed */
+  relay *next;    /* in `running` while listed */
+  bool listed;
   bool poll;
   _Atomic bool stop;
   bool stopped;
@@ -403,6 +410,52 @@ static void *run_host(void *arg) {
 
 /* ---- lifecycle ---- */
 
+/* Relays whose threads may run (listed before they start, unlisted after the join): a TAP is
+ * never relayed by two at once (their threads would split and reorder its frames). Process-wide,
+ * as the addon may be loaded by several worker threads. */
+static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
+static relay *running;
+
+/* Whether our copies a and b are the same open file (dup()s of one TAP); when kcmp(2) is
+ * unavailable, whether the caller passed the same numbers for them. */
+static bool same_file(int a, int a_user, int b, int b_user) {
+  pid_t p = getpid();
+  long k = syscall(SYS_kcmp, p, p, KCMP_FILE, a, b);
+  if (k == 0) return true;
+  return k < 0 && (errno == ENOSYS || errno == EPERM) && a_user == b_user;
+}
+
+/* Lists r unless a listed relay uses one of its TAPs; false when one does. */
+static bool relay_list(relay *r) {
+  pthread_mutex_lock(&running_lock);
+  bool busy = false;
+  int mine[] = {r->fd_a, r->fd_b}, theirs[2];
+  for (relay *o = running; o != NULL && !busy; o = o->next) {
+    theirs[0] = o->fd_a;
+    theirs[1] = o->fd_b;
+    for (int i = 0; i < 4 && !busy; i++) busy = same_file(mine[i / 2], r->user_fd[i / 2], theirs[i % 2], o->user_fd[i % 2]);
+  }
+  if (!busy) {
+    r->next = running;
+    running = r;
+    r->listed = true;
+  }
+  pthread_mutex_unlock(&running_lock);
+  return !busy;
+}
+
+static void relay_unlist(relay *r) {
+  if (!r->listed) return;
+  pthread_mutex_lock(&running_lock);
+  for (relay **p = &running; *p != NULL; p = &(*p)->next)
+    if (*p == r) {
+      *p = r->next;
+      break;
+    }
+  pthread_mutex_unlock(&running_lock);
+  r->listed = false;
+}
+
 static void relay_free_resources(relay *r) {
   byte_ring *rings[] = {&r->ah, &r->hb, &r->bh, &r->ha};
   for (int i = 0; i < 4; i++) {
@@ -415,6 +468,9 @@ static void relay_free_resources(relay *r) {
   }
   if (r->epfd >= 0) close(r->epfd);
   r->epfd = -1;
+  if (r->fd_a >= 0) close(r->fd_a);
+  if (r->fd_b >= 0) close(r->fd_b);
+  r->fd_a = r->fd_b = -1;
   free(r->frame);
   r->frame = NULL;
 }
@@ -440,6 +496,7 @@ static void relay_halt(relay *r) {
     for (size_t k = 0; k < sizeof r->total / sizeof(uint64_t); k++) dst[k] += src[k];
   }
   relay_free_resources(r);
+  relay_unlist(r);
 }
 
 static void on_relay_collected(napi_env env, void *data, void *hint) {
@@ -501,15 +558,27 @@ napi_value relay_start(napi_env env, napi_callback_info info) {
     return NULL;
   }
   memset(r, 0, sizeof *r);
-  r->fd_a = fd_a;
-  r->fd_b = fd_b;
+  r->user_fd[0] = fd_a;
+  r->user_fd[1] = fd_b;
   r->threads = threads;
   r->poll = poll_mode;
   r->hdr_len = hdr_a;
   r->epfd = -1;
   atomic_init(&r->stop, false);
   for (int i = 0; i < 3; i++) r->bells[i].efd = -1;
-  bool ok = true;
+  r->fd_b = -1;
+  bool ok = (r->fd_a = fcntl(fd_a, F_DUPFD_CLOEXEC, 0)) >= 0 && (r->fd_b = fcntl(fd_b, F_DUPFD_CLOEXEC, 0)) >= 0;
+  if (ok && same_file(r->fd_a, fd_a, r->fd_b, fd_b)) { /* one TAP at both ends (fd_a != fd_b) */
+    relay_halt(r);
+    free(r);
+    return type_error(env, START_USAGE);
+  }
+  if (ok && !relay_list(r)) {
+    relay_halt(r);
+    free(r);
+    napi_throw_error(env, "EBUSY", "relayStart: a running relay uses one of these TAPs (relayStop() it first)");
+    return NULL;
+  }
   for (int i = 0; i < 3 && ok; i++) ok = (r->bells[i].efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) >= 0;
   if (ok && threads == 3) {
     byte_ring *rings[] = {&r->ah, &r->hb, &r->bh, &r->ha};
@@ -517,7 +586,7 @@ napi_value relay_start(napi_env env, napi_callback_info info) {
   }
   if (ok && threads == 1) {
     ok = (r->frame = malloc(FRAME_MAX)) != NULL && (r->epfd = epoll_create1(EPOLL_CLOEXEC)) >= 0;
-    int fds[] = {fd_a, fd_b, r->bells[0].efd};
+    int fds[] = {r->fd_a, r->fd_b, r->bells[0].efd};
     for (int i = 0; i < 3 && ok; i++) {
       struct epoll_event ev = {.events = EPOLLIN, .data.fd = fds[i]};
       ok = epoll_ctl(r->epfd, EPOLL_CTL_ADD, fds[i], &ev) == 0;
@@ -530,7 +599,7 @@ napi_value relay_start(napi_env env, napi_callback_info info) {
       worker *w = &r->w[i];
       w->r = r;
       w->side = threads == 1 ? 0 : i;
-      w->fd = i == 0 ? fd_a : i == 1 ? fd_b : -1;
+      w->fd = i == 0 ? r->fd_a : i == 1 ? r->fd_b : -1;
       w->me = &r->bells[i];
       int e = pthread_create(&w->tid, NULL, threads == 1 ? run_single : i == 2 ? run_host : run_vm, w);
       if (e != 0) {

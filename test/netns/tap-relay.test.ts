@@ -3,6 +3,7 @@
 // 1 s iperf3 TCP pass through it and its counters account for them; 64 B UDP at full rate reaches
 // the receiver through the three-thread rings (a slot per frame would overflow there); bad
 // arguments are TypeErrors with code EINVAL; a stopped relay can start again in another mode.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,14 +29,18 @@ describe.runIf(run)('C TAP relay between two namespaces', () => {
   beforeAll(async () => {
     relay = await TapRelay.inNewNamespaces(netns, '', '10.79.0');
     expect([relay.a.ns, relay.b.ns]).toEqual([nsA, nsB]);
+    spareTaps = [await openSpare('sx'), await openSpare('sy')];
+  });
+
+  async function openSpare(tag: string): Promise<number> {
     const a = tapAvailability();
     if (!a.ok) throw new Error(a.reason);
-    for (const tag of ['x', 'y']) {
-      const name = netns.name(`s${tag}`);
-      await netns.recordLink(name);
-      spareTaps.push(a.addon.open(name, VNET_HDR_LEN, 0, true).fd);
-    }
-  });
+    const name = netns.name(tag);
+    await netns.recordLink(name);
+    return a.addon.open(name, VNET_HDR_LEN, 0, true).fd;
+  }
+
+  const linkExists = (tag: string): boolean => spawnSync('ip', ['link', 'show', 'dev', netns.name(tag)], { stdio: 'ignore' }).status === 0;
 
   afterAll(async () => {
     const a = tapAvailability();
@@ -147,5 +152,31 @@ describe.runIf(run)('C TAP relay between two namespaces', () => {
     expect(() => relay!.start(3)).toThrow(/already running/);
     expect(relay!.stop()).not.toBeNull();
     expect(relay!.stop()).toBeNull();
+  });
+
+  test('a TAP a running relay uses is refused (Error EBUSY) until it stops; the relay keeps its own fd', async () => {
+    const a = tapAvailability();
+    if (!a.ok) throw new Error(a.reason);
+    const addon = a.addon;
+    const [fa, fb] = spareTaps as [number, number];
+    const fc = await openSpare('sz');
+    try {
+      const h = addon.relayStart(fa, fb, 1, false);
+      try {
+        for (const [x, y] of [[fa, fb], [fb, fa], [fa, fc], [fc, fb]] as const) {
+          expect(() => addon.relayStart(x, y, 3, false), `${x},${y}`).toThrow(expect.objectContaining({ code: 'EBUSY' }));
+        }
+        // Closing the caller's fd leaves the relay's own copy: the TAP (not persistent) lives on.
+        addon.close(fb);
+        spareTaps = [fa];
+        expect(linkExists('sy')).toBe(true);
+      } finally {
+        addon.relayStop(h);
+      }
+      expect(linkExists('sy')).toBe(false); // the relay's copy closed after its threads joined
+      addon.relayStop(addon.relayStart(fc, fa, 3, false)); // fa is free again
+    } finally {
+      addon.close(fc);
+    }
   });
 });

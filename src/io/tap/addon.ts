@@ -42,7 +42,8 @@ export interface TapAddon {
    * epoll thread; 3: thread A, a "host" thread copying each frame between byte rings, thread B, as
    * our lab's VM, host, VM. poll: never sleep, sched_yield() on an empty pass (busy-poll). Its
    * pthreads touch no JavaScript. Throws a TypeError (code EINVAL) for bad arguments or fds that are
-   * not such TAPs. The fds must stay open until relayStop().
+   * not such TAPs (the same TAP at both ends too), an Error with code EBUSY when a running relay uses
+   * either TAP. The relay keeps its own dup() of each fd until relayStop() (the TAP lives until then).
    */
   relayStart(fdA: number, fdB: number, threads: 1 | 3, poll: boolean): TapRelayHandle;
   /** Stops and joins the relay's threads and frees its rings (the fds are the caller's); its counters. Again: the same counters. */
