@@ -39,6 +39,8 @@ const FRAME = Uint8Array.from({ length: 100 }, (_, i) => i);
 FRAME.set([0x08, 0x00], 12);
 /** Priority 5, VLAN 10: TCI 0xa00a on the wire. */
 const TCI = (5 << 13) | 10;
+/** An 802.1p priority tag: priority 6, VLAN id 0 (TCI 0xc000). */
+const PRIO_ONLY = 6 << 13;
 
 function meta() {
   const m = newFrameMeta();
@@ -76,8 +78,8 @@ function lastWrite(direct: boolean, ring: FrameRing): number[] {
 
 describe('TapPort write, 802.1Q tag from the PPI', () => {
   for (const direct of [true, false]) {
-    for (const tci of [TCI, 0]) {
-      const what = `${direct ? 'writev to the fd' : 'TX ring'}, ${tci ? 'tagged' : 'untagged'}`;
+    for (const tci of [TCI, PRIO_ONLY, 0]) {
+      const what = `${direct ? 'writev to the fd' : 'TX ring'}, ${tci === TCI ? 'tagged' : tci ? 'priority tag (VLAN id 0)' : 'untagged'}`;
       it(`${what}: a contiguous frame`, () => {
         const { p, ring } = port(direct);
         const b = new Uint8Array(300);

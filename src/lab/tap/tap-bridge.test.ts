@@ -215,6 +215,31 @@ describe('TapBridge receive with an 802.1Q PPI (trunk port)', () => {
     expect(port.written[0]!.frags!.map((f) => f.length)).toEqual([100, 100]);
     expect(port.written[0]!.tci).toBe((5 << 13) | 10);
   });
+
+  it('an 802.1p priority-only PPI (VLAN id 0) goes back as a priority tag, contiguous and as a list; only an all-zero PPI carries nothing', () => {
+    const { driver, port, bridge } = setup();
+    const rb = new Uint8Array(4096);
+    rb.set(frame(5, 100), 0);
+    rb.fill(0xb3, 1000, 1100);
+    const meta = newRxMeta(0, 8);
+    for (const [flags, ppi] of [[RX_F_VLAN, 3], [RX_F_VLAN | RX_F_FRAGS | RX_F_RSC, 3], [RX_F_VLAN, 1 << 3], [RX_F_VLAN, 0], [RX_F_VLAN | RX_F_FRAGS | RX_F_RSC, 0]] as const) {
+      meta.flags = flags;
+      meta.vlan = ppi;
+      meta.fragments = 2;
+      meta.fragOff.set([0, 1000]);
+      meta.fragLen.set([100, 100]);
+      driver.onFrame(rb, 0, flags & RX_F_FRAGS ? 200 : 100, meta);
+    }
+    // Priority 3 (PCP bits 13-15), VID 0; DEI alone (bit 12); all zero: untagged.
+    expect(port.written.map((w) => [w.frags === null ? 'frame' : 'list', w.tci])).toEqual([
+      ['frame', 3 << 13],
+      ['list', 3 << 13],
+      ['frame', 1 << 12],
+      ['frame', 0],
+      ['list', 0],
+    ]);
+    expect(bridge.counters.rx_vlan_tagged).toBe(3);
+  });
 });
 
 describe('TapBridge fragment-list receive', () => {
