@@ -40,6 +40,7 @@ export class TxArena {
   private readonly token: Int32Array;
   /** Tokens handed out so far, mod TOKEN_LIMIT (the next record's use count comes from it). */
   private uses = 0;
+  private readonly usesMax: number;
   /** done() calls for a token not in flight (twice, stale, never handed out): ignored. */
   badDone = 0;
   /** Oldest record, records in use, first pending record and how many are pending. */
@@ -71,6 +72,7 @@ export class TxArena {
     this.csum = new Uint8Array(records);
     this.mss = new Int32Array(records);
     this.token = new Int32Array(records).fill(-1);
+    this.usesMax = Math.floor(TOKEN_LIMIT / records);
     this.head = base;
   }
 
@@ -126,7 +128,7 @@ export class TxArena {
     if (this.pending === 0) this.pendFirst = i;
     this.pending++;
     const t = this.uses * this.records + i;
-    this.uses = (this.uses + 1) % Math.floor(TOKEN_LIMIT / this.records);
+    this.uses = (this.uses + 1) % this.usesMax;
     this.token[i] = t;
     return t;
   }
