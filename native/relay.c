@@ -58,6 +58,9 @@
 typedef struct {
   uint64_t frames_a_to_b, frames_b_to_a, bytes_a_to_b, bytes_b_to_a;
   uint64_t read_errors, write_errors, truncated, ring_full, sleeps, bells;
+  /* Every frame read whole is written (frames), failed to write (write_errors) or was still in a
+   * ring when the relay stopped (discarded): frames_read = frames + write_errors + discarded. */
+  uint64_t frames_read, discarded;
 } relay_counters;
 
 /* Single-producer single-consumer byte ring; head and tail count bytes and never wrap (64 bits). */
@@ -232,6 +235,7 @@ static ssize_t read_frame(relay_counters *c, int fd, uint8_t *p) {
     c->truncated++;
     return READ_AGAIN;
   }
+  c->frames_read++;
   return n;
 }
 
@@ -475,7 +479,19 @@ static void relay_free_resources(relay *r) {
   r->frame = NULL;
 }
 
-/* Stops and joins every thread, sums the counters, frees rings and eventfds. The TAP fds are the caller's. */
+/* Records left between the consumer's tail and the producer's head (threads joined). */
+static uint64_t ring_count(byte_ring *r) {
+  uint64_t t = atomic_load(&r->tail), n = 0;
+  uint32_t len;
+  while (ring_peek(r, &t, &len) != NULL) {
+    t += rec_size(len);
+    n++;
+  }
+  return n;
+}
+
+/* Stops and joins every thread, sums the counters (frames left in the rings: discarded), frees
+ * rings, eventfds and our copies of the TAP fds. */
 static void relay_halt(relay *r) {
   if (r->stopped) return;
   r->stopped = true;
@@ -495,6 +511,9 @@ static void relay_halt(relay *r) {
     uint64_t *dst = (uint64_t *)&r->total, *src = (uint64_t *)&w->c;
     for (size_t k = 0; k < sizeof r->total / sizeof(uint64_t); k++) dst[k] += src[k];
   }
+  byte_ring *rings[] = {&r->ah, &r->hb, &r->bh, &r->ha};
+  for (int i = 0; i < 4; i++)
+    if (rings[i]->data != NULL) r->total.discarded += ring_count(rings[i]);
   relay_free_resources(r);
   relay_unlist(r);
 }
@@ -660,6 +679,8 @@ napi_value relay_stop(napi_env env, napi_callback_info info) {
   set_num(env, out, "readErrors", c->read_errors);
   set_num(env, out, "writeErrors", c->write_errors);
   set_num(env, out, "truncated", c->truncated);
+  set_num(env, out, "framesRead", c->frames_read);
+  set_num(env, out, "discarded", c->discarded);
   set_num(env, out, "ringFull", c->ring_full);
   set_num(env, out, "sleeps", c->sleeps);
   set_num(env, out, "bells", c->bells);

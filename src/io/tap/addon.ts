@@ -65,7 +65,11 @@ export interface TapRelayCounters {
   readonly writeErrors: number;
   /** Frames that filled the whole read buffer (possibly cut by tun), dropped. */
   readonly truncated: number;
-  /** Times a producer found its ring full (threads 3) and waited. */
+  /** Frames read whole; each was written (frames), failed (writeErrors) or discarded. */
+  readonly framesRead: number;
+  /** Frames still in the rings (threads 3) when the relay stopped. */
+  readonly discarded: number;
+  /** Passes in which a producer found its ring full (threads 3) and waited; nothing is dropped for it (the TAP queues). */
   readonly ringFull: number;
   /** Times a thread went to sleep in poll(), and doorbells rung to a sleeping thread. */
   readonly sleeps: number;
