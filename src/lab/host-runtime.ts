@@ -9,7 +9,7 @@ import { ConfigError } from '../core/index.js';
 import { HypervHost, type HostNic, type HostProfileName, type HostStats, type HostVfEvent, type HostVfOptions, type NicStats, type VfLoss } from '../host/index.js';
 import { Doorbell, EventLoop, PortLink, VmbusHost, type LoopWakeStats, type MessageLink, type VmShared } from '../vmbus/index.js';
 import { auditNics, reclaimVm, type NicAudit, type VmReclaim } from './host-faults.js';
-import type { NicConfig } from './config.js';
+import type { LabVlanPort, NicConfig } from './config.js';
 import { HostVfs } from './vf/host-vfs.js';
 import type { SharedVfSpec } from './vf/shared-vf.js';
 import { PortCapture, type PortCapturePaths } from './capture/port-capture.js';
@@ -126,11 +126,11 @@ export class HostRuntime {
     return was && !on ? { yields: was.yields, breaks: was.breaks } : null;
   }
 
-  /** Puts an uplink TAP on the switch (one per host); `capture` records its port like a NIC's. */
-  attachUplink(name: string, tap: TapShared, capture?: PortCapturePaths): void {
+  /** Puts an uplink TAP on the switch (one per host); `capture` records its port like a NIC's; `vlan` is its 802.1Q membership. */
+  attachUplink(name: string, tap: TapShared, capture?: PortCapturePaths, vlan?: LabVlanPort): void {
     if (this.uplink) throw new ConfigError('BAD_CONFIG', `uplink: the switch already has one (${this.uplink.port.name})`);
     const port = new UplinkPort(name, new TapPort(tap));
-    port.handle = this.host.vswitch.addPort(port);
+    port.handle = this.host.vswitch.addPort(port, vlan !== undefined ? { vlan } : {});
     const c = capture && (capture.ingress || capture.egress) ? new PortCapture(capture) : null;
     if (c) port.handle.setCapture(c);
     this.uplink = { port, capture: c };

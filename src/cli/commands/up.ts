@@ -14,6 +14,7 @@ import { checkProfile } from '../../lab/config.js';
 import type { LabNic } from '../../lab/index.js';
 import { labControlHandler } from '../../lab/index.js';
 import { MAX_UP_VMS, requireTap, tapUp, type TapLab } from '../../lab/tap/index.js';
+import { checkUplinkVlan } from '../../lab/tap/uplink.js';
 import { ControlServer, DEFAULT_INSTANCE, controlSocketPath, type ControlHandler } from '../control/index.js';
 import { untilStopped } from '../until-stopped.js';
 
@@ -23,6 +24,8 @@ interface UpCliOptions {
   readonly queues: string;
   readonly mtu: string;
   readonly uplink?: string;
+  /** --uplink-vlan trunk:10,20 | access:N: the uplink port's 802.1Q membership (checkUplinkVlan). */
+  readonly uplinkVlan?: string;
   readonly detach?: boolean;
   readonly capture?: string;
   readonly captureNics?: string;
@@ -85,12 +88,14 @@ export async function upCommand(o: UpCliOptions): Promise<number> {
   const captureNics = readCaptureNics(o.captureNics, vms, o.uplink !== undefined);
   if (captureNics && !o.capture) throw new ConfigError('BAD_CONFIG', '--capture-nics needs --capture DIR');
   if (o.trace && !o.capture) throw new ConfigError('BAD_CONFIG', '--trace needs --capture DIR (the trace files go there)');
+  if (o.uplinkVlan !== undefined && o.uplink === undefined) throw new ConfigError('BAD_CONFIG', '--uplink-vlan needs --uplink NAME');
+  const uplinkVlan = o.uplinkVlan !== undefined ? checkUplinkVlan(o.uplinkVlan) : undefined;
   const path = o.socket ?? controlSocketPath(o.instance);
   if (o.detach) {
     requireTap(); // say why here, not in a background log
     return detach(o, path);
   }
-  const up = await tapUp({ vms, profile, queues, mtu, offloads: o.offloads, ...(o.capture ? { captureDir: o.capture } : {}), ...(captureNics ? { captureNics } : {}), ...(o.trace ? { trace: true } : {}), ...(o.uplink !== undefined ? { uplink: o.uplink } : {}), ...(o.busyPoll ? { busyPoll: true } : {}), ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.stateFile ? { stateFile: o.stateFile } : {}) });
+  const up = await tapUp({ vms, profile, queues, mtu, offloads: o.offloads, ...(o.capture ? { captureDir: o.capture } : {}), ...(captureNics ? { captureNics } : {}), ...(o.trace ? { trace: true } : {}), ...(o.uplink !== undefined ? { uplink: o.uplink } : {}), ...(uplinkVlan !== undefined ? { uplinkVlan } : {}), ...(o.busyPoll ? { busyPoll: true } : {}), ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.stateFile ? { stateFile: o.stateFile } : {}) });
   let server: ControlServer | null = null;
   try {
     const handler: ControlHandler = labControlHandler({ lab: up.lab, nics: upNics(up) });
@@ -122,6 +127,7 @@ function childArgs(o: UpCliOptions, pidFile: string): string[] {
     ...(o.captureNics ? ['--capture-nics', o.captureNics] : []),
     ...(o.trace ? ['--trace'] : []),
     ...(o.uplink !== undefined ? ['--uplink', o.uplink] : []),
+    ...(o.uplinkVlan !== undefined ? ['--uplink-vlan', o.uplinkVlan] : []),
     ...(o.offloads ? [] : ['--no-offloads']),
     ...(o.busyPoll ? ['--busy-poll'] : []),
     ...(o.prefix ? ['--prefix', o.prefix] : []),
@@ -189,6 +195,7 @@ export function register(program: Command): void {
     .option('--queues <n>', 'VMBus channels per NIC', '1')
     .option('--mtu <n>', 'NIC and TAP MTU', '1500')
     .option('--uplink <name>', 'an uplink TAP on the virtual switch, in its own namespace (nvsc-uplink) at .254 of the subnet')
+    .option('--uplink-vlan <spec>', 'the uplink port as 802.1Q trunk:ID[,ID…] (tags on the TAP) or access:ID (default: untagged)')
     .option('--detach', 'run in the background (pid and output next to the control socket); netvsc down stops it')
     .addOption(new Option('--pid-file <path>', 'internal: written by the background up of --detach').hideHelp())
     .addOption(new Option('--prefix <p>', 'tests: namespace and interface prefix (default nvsc-)').hideHelp())

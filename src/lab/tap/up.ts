@@ -7,10 +7,10 @@
 import { ConfigError } from '../../core/index.js';
 import type { HostProfileName } from '../../host/index.js';
 import { Netns, type DownReport } from '../../io/index.js';
-import { checkMtu, checkProfile, checkQueues } from '../config.js';
+import { checkMtu, checkProfile, checkQueues, type LabVlanPort } from '../config.js';
 import { Lab } from '../topology.js';
 import { attachNicTap, requireTap, type NicTap } from './attach.js';
-import { attachUplink, uplinkIfName, type Uplink } from './uplink.js';
+import { attachUplink, checkUplinkVlan, uplinkIfName, type Uplink } from './uplink.js';
 import { captureFiles } from '../capture/config.js';
 
 export interface TapUpOptions {
@@ -37,6 +37,13 @@ export interface TapUpOptions {
    * its own namespace `<prefix>uplink` with address .254 of the subnet.
    */
   readonly uplink?: string;
+  /**
+   * With uplink: its switch port's 802.1Q membership, `trunk:10,20` (tags on the TAP's wire) or
+   * `access:N`, or the PortConfig.vlan value itself (checkUplinkVlan). Absent = untagged.
+   */
+  readonly uplinkVlan?: string | LabVlanPort;
+  /** Switch port VLAN of a VM's NIC by VM name (vm0: 10 = access port on VLAN 10); absent = untagged. */
+  readonly vmVlans?: { readonly [vm: string]: LabVlanPort };
   /**
    * Busy-poll mode (src/lab/tap/busy-poll.ts): the host and VM loops poll instead of sleeping,
    * yielding the CPU between empty passes. Lower latency, about a core of CPU while idle.
@@ -90,6 +97,9 @@ export async function tapUp(o: TapUpOptions = {}): Promise<TapLab> {
   const queues = checkQueues('queues', o.queues ?? 1);
   const mtu = checkMtu('mtu', o.mtu ?? 1500);
   const subnet = checkSubnet(o.subnet ?? '10.77.0');
+  if (o.uplinkVlan !== undefined && o.uplink === undefined) throw new ConfigError('BAD_CONFIG', '--uplink-vlan needs --uplink NAME');
+  const uplinkVlan = o.uplinkVlan !== undefined ? checkUplinkVlan(o.uplinkVlan) : undefined;
+  for (const vm of Object.keys(o.vmVlans ?? {})) if (!/^vm\d+$/.test(vm) || Number(vm.slice(2)) >= count) throw new ConfigError('BAD_CONFIG', `vmVlans: no VM '${vm}' (vm0..vm${count - 1})`);
   requireTap();
   const netns = new Netns({ ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.stateFile ? { stateFile: o.stateFile } : {}) });
   const uplinkName = o.uplink !== undefined ? uplinkIfName(netns, o.uplink) : null;
@@ -117,7 +127,8 @@ export async function tapUp(o: TapUpOptions = {}): Promise<TapLab> {
       const name = `vm${i}`;
       const captured = o.captureDir && (!o.captureNics || o.captureNics.includes(name) || o.captureNics.includes(`${name}/eth0`));
       const capture = captured ? { capture: { dir: o.captureDir!, trace: o.trace ?? false } } : {};
-      const vm = await lab.addVm({ name, nics: [{ queues, mtu, ...capture }] });
+      const vlan = o.vmVlans?.[name];
+      const vm = await lab.addVm({ name, nics: [{ queues, mtu, ...capture, ...(vlan !== undefined ? { vlan } : {}) }] });
       const nic = vm.nics[0]!;
       const ns = netns.name(name);
       const ifName = netns.name(`v${i}${nic.name}`); // nvsc-v0eth0: link names are ≤ 15 bytes
@@ -134,7 +145,7 @@ export async function tapUp(o: TapUpOptions = {}): Promise<TapLab> {
       made.push(ns);
       const f = o.captureDir && (!o.captureNics || o.captureNics.includes('uplink')) ? captureFiles('uplink', { dir: o.captureDir, layers: ['switch-in', 'switch-out'] }, 'uplink', ifName) : null;
       const capture = f ? { ...(f.switchIn ? { ingress: f.switchIn } : {}), ...(f.switchOut ? { egress: f.switchOut } : {}) } : undefined;
-      uplink = await attachUplink(lab, netns, { ns, ifName, address: `${subnet}.254/24`, mtu, ...(capture ? { capture } : {}) });
+      uplink = await attachUplink(lab, netns, { ns, ifName, address: `${subnet}.254/24`, mtu, ...(capture ? { capture } : {}), ...(uplinkVlan !== undefined ? { vlan: uplinkVlan } : {}) });
     }
     if (o.busyPoll) await setBusyPoll(true);
   } catch (e) {
