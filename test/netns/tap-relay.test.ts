@@ -4,7 +4,7 @@
 // the receiver through the three-thread rings (a slot per frame would overflow there); bad
 // arguments are TypeErrors with code EINVAL; a stopped relay can start again in another mode.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
@@ -110,6 +110,23 @@ describe.runIf(run)('C TAP relay between two namespaces', () => {
       expect(c.framesRead).toBe(c.frames + c.writeErrors + c.discarded);
     }, 30_000);
   }
+
+  test('a relay refused at start (bad mode) leaves no TAP fd and no namespace behind', async () => {
+    const tunFds = (): number =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === '/dev/net/tun';
+        } catch {
+          return false; // the directory's own fd, gone by now
+        }
+      }).length;
+    const before = tunFds();
+    await expect(TapRelay.inNewNamespaces(netns, 'e', '10.79.20', { threads: 2 as TapRelayThreads })).rejects.toMatchObject({ code: 'EINVAL' });
+    expect(tunFds()).toBe(before);
+    const left = await netns.listNamespaces();
+    expect(left).not.toContain(netns.name('ea'));
+    expect(left).not.toContain(netns.name('eb'));
+  });
 
   test('threads=3, polling: ping 5/5', async () => {
     relay!.start(3, true);

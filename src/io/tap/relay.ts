@@ -49,11 +49,16 @@ export class TapRelay {
    */
   static async inNewNamespaces(netns: Netns, tag: string, subnet: string, mode?: TapRelayMode): Promise<TapRelay> {
     const names = [netns.name(`${tag}a`), netns.name(`${tag}b`)];
-    for (const ns of names) await netns.createNamespace(ns);
     const end = (i: number): TapRelayEnd => ({ ns: names[i]!, ifName: netns.name(`${tag}t${'ab'[i]}`), address: `${subnet}.${i + 1}/24`, mac: `02:00:00:00:00:0${i + 1}` });
-    const relay = await TapRelay.open(netns, end(0), end(1), mode);
-    relay.ownNamespaces = { netns, names };
-    return relay;
+    try {
+      for (const ns of names) await netns.createNamespace(ns);
+      const relay = await TapRelay.open(netns, end(0), end(1), mode);
+      relay.ownNamespaces = { netns, names };
+      return relay;
+    } catch (e) {
+      await netns.removeNamespaces(names); // what open() made in them went with its fds
+      throw e;
+    }
   }
 
   /**
@@ -83,7 +88,12 @@ export class TapRelay {
       throw e;
     }
     const relay = new TapRelay(addon, a, b, fds[0]!, fds[1]!);
-    if (mode) relay.start(mode.threads, mode.poll ?? false);
+    try {
+      if (mode) relay.start(mode.threads, mode.poll ?? false);
+    } catch (e) {
+      await relay.close(); // a refused start (EINVAL, EBUSY) must not leave both TAPs open
+      throw e;
+    }
     return relay;
   }
 
