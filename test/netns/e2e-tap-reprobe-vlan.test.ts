@@ -52,6 +52,25 @@ describe.runIf(run)('TAP bridge after a host rescind + re-offer', () => {
     const after = await a!.tap.stats();
     expect(after.rx_frag_lists - st.rx_frag_lists).toBeGreaterThan(100);
   });
+
+  test('re-probed in the middle of a TCP run: the dead device returns its in-place frames in its teardown, none late, and the run goes on', async () => {
+    const [a, b] = up!.vms;
+    const before = await a!.tap.stats();
+    const reprobes = (await a!.tap.nic.stats()).guest.lab.reprobes;
+    // vm0 sends (super-frames in place, many in flight) while the host rescinds and re-offers its NIC.
+    const run = iperf3(up!.netns, b!.ns, a!.ns, b!.ip, 5323, ['-t', '3']);
+    await sleep(1200);
+    const mid = await a!.tap.stats();
+    await up!.lab.hostClient.call('reofferNic', ['vm0', a!.tap.nic.name]);
+    await up!.lab.waitFor('vm0 re-probed again', async () => (await a!.tap.nic.stats().catch(() => null))?.guest.lab.reprobes === reprobes + 1, 10_000);
+    const r = await run;
+    const st = await a!.tap.stats();
+    expect(mid.tx_in_place - before.tx_in_place).toBeGreaterThan(100); // frames were going in place when the rescind came
+    expect(st.tx_in_place - mid.tx_in_place).toBeGreaterThan(100); // and go in place on the new device
+    expect(r.bps).toBeGreaterThan(10e6);
+    // Contract A held: every frame in flight came back once through the dead device's teardown.
+    expect(st).toMatchObject({ tx_done_stale: 0, tx_done_missing: 0, tx_done_ignored: 0, tx_dropped: 0 });
+  });
 });
 
 describe.runIf(run)('TAP bridge on a trunk NIC: the received 802.1Q tag goes back into the frame', () => {
