@@ -20,6 +20,8 @@
  * poll = true: nobody sleeps; an empty pass calls sched_yield() (our busy-poll mode).
  *
  * No allocation after relayStart: rings and frame buffers are made there and freed by relayStop.
+ * The threads use the relay's own dup()s of the two fds; a TAP is in one running relay at a time
+ * (EBUSY); a TAP whose read fails for good (deleted) is read no more.
  */
 #define _GNU_SOURCE
 #include <errno.h>
