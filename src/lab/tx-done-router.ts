@@ -15,6 +15,8 @@ export class TxDoneRouter {
   stale = 0;
   /** Arena records a retired driver never returned: freed when it was retired (its channel is closed). */
   missing = 0;
+  /** The same for generator slots (GenTxSlots.abandonInFlight). */
+  missingSlots = 0;
 
   /** A retired driver's onTxDone: counts, frees nothing. */
   readonly retired = (_token: number): void => {
@@ -23,12 +25,14 @@ export class TxDoneRouter {
 
   /**
    * Re-probe: `old` is closed (its teardown handed back what it held, Contract A), so from now on
-   * nothing it reports frees a record or slot, and whatever arena record is still in flight was
-   * its (the new driver has sent nothing yet) and is freed. Call before the new driver sends.
+   * nothing it reports frees a record or slot, and whatever arena record or generator slot is
+   * still in flight was its (the new driver has sent nothing yet) and is freed. Call before the new
+   * driver sends.
    */
   retire(old: { onTxDone: (token: number) => void }): void {
     old.onTxDone = this.retired;
     this.missing += this.arena?.abandonInFlight() ?? 0;
+    this.missingSlots += this.slots?.abandonInFlight() ?? 0;
   }
 
   /** The driver's onTxDone. A token no owner holds is ignored (the driver counts stale completions). */

@@ -9,6 +9,7 @@ import { newVmShared } from '../vmbus/index.js';
 import type { NicConfig } from './config.js';
 import type { GuestNicDriver, StackTxRequest } from './nic-driver.js';
 import type { TxArena } from './tap/tx-arena.js';
+import type { TrafficGenerator } from './traffic/generator.js';
 import { GEN_SLOT_BYTES, GEN_TOKEN_BASE, GenTxSlots } from './traffic/tx-slots.js';
 import { TxDoneRouter } from './tx-done-router.js';
 import { VmNic } from './vm-nic.js';
@@ -43,7 +44,17 @@ class ScriptedDriver {
     return { txCsumMask: 0x33, tso4: true, tso6: true, gsoMax: 65536 };
   }
   info() {
-    return { mtu: 1500 } as ReturnType<GuestNicDriver['info']>;
+    return { mtu: 1500, mac: '02:00:00:00:00:01' } as ReturnType<GuestNicDriver['info']>;
+  }
+  stats(): Record<string, number> {
+    return {};
+  }
+  vfState() {
+    return { dataPath: 'synthetic' as const, serial: null, events: [] };
+  }
+  /** Frames copied (not in place): taken at once. */
+  xmit(): boolean {
+    return true;
   }
   setRxFragments(_on: boolean): void {}
   mapTxPages(_pfns: readonly number[]): Promise<number> {
@@ -68,7 +79,14 @@ const SHARED: TapShared = { name: 't0', rx: createFrameRingBuffer(1 << 16), tx: 
 let rt: VmRuntime;
 let drv: ScriptedDriver;
 let router: TxDoneRouter;
-let inner: { nics: Map<string, VmNic>; txDone: Map<string, TxDoneRouter>; tapArenas: Map<string, TxArena>; taps: Map<string, unknown> };
+let inner: {
+  nics: Map<string, VmNic>;
+  txDone: Map<string, TxDoneRouter>;
+  tapArenas: Map<string, TxArena>;
+  taps: Map<string, unknown>;
+  genSlots: Map<string, Promise<GenTxSlots | null>>;
+  apps: Map<number, { app: TrafficGenerator }>;
+};
 
 beforeEach(() => {
   watches.clear();
@@ -152,5 +170,28 @@ describe('VmRuntime re-probe', () => {
     nextDriver.onTxDone(live);
     nextDriver.onTxDone(GEN_TOKEN_BASE + 2);
     expect([arena.inFlight, slots.inFlight]).toEqual([0, 0]);
+  });
+
+  it('generator slots the dead device never returned are freed at the re-probe (counted): all 32 are sent from again', async () => {
+    // Two LSO sizes: the generator claims 24 + 8 slots, all 32 of the NIC's.
+    const id = rt.startGenerator('eth0', { flow: 1, protocol: 'tcp', lso: true, sizes: [30000, 20000], count: 1_000_000, dstMac: '02:00:00:00:00:02', batch: 64 });
+    const slots = (await inner.genSlots.get('eth0'))!;
+    await Promise.resolve(); // useInPlace runs in the mapping's then()
+    const gen = inner.apps.get(id)!.app;
+    gen.poll();
+    // The scripted device never completes: every slot is in flight on it when it is rescinded.
+    expect([slots.count, slots.inFlight, gen.report().inPlace]).toEqual([32, 32, 32]);
+    const old = drv;
+    nextDriver = new ScriptedDriver();
+    await (rt as unknown as { reprobe(c: NicConfig, n: VmNic): Promise<void> }).reprobe({ name: 'eth0' } as NicConfig, inner.nics.get('eth0')!);
+    expect(slots.inFlight).toBe(0);
+    expect(rt.stats('eth0').lab).toMatchObject({ tx_done_missing_gen: 32, tx_done_missing: 0, tx_done_stale: 0 });
+    old.onTxDone(GEN_TOKEN_BASE + 5); // late, from the dead device: ignored
+    expect(rt.stats('eth0').lab.tx_done_stale).toBe(1);
+    // The new device gets all 32 slots in place again (none lost to the dead one).
+    gen.poll();
+    expect([slots.inFlight, gen.report().inPlace]).toEqual([32, 64]);
+    for (let s = 0; s < 32; s++) nextDriver.onTxDone(GEN_TOKEN_BASE + s);
+    expect([slots.inFlight, slots.badTokens]).toEqual([0, 0]);
   });
 });

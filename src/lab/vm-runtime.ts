@@ -44,10 +44,19 @@ export interface VmSetup {
 export interface GuestNicStats {
   /** The driver's counters under their `ethtool -S` names. */
   readonly ethtool: Record<string, number>;
-  readonly lab: VmNicCounters;
+  readonly lab: VmNicCounters & TxDoneCounters;
   readonly info: NicInfo;
   /** SR-IOV failover: data path, enslaved VF, events, and the VF device's own counters. */
   readonly vf: GuestNicVf;
+}
+
+/** In-place completions across re-probes (the NIC's TxDoneRouter). */
+export interface TxDoneCounters {
+  /** Completions a re-probed-away device made after its close: ignored. */
+  tx_done_stale: number;
+  /** In-flight TAP arena records / generator slots it never returned, freed when it was retired. */
+  tx_done_missing: number;
+  tx_done_missing_gen: number;
 }
 
 export interface GuestNicVf extends GuestVfState {
@@ -148,7 +157,9 @@ export class VmRuntime {
   stats(nic: string): GuestNicStats {
     const n = this.nic(nic);
     const vf = n.driver.vfState();
-    return { ethtool: n.driver.stats(), lab: { ...n.counters }, info: n.driver.info(), vf: { ...vf, device: this.vfs.deviceStats(vf.serial) } };
+    const r = this.txDone.get(nic);
+    const done: TxDoneCounters = { tx_done_stale: r?.stale ?? 0, tx_done_missing: r?.missing ?? 0, tx_done_missing_gen: r?.missingSlots ?? 0 };
+    return { ethtool: n.driver.stats(), lab: { ...n.counters, ...done }, info: n.driver.info(), vf: { ...vf, device: this.vfs.deviceStats(vf.serial) } };
   }
 
   /** A VF assigned to this VM by the host (it appears when the host plugs it, after its show delay). */

@@ -76,6 +76,20 @@ export class GenTxSlots {
     this.busy[s] = 0;
   }
 
+  /**
+   * Frees every slot in flight: the device that took them is closed and will never return them
+   * (TxDoneRouter.retire at a re-probe). Without this each such slot stayed busy for good and the
+   * generators lost it. Returns how many (the router counts them).
+   */
+  abandonInFlight(): number {
+    let n = 0;
+    for (let i = 0; i < this.count; i++) {
+      n += this.busy[i]!;
+      this.busy[i] = 0;
+    }
+    return n;
+  }
+
   get inFlight(): number {
     let n = 0;
     for (let i = 0; i < this.count; i++) n += this.busy[i]!;
