@@ -85,6 +85,27 @@ describe('TxArena', () => {
     expect(a.done(reused!)).toBe(true);
   });
 
+  it('a completion repeated 2^21 frames later does not free the record it names now (tokens repeat only after 2^29 frames)', () => {
+    const a = new TxArena(0, 100_000, MAX); // 256 records, as the bridge's
+    const one = (): number => {
+      if (!a.window()) throw new Error('no window');
+      const t = a.add(a.winStart, a.winStart + 12, 88, false, 0);
+      a.readTo(a.winStart + 104);
+      a.taken(true);
+      return t;
+    };
+    const first = one();
+    expect(a.done(first)).toBe(true);
+    for (let n = 1; n < 2 ** 21; n++) if (!a.done(one())) throw new Error(`frame ${n} not completed`);
+    const now = one(); // frame 2^21: record 0 again, its use count 2^21 frames on
+    expect(now).not.toBe(first);
+    expect(a.done(first)).toBe(false); // the first frame's completion, repeated very late
+    expect([a.inFlight, a.badDone]).toEqual([1, 1]);
+    expect(a.done(now)).toBe(true);
+    // Tokens index records by a mask: a record count that is not a power of two is refused.
+    for (const r of [3, 0, 1.5, 1 << 17]) expect(() => new TxArena(0, 100_000, MAX, r)).toThrow(RangeError);
+  });
+
   it('counts records: a full record table leaves no room to read', () => {
     const a = new TxArena(0, 100_000, MAX, 4);
     read(a, [100, 100, 100, 100]);

@@ -6,8 +6,11 @@
  * it (until onTxDone of its token). Records are reclaimed in the order they were read, so one slow
  * completion holds back the space behind it, never the other way round. Fixed arrays, no
  * allocation per frame.
- * A token is the record's index plus a use count times `records`, so a completion that comes late
- * or twice for a record since reused names an older use and frees nothing (counted `badDone`).
+ * A token is the frame's number mod 2^29 (below GEN_TOKEN_BASE); `records` is a power of two and
+ * records are used in frame order, so its low bits are the record's index (a mask, no division per
+ * frame) and the rest that record's use. A completion that comes late or twice for a record since
+ * reused names an older use and frees nothing (counted `badDone`); a token repeats only 2^29 frames
+ * later (with the old index + use count × records it did after 2^21 frames of 256 records).
  */
 /** Record states. */
 const FREE = 0;
@@ -26,21 +29,23 @@ export interface ArenaTxRequest {
 
 /** Tokens stay below this (the generators' slots use GEN_TOKEN_BASE = 1 << 29 and up). */
 const TOKEN_LIMIT = 1 << 29;
+const TOKEN_MASK = TOKEN_LIMIT - 1;
 
 export class TxArena {
-  /** Records at most in use at once; a read batch never asks for more than are free. */
+  /** Records at most in use at once (a power of two); a read batch never asks for more than are free. */
   readonly records: number;
+  /** records - 1: a token's or a position's record index. */
+  private readonly mask: number;
   private readonly start: Int32Array;
   private readonly off: Int32Array;
   private readonly len: Int32Array;
   private readonly state: Uint8Array;
   private readonly csum: Uint8Array;
   private readonly mss: Int32Array;
-  /** Each record's current token (index + use count × records). */
+  /** Each record's current token (its frame's number mod TOKEN_LIMIT). */
   private readonly token: Int32Array;
-  /** Tokens handed out so far, mod TOKEN_LIMIT (the next record's use count comes from it). */
-  private uses = 0;
-  private readonly usesMax: number;
+  /** Frames added so far, mod TOKEN_LIMIT: the next frame's token. */
+  private seq = 0;
   /** done() calls for a token not in flight (twice, stale, never handed out): ignored. */
   badDone = 0;
   /** Oldest record, records in use, first pending record and how many are pending. */
@@ -64,7 +69,11 @@ export class TxArena {
     private readonly frameMax: number,
     records = 256,
   ) {
+    if (!(Number.isInteger(records) && records > 0 && records <= 1 << 16 && (records & (records - 1)) === 0)) {
+      throw new RangeError(`TxArena: records must be a power of two up to 65536, not ${records}`);
+    }
     this.records = records;
+    this.mask = records - 1;
     this.start = new Int32Array(records);
     this.off = new Int32Array(records);
     this.len = new Int32Array(records);
@@ -72,7 +81,6 @@ export class TxArena {
     this.csum = new Uint8Array(records);
     this.mss = new Int32Array(records);
     this.token = new Int32Array(records).fill(-1);
-    this.usesMax = Math.floor(TOKEN_LIMIT / records);
     this.head = base;
   }
 
@@ -117,7 +125,7 @@ export class TxArena {
    * a new record, PENDING until taken. Returns its token.
    */
   add(start: number, off: number, len: number, csum: boolean, mss: number): number {
-    const i = (this.first + this.used) % this.records;
+    const i = (this.first + this.used) & this.mask;
     this.used++;
     this.start[i] = start;
     this.off[i] = off;
@@ -127,8 +135,10 @@ export class TxArena {
     this.state[i] = PENDING;
     if (this.pending === 0) this.pendFirst = i;
     this.pending++;
-    const t = this.uses * this.records + i;
-    this.uses = (this.uses + 1) % this.usesMax;
+    // The frame's number, whose low bits are i already (first + used counts frames added, mod
+    // records); or-ing i in keeps a token's index right whatever the count says.
+    const t = (this.seq & ~this.mask) | i;
+    this.seq = (this.seq + 1) & TOKEN_MASK;
     this.token[i] = t;
     return t;
   }
@@ -139,15 +149,15 @@ export class TxArena {
   }
 
   offsetOf(token: number): number {
-    return this.off[token % this.records]!;
+    return this.off[token & this.mask]!;
   }
 
   lengthOf(token: number): number {
-    return this.len[token % this.records]!;
+    return this.len[token & this.mask]!;
   }
 
   requestOf(token: number, out: ArenaTxRequest): ArenaTxRequest {
-    const i = token % this.records;
+    const i = token & this.mask;
     out.csum = this.csum[i] === 1;
     out.mss = this.mss[i]!;
     return out;
@@ -158,7 +168,7 @@ export class TxArena {
     const i = this.pendFirst;
     this.state[i] = inPlace ? IN_FLIGHT : DONE;
     if (inPlace) this.inFlight++;
-    this.pendFirst = (i + 1) % this.records;
+    this.pendFirst = (i + 1) & this.mask;
     this.pending--;
   }
 
@@ -168,7 +178,7 @@ export class TxArena {
    * never frees space.
    */
   done(token: number): boolean {
-    const i = token % this.records;
+    const i = token & this.mask;
     if (!(token >= 0 && token < TOKEN_LIMIT) || this.token[i] !== token || this.state[i] !== IN_FLIGHT) {
       this.badDone++;
       return false;
@@ -185,7 +195,7 @@ export class TxArena {
   abandonInFlight(): number {
     let n = 0;
     for (let k = 0; k < this.used; k++) {
-      const i = (this.first + k) % this.records;
+      const i = (this.first + k) & this.mask;
       if (this.state[i] !== IN_FLIGHT) continue;
       this.state[i] = DONE;
       n++;
@@ -202,7 +212,7 @@ export class TxArena {
   private reclaim(): void {
     while (this.used > 0 && this.state[this.first] === DONE) {
       this.state[this.first] = FREE;
-      this.first = (this.first + 1) % this.records;
+      this.first = (this.first + 1) & this.mask;
       this.used--;
     }
   }
