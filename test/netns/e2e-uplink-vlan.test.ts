@@ -4,15 +4,17 @@
 // the uplink namespace), so tcpdump on the uplink TAP shows what the kernel got: vm0's ARP and
 // ICMP carry VLAN 10, vm1's frames none. The other way a raw AF_PACKET socket on the uplink TAP
 // writes tagged frames: VLAN 10 reaches vm0 untagged (and its echo reply comes back tagged),
-// VLAN 20 is refused by the switch (vlan_dropped).
+// VLAN 20 is refused by the switch (vlan_dropped). Then the same through the CLI: `netvsc up
+// --detach --uplink-vlan trunk:10 --nic-vlan nic0=access:10`.
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runCommand } from '../../src/io/index.js';
+import { Netns, runCommand } from '../../src/io/index.js';
 import { tapUp, type TapLab } from '../../src/lab/tap/index.js';
+import { pidAlive } from '../../src/cli/commands/up.js';
 import { netnsCanRun, tapLabTeardown, testPrefix } from '../harness/netns-guard.js';
 
 const run = netnsCanRun('e2e uplink VLAN trunk', { needsTap: true, tools: ['ping', 'tcpdump', 'tshark', 'python3'] });
@@ -61,6 +63,24 @@ for arg in sys.argv[1:]:
 `;
 }
 
+/**
+ * Runs `act` while tcpdump writes what `ifName` in `ns` sees to `pcap`; returns `pcap`.
+ * --immediate-mode: without it frames wait for the 1 s block timeout and a short run loses them all.
+ */
+async function tcpdump(netns: Netns, ns: string, ifName: string, pcap: string, act: () => Promise<unknown>): Promise<string> {
+  const dump = netns.spawn(ns, ['tcpdump', '-i', ifName, '-nn', '-U', '--immediate-mode', '-w', pcap]);
+  const exited = once(dump, 'exit');
+  try {
+    await sleep(1000); // tcpdump is listening
+    await act();
+    await sleep(300);
+  } finally {
+    dump.kill('SIGINT');
+    await Promise.race([exited, sleep(5000)]);
+  }
+  return pcap;
+}
+
 describe.runIf(run)('uplink as an 802.1Q trunk carrying VLAN 10, vm0 an access port on 10', () => {
   let up: TapLab | undefined;
 
@@ -70,21 +90,7 @@ describe.runIf(run)('uplink as an 802.1Q trunk carrying VLAN 10, vm0 an access p
 
   afterAll(() => tapLabTeardown(up, { prefix, stateFile, dir }));
 
-  /** Runs `act` while tcpdump writes what `ifName` in `ns` sees to a pcap; returns the pcap. */
-  async function capture(ns: string, ifName: string, name: string, act: () => Promise<unknown>): Promise<string> {
-    const pcap = join(dir, `${name}.pcap`);
-    const dump = up!.netns.spawn(ns, ['tcpdump', '-i', ifName, '-nn', '-U', '--immediate-mode', '-w', pcap]);
-    const exited = once(dump, 'exit');
-    try {
-      await sleep(1000); // tcpdump is listening
-      await act();
-      await sleep(300);
-    } finally {
-      dump.kill('SIGINT');
-      await Promise.race([exited, sleep(5000)]);
-    }
-    return pcap;
-  }
+  const capture = (ns: string, ifName: string, name: string, act: () => Promise<unknown>): Promise<string> => tcpdump(up!.netns, ns, ifName, join(dir, `${name}.pcap`), act);
 
   test("vm0's ARP and ICMP reach the uplink TAP tagged VLAN 10; the untagged vm1 still talks untagged", async () => {
     const u = up!.uplink!;
@@ -153,5 +159,42 @@ describe.runIf(run)('uplink as an 802.1Q trunk carrying VLAN 10, vm0 an access p
     expect(after.uplink.rx_bad_vlan - before.uplink.rx_bad_vlan).toBe(0);
     expect(after.port.vlan_dropped! - before.port.vlan_dropped!).toBe(1);
     expect((await vm0!.tap.stats()).rx_frames - guestBefore.rx_frames).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe.runIf(run)('netvsc up --detach --uplink-vlan trunk:10 --nic-vlan nic0=access:10', () => {
+  const ddir = mkdtempSync(join(tmpdir(), 'nvsc-upw-')); // the suite above removes its dir when it ends
+  const dprefix = testPrefix('w');
+  const dstate = join(ddir, 'detach-state.json');
+  const sock = join(ddir, 'up.sock');
+  const cli = ['node', resolve(import.meta.dirname, '../../dist/src/cli/main.js')];
+  const args = ['--prefix', dprefix, '--state-file', dstate, '--socket', sock];
+  let pid = 0;
+
+  afterAll(async () => {
+    if (pidAlive(pid)) process.kill(pid, 'SIGKILL'); // only when the test failed before its down
+    await new Netns({ prefix: dprefix, stateFile: dstate }).down();
+    rmSync(ddir, { recursive: true, force: true });
+  });
+
+  test("the flags reach the background up: vm0's ARP leaves the uplink TAP tagged VLAN 10", async () => {
+    const started = await runCommand([...cli, 'up', '--detach', '--vms', '2', '--uplink', 'up0', '--uplink-vlan', 'trunk:10', '--nic-vlan', 'nic0=access:10', ...args], 120_000);
+    expect(started.code, started.stderr).toBe(0);
+    pid = Number(/detached: pid (\d+)/.exec(started.stdout)?.[1] ?? 0);
+    expect(pid).toBeGreaterThan(0);
+    const netns = new Netns({ prefix: dprefix, stateFile: dstate });
+    const ns = `${dprefix}uplink`;
+    let vm1 = '';
+    const pcap = await tcpdump(netns, ns, `${dprefix}up0`, join(ddir, 'detach-uplink.pcap'), async () => {
+      await netns.exec(`${dprefix}vm0`, ['ping', '-c', '1', '-W', '1', '10.77.0.254'], 20_000);
+      vm1 = (await netns.exec(`${dprefix}vm1`, ['ping', '-c', '1', '-W', '2', '10.77.0.254'], 20_000)).stdout;
+    });
+    expect(vm1).toMatch(/1 packets transmitted, 1 received/);
+    const who = await fields(pcap, 'arp.opcode == 1 && arp.dst.proto_ipv4 == 10.77.0.254', 'arp.src.proto_ipv4', 'vlan.id');
+    expect(who.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(who)).toEqual(new Set(['10.77.0.1\t10', '10.77.0.2\t']));
+    const down = await runCommand([...cli, 'down', ...args], 60_000);
+    expect(down.code, down.stderr).toBe(0);
+    expect((await netns.listNamespaces()).filter((n) => n.startsWith(dprefix))).toEqual([]);
   });
 });

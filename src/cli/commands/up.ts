@@ -10,7 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { ConfigError } from '../../core/index.js';
 import { HOST_PROFILE_NAMES } from '../../host/index.js';
-import { checkProfile } from '../../lab/config.js';
+import { checkProfile, type LabVlanPort } from '../../lab/config.js';
 import type { LabNic } from '../../lab/index.js';
 import { labControlHandler } from '../../lab/index.js';
 import { MAX_UP_VMS, requireTap, tapUp, type TapLab } from '../../lab/tap/index.js';
@@ -26,6 +26,8 @@ interface UpCliOptions {
   readonly uplink?: string;
   /** --uplink-vlan trunk:10,20 | access:N: the uplink port's 802.1Q membership (checkUplinkVlan). */
   readonly uplinkVlan?: string;
+  /** --nic-vlan nicI=trunk:…|access:N, repeatable: VM I's NIC's switch-port VLAN. */
+  readonly nicVlan?: readonly string[];
   readonly detach?: boolean;
   readonly capture?: string;
   readonly captureNics?: string;
@@ -54,6 +56,20 @@ function readCaptureNics(s: string | undefined, vms: number, uplink: boolean): s
   const known = [...Array.from({ length: vms }, (_, i) => `nic${i}`), ...(uplink ? ['uplink'] : [])];
   for (const n of names) if (!known.includes(n)) throw new ConfigError('BAD_CONFIG', `--capture-nics: no NIC '${n}' (have: ${known.join(', ')})`);
   return names.map((n) => (n === 'uplink' ? n : `vm${n.slice(3)}`));
+}
+
+/** --nic-vlan nicI=SPEC (repeatable) → tapUp's vmVlans (vmI: the port's VLAN membership). */
+export function readNicVlans(list: readonly string[] | undefined, vms: number): Record<string, LabVlanPort> | undefined {
+  if (!list || list.length === 0) return undefined;
+  const out: Record<string, LabVlanPort> = {};
+  for (const item of list) {
+    const m = /^nic(\d+)=(.*)$/.exec(item.trim());
+    if (!m || Number(m[1]) >= vms) throw new ConfigError('BAD_CONFIG', `--nic-vlan: '${item}' is not nicI=trunk:ID[,ID…] or nicI=access:ID with I < ${vms}`);
+    const vm = `vm${Number(m[1])}`;
+    if (vm in out) throw new ConfigError('BAD_CONFIG', `--nic-vlan: nic${m[1]} given twice`);
+    out[vm] = checkUplinkVlan(m[2]!, `--nic-vlan nic${m[1]}`);
+  }
+  return out;
 }
 
 /** Control-socket names: nicI is VM I's NIC (the demo's naming). */
@@ -90,12 +106,13 @@ export async function upCommand(o: UpCliOptions): Promise<number> {
   if (o.trace && !o.capture) throw new ConfigError('BAD_CONFIG', '--trace needs --capture DIR (the trace files go there)');
   if (o.uplinkVlan !== undefined && o.uplink === undefined) throw new ConfigError('BAD_CONFIG', '--uplink-vlan needs --uplink NAME');
   const uplinkVlan = o.uplinkVlan !== undefined ? checkUplinkVlan(o.uplinkVlan) : undefined;
+  const vmVlans = readNicVlans(o.nicVlan, vms);
   const path = o.socket ?? controlSocketPath(o.instance);
   if (o.detach) {
     requireTap(); // say why here, not in a background log
     return detach(o, path);
   }
-  const up = await tapUp({ vms, profile, queues, mtu, offloads: o.offloads, ...(o.capture ? { captureDir: o.capture } : {}), ...(captureNics ? { captureNics } : {}), ...(o.trace ? { trace: true } : {}), ...(o.uplink !== undefined ? { uplink: o.uplink } : {}), ...(uplinkVlan !== undefined ? { uplinkVlan } : {}), ...(o.busyPoll ? { busyPoll: true } : {}), ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.stateFile ? { stateFile: o.stateFile } : {}) });
+  const up = await tapUp({ vms, profile, queues, mtu, offloads: o.offloads, ...(o.capture ? { captureDir: o.capture } : {}), ...(captureNics ? { captureNics } : {}), ...(o.trace ? { trace: true } : {}), ...(o.uplink !== undefined ? { uplink: o.uplink } : {}), ...(uplinkVlan !== undefined ? { uplinkVlan } : {}), ...(vmVlans ? { vmVlans } : {}), ...(o.busyPoll ? { busyPoll: true } : {}), ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.stateFile ? { stateFile: o.stateFile } : {}) });
   let server: ControlServer | null = null;
   try {
     const handler: ControlHandler = labControlHandler({ lab: up.lab, nics: upNics(up) });
@@ -128,6 +145,7 @@ function childArgs(o: UpCliOptions, pidFile: string): string[] {
     ...(o.trace ? ['--trace'] : []),
     ...(o.uplink !== undefined ? ['--uplink', o.uplink] : []),
     ...(o.uplinkVlan !== undefined ? ['--uplink-vlan', o.uplinkVlan] : []),
+    ...(o.nicVlan ?? []).flatMap((v) => ['--nic-vlan', v]),
     ...(o.offloads ? [] : ['--no-offloads']),
     ...(o.busyPoll ? ['--busy-poll'] : []),
     ...(o.prefix ? ['--prefix', o.prefix] : []),
@@ -196,6 +214,7 @@ export function register(program: Command): void {
     .option('--mtu <n>', 'NIC and TAP MTU', '1500')
     .option('--uplink <name>', 'an uplink TAP on the virtual switch, in its own namespace (nvsc-uplink) at .254 of the subnet')
     .option('--uplink-vlan <spec>', 'the uplink port as 802.1Q trunk:ID[,ID…] (tags on the TAP) or access:ID (default: untagged)')
+    .option('--nic-vlan <nicI=spec>', 'a VM NIC\'s switch port VLAN, e.g. nic0=access:10 or nic1=trunk:10,20 (repeatable; default: untagged)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--detach', 'run in the background (pid and output next to the control socket); netvsc down stops it')
     .addOption(new Option('--pid-file <path>', 'internal: written by the background up of --detach').hideHelp())
     .addOption(new Option('--prefix <p>', 'tests: namespace and interface prefix (default nvsc-)').hideHelp())

@@ -42,11 +42,12 @@ export function uplinkIfName(netns: Netns, name: string): string {
  * `--uplink-vlan` / tapUp's `uplinkVlan`: `trunk:10,20` (the uplink carries those VLANs tagged on
  * its wire, untagged frames on the native VLAN 0) or `access:N` (untagged on the wire, the switch
  * puts them on VLAN N; 0 = the untagged network), or the same already as a PortConfig.vlan value.
- * Anything else is a BAD_CONFIG ConfigError naming what is wrong.
+ * Anything else is a BAD_CONFIG ConfigError naming what is wrong (and `flag`, the option it came
+ * from: `netvsc up --nic-vlan` reads a VM NIC's port the same way).
  */
-export function checkUplinkVlan(v: string | LabVlanPort): LabVlanPort {
+export function checkUplinkVlan(v: string | LabVlanPort, flag = '--uplink-vlan'): LabVlanPort {
   const bad = (why: string): never => {
-    throw new ConfigError('BAD_CONFIG', `--uplink-vlan: ${why} (want trunk:ID[,ID…] or access:ID)`);
+    throw new ConfigError('BAD_CONFIG', `${flag}: ${why} (want trunk:ID[,ID…] or access:ID)`);
   };
   const id = (x: unknown, min: number): number => {
     const n = typeof x === 'string' && /^\d{1,4}$/.test(x.trim()) ? Number(x.trim()) : x;
