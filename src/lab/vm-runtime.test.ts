@@ -138,6 +138,27 @@ describe('VmRuntime TAP attach/detach', () => {
   });
 });
 
+describe('VmRuntime in-place GPADLs at close', () => {
+  const GEN = { flow: 1, protocol: 'tcp', lso: true, sizes: [30000], count: 10, dstMac: '02:00:00:00:00:02' } as const;
+
+  it('the generator slots\' GPADL is torn down at close, like the TAP arena\'s', async () => {
+    rt.startGenerator('eth0', GEN);
+    expect(await inner.genSlots.get('eth0')).not.toBeNull();
+    await rt.attachTap('eth0', SHARED, { offloads: true });
+    expect([drv.maps, drv.mapped.size]).toEqual([2, 2]);
+    await rt.close();
+    expect(drv.mapped.size).toBe(0);
+  });
+
+  it('slots whose mapping finishes after close began are torn down too, and no generator gets them', async () => {
+    rt.startGenerator('eth0', GEN);
+    const closing = rt.close();
+    expect(await inner.genSlots.get('eth0')).toBeNull();
+    await closing;
+    expect([drv.maps, drv.mapped.size]).toEqual([1, 0]);
+  });
+});
+
 describe('VmRuntime re-probe', () => {
   it('the dead driver is cut off: a late completion frees no arena record or slot (counted tx_done_stale), one it never returned is freed', async () => {
     await rt.attachTap('eth0', SHARED, { offloads: true });

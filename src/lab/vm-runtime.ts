@@ -84,8 +84,8 @@ export class VmRuntime {
   private readonly tapPorts = new Map<string, TapPort>();
   /** Per NIC, the guest pages its TAP's frames are read into and sent from in place (made at the first attach, kept). */
   private readonly tapArenas = new Map<string, TxArena>();
-  /** Their GPADLs (mapTxPages handles), torn down at close(). */
-  private readonly tapArenaMaps = new Map<string, number>();
+  /** Per NIC, the GPADLs (mapTxPages handles) of its TAP arena and generator slots, torn down at close(). */
+  private readonly txMaps = new Map<string, number[]>();
   /** Per NIC, an attachTap still awaiting its arena: a second attach is refused, a detachTap cancels it. */
   private readonly attaching = new Map<string, { cancelled: boolean }>();
   /** Per NIC, the guest pages generators build LSO super-frames in to send them in place (made at the first, kept). */
@@ -254,9 +254,9 @@ export class VmRuntime {
     p = (async () => {
       const driver = this.nic(nic).driver;
       const pages = (GEN_SLOTS * GEN_SLOT_BYTES) / PAGE_SIZE;
-      const first = (await this.mappedRun(driver, pages).catch(() => null))?.first;
-      if (first === undefined) return null;
-      const slots = new GenTxSlots(this.memory.u8, first * PAGE_SIZE, pages * PAGE_SIZE);
+      const run = await this.mappedRun(driver, pages).catch(() => null);
+      if (run === null || !(await this.keepMapping(nic, driver, run.handle))) return null;
+      const slots = new GenTxSlots(this.memory.u8, run.first * PAGE_SIZE, pages * PAGE_SIZE);
       this.txDone.get(nic)!.slots = slots;
       return slots;
     })();
@@ -382,18 +382,26 @@ export class VmRuntime {
     if (have) return have;
     const driver = this.nic(nic).driver;
     const run = await this.mappedRun(driver, TAP_ARENA_PAGES);
-    if (run === null) return null;
-    if (this.closed) {
-      // close() came while we mapped (and found no handle to tear down): tear this one down here.
-      await driver.unmapTxPages(run.handle).catch(() => {});
-      return null;
-    }
-    const first = run.first;
-    this.tapArenaMaps.set(nic, run.handle);
-    const arena = new TxArena(first * PAGE_SIZE, TAP_ARENA_PAGES * PAGE_SIZE, MAX_TAP_READ_LEN);
+    if (run === null || !(await this.keepMapping(nic, driver, run.handle))) return null;
+    const arena = new TxArena(run.first * PAGE_SIZE, TAP_ARENA_PAGES * PAGE_SIZE, MAX_TAP_READ_LEN);
     this.txDone.get(nic)!.arena = arena;
     this.tapArenas.set(nic, arena);
     return arena;
+  }
+
+  /**
+   * A GPADL mapped for in-place transmit, kept until close() tears it down; false (and torn down
+   * here) when close() came while it was being mapped and so found no handle to tear down.
+   */
+  private async keepMapping(nic: string, driver: GuestNicDriver, handle: number): Promise<boolean> {
+    if (this.closed) {
+      await driver.unmapTxPages(handle).catch(() => {});
+      return false;
+    }
+    let maps = this.txMaps.get(nic);
+    if (!maps) this.txMaps.set(nic, (maps = []));
+    maps.push(handle);
+    return true;
   }
 
   /** Busy-poll mode for `up --busy-poll` (src/lab/tap/busy-poll.ts): this VM's loop never sleeps; switching off returns what it did. */
@@ -502,10 +510,10 @@ export class VmRuntime {
     for (const [name, n] of this.nics) {
       this.loop.remove(n);
       await n.driver.close().catch(() => {}); // the host may already be gone: teardown is best effort
-      // The TAP arena's GPADL (mapped once for the NIC's life), after the close returned every frame in it (VMBus order: close, then teardown).
-      const map = this.tapArenaMaps.get(name);
-      this.tapArenaMaps.delete(name);
-      if (map !== undefined) await n.driver.unmapTxPages(map).catch(() => {});
+      // The TAP arena's and generator slots' GPADLs (each mapped once for the NIC's life), after the
+      // close returned every frame in them (VMBus order: close, then teardown).
+      for (const h of this.txMaps.get(name) ?? []) await n.driver.unmapTxPages(h).catch(() => {});
+      this.txMaps.delete(name);
     }
     this.nics.clear();
     this.captures.close();
