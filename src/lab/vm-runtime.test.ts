@@ -120,7 +120,7 @@ describe('VmRuntime TAP attach/detach', () => {
   it('a detach while the attach awaits its arena wins: the attach fails (CHANNEL_CLOSED) and installs nothing', async () => {
     const attach = rt.attachTap('eth0', SHARED, { offloads: true });
     rt.detachTap('eth0');
-    await expect(attach).rejects.toMatchObject({ name: 'ResourceError', code: 'CHANNEL_CLOSED' });
+    await expect(attach).rejects.toMatchObject({ name: 'ResourceError', code: 'CHANNEL_CLOSED', message: 'nic eth0: the TAP was detached while it was being attached' });
     expect(inner.taps.size).toBe(0);
     expect(watches.size).toBe(0);
     expect(() => rt.tapStats('eth0')).toThrow(/no TAP attached/);
@@ -132,7 +132,8 @@ describe('VmRuntime TAP attach/detach', () => {
   it('close while an attach awaits: the attach installs nothing and the arena it mapped is unmapped', async () => {
     const attach = rt.attachTap('eth0', SHARED, { offloads: true });
     const closing = rt.close();
-    await expect(attach).rejects.toMatchObject({ code: 'CHANNEL_CLOSED' });
+    // The caller is told what happened: the VM closed (nobody detached anything).
+    await expect(attach).rejects.toMatchObject({ code: 'CHANNEL_CLOSED', message: 'nic eth0: VM vm0 closed while the TAP was being attached' });
     await closing;
     expect([inner.taps.size, watches.size, drv.maps, drv.mapped.size]).toEqual([0, 0, 1, 0]);
   });

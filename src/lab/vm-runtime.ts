@@ -339,7 +339,8 @@ export class VmRuntime {
       this.attaching.delete(nic);
     }
     // A detachTap (or close) came while we waited: nothing is installed. The arena stays the NIC's, as after any detach.
-    if (me.cancelled || this.closed) throw new ResourceError('CHANNEL_CLOSED', `nic ${nic}: the TAP was detached while it was being attached`);
+    if (this.closed) throw new ResourceError('CHANNEL_CLOSED', `nic ${nic}: VM ${this.setup.name} closed while the TAP was being attached`);
+    if (me.cancelled) throw new ResourceError('CHANNEL_CLOSED', `nic ${nic}: the TAP was detached while it was being attached`);
     this.loop.remove(n);
     const port = new TapPort(tap);
     const b = new TapBridge(n.driver, port, o, n.capture, arena && { memory: this.memory.u8, arena });
