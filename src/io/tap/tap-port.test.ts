@@ -133,4 +133,17 @@ describe('TapPort.readable() on an inline-RX port', () => {
     // Once it ended, a new call may wait again (on a closed port: not readable at once).
     expect(await p.readable(10)).toBe(false);
   });
+
+  it('watch() while a readable() waits is refused (BUSY) and adds no second watch of the fd; after it ends, watch() goes on', async () => {
+    const p = new TapPort({ name: 't', rx: createFrameRingBuffer(65536), tx: createFrameRingBuffer(65536), vnetHdrLen: HDR, rxFd: 5 });
+    const waiting = p.readable(20);
+    expect(() => p.watch(() => {})).toThrow(expect.objectContaining({ name: 'ConfigError', code: 'BUSY' }));
+    expect(fakeAddon.watching.size).toBe(1);
+    expect(await waiting).toBe(false); // its timeout
+    expect(fakeAddon.watching.size).toBe(0);
+    p.watch(() => {});
+    expect(fakeAddon.watching.size).toBe(1);
+    p.close();
+    expect(fakeAddon.watching.size).toBe(0);
+  });
 });

@@ -103,6 +103,8 @@ export class TapPort implements FramePort {
    */
   watch(onReadable: () => void): void {
     if (this.addon === null || this.rxFd < 0 || this.watchHandle !== null) return;
+    // The other order of readable()'s BUSY: a second watch of the fd would be libuv's second poll handle on it.
+    if (this.endOneShot !== null) throw new ConfigError('BUSY', `TAP ${this.name}: watch() while a readable() still waits`);
     this.watchHandle = this.addon.watch(this.rxFd, () => onReadable());
   }
 
