@@ -12,6 +12,8 @@
  * reused names an older use and frees nothing (counted `badDone`); a token repeats only 2^29 frames
  * later (with the old index + use count × records it did after 2^21 frames of 256 records).
  */
+import { GEN_TOKEN_BASE } from '../traffic/tx-slots.js';
+
 /** Record states. */
 const FREE = 0;
 /** Read, not yet taken by the NIC (queue stopped): sent first next time. */
@@ -27,8 +29,8 @@ export interface ArenaTxRequest {
   mss: number;
 }
 
-/** Tokens stay below this (the generators' slots use GEN_TOKEN_BASE = 1 << 29 and up). */
-const TOKEN_LIMIT = 1 << 29;
+/** Tokens stay below the generators' slots' (TxDoneRouter tells them apart by this). */
+const TOKEN_LIMIT = GEN_TOKEN_BASE;
 const TOKEN_MASK = TOKEN_LIMIT - 1;
 
 export class TxArena {

@@ -7,7 +7,7 @@
  * arrays, no allocation per frame.
  */
 
-/** Generator tokens start here: above the TAP arena's record tokens (tx-arena.ts), below 2^30 (small integers). */
+/** Generator tokens start here: above the TAP arena's record tokens (tx-arena.ts masks below it: a power of two), below 2^30 (small integers). */
 export const GEN_TOKEN_BASE = 1 << 29;
 /** One slot: the largest LSO super-frame (64 KB IP + Ethernet + 802.1Q) in whole pages. */
 export const GEN_SLOT_BYTES = 17 * 4096;
