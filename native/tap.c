@@ -325,6 +325,9 @@ static void on_env_teardown(napi_async_cleanup_hook_handle handle, void *arg) {
   stop_watch(w->env, w); /* a no-op when unwatch() already closed it: its on_closed is still to come */
 }
 
+/* Marks watch() handles, so unwatch() refuses any other external (a relay handle, say). */
+static const napi_type_tag WATCH_TAG = {0x6e657476736372ull, 0x7761746368000001ull};
+
 static napi_value tap_watch_fd(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -367,7 +370,12 @@ static napi_value tap_watch_fd(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "EIO", "watch: cannot make the handle");
     return NULL;
   }
-  w->refs++;
+  w->refs++; /* the external's, released when it is collected */
+  if (napi_type_tag_object(env, ext, &WATCH_TAG) != napi_ok) {
+    stop_watch(env, w);
+    napi_throw_error(env, "EIO", "watch: cannot tag the handle");
+    return NULL;
+  }
   return ext;
 }
 
@@ -376,8 +384,10 @@ static napi_value tap_unwatch(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   void *p = NULL;
   napi_valuetype t;
+  bool ours = false;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_external || napi_get_value_external(env, argv[0], &p) != napi_ok) {
+  if (argc != 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_external || napi_check_object_type_tag(env, argv[0], &WATCH_TAG, &ours) != napi_ok || !ours ||
+      napi_get_value_external(env, argv[0], &p) != napi_ok) {
     napi_throw_type_error(env, "EINVAL", "unwatch(handle from watch())");
     return NULL;
   }

@@ -183,6 +183,14 @@ describe.runIf(run)('C TAP relay between two namespaces', () => {
     } finally {
       addon.unwatch!(watch);
     }
+    // ...and the other way: unwatch() refuses a relay handle (before, it took it for a watch and
+    // closed a uv handle that was not one); the relay runs on and stops cleanly.
+    const running = addon.relayStart!(fa, fb, 1, false);
+    try {
+      expect(() => addon.unwatch!(running as never)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'EINVAL' }));
+    } finally {
+      expect(addon.relayStop!(running)).toEqual(expect.objectContaining({ frames: expect.any(Number) }));
+    }
     relay!.start(1);
     expect(() => relay!.start(3)).toThrow(/already running/);
     expect(relay!.stop()).not.toBeNull();
