@@ -4,15 +4,13 @@
 // at each offset mod 8 arrive byte-identical at the same offset mod 8: small frames through send
 // sections, 64 KB LSO super-frames through the page pool, the host's gather and segmenter, and
 // the receiver's GRO merge or RSC reassembly.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { buildTcp4Frame, buildUdp4Frame, FrameSpec } from '../../src/packet/index.js';
 import { TCP_ACK } from '../../src/wire/index.js';
 import { OffloadLab, testSpec, type LabGuest } from './harness.js';
+import { closeLabsAfterEach } from './labs.js';
 
-const labs: OffloadLab[] = [];
-afterEach(async () => {
-  while (labs.length > 0) await labs.pop()!.close();
-});
+const labs = closeLabsAfterEach();
 
 function spec(a: LabGuest, b: LabGuest): FrameSpec {
   return testSpec(b.mac, a.mac, { srcPort: 40000, dstPort: 5001 });

@@ -1,17 +1,15 @@
 // Issue 5 item 1: the checksum matrix, per host profile × {TCP, UDP} × {IPv4, IPv6}, through a real
 // guest, the real host and a second real guest (plus the wire port): which side computed the L4
 // checksum, and every checksum that arrives verifies.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { buildTcp4Frame, buildTcp6Frame, buildUdp4Frame, buildUdp6Frame, classifyFrame, fillL4Checksum, FlowKey, verifyIpv4HeaderChecksum, verifyL4Checksum } from '../../src/packet/index.js';
 import { HOST_PROFILES, HOST_PROFILE_NAMES, type HostProfileName } from '../../src/host/index.js';
 import { CSUM_RX, IPPROTO_TCP } from '../../src/wire/index.js';
 import { RX_F_CSUM } from '../../src/guest/netvsc/meta.js';
 import { OffloadLab, macBytes, testSpec } from './harness.js';
+import { closeLabsAfterEach } from './labs.js';
 
-const labs: OffloadLab[] = [];
-afterEach(async () => {
-  while (labs.length > 0) await labs.pop()!.close();
-});
+const labs = closeLabsAfterEach();
 
 type Kind = 'tcp4' | 'udp4' | 'tcp6' | 'udp6';
 const KINDS: readonly Kind[] = ['tcp4', 'udp4', 'tcp6', 'udp6'];

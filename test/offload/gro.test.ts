@@ -4,7 +4,7 @@
 // limit) runs here through the whole guest, as it runs against GroEngine itself in
 // src/packet/gro.test.ts (same rows: src/packet/_gro-matrix.ts), plus a 64 KB LSO send arriving as
 // one coalesced frame.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { buildTcp4Frame, fillL4Checksum, verifyL4Checksum } from '../../src/packet/index.js';
 import { GroPath } from '../../src/guest/netvsc/gro-path.js';
 import { newRxMeta, RX_F_VLAN } from '../../src/guest/netvsc/meta.js';
@@ -12,11 +12,9 @@ import { build, data, largeRows, MATRIX, MSS, type Pkt } from '../../src/packet/
 import { PortFrameMeta } from '../../src/host/index.js';
 import { TCP_ACK, TCP_FIN } from '../../src/wire/index.js';
 import { OffloadLab, testSpec } from './harness.js';
+import { closeLabsAfterEach } from './labs.js';
 
-const labs: OffloadLab[] = [];
-afterEach(async () => {
-  while (labs.length > 0) await labs.pop()!.close();
-});
+const labs = closeLabsAfterEach();
 
 /** TCP payload length and FIN of a received frame (IPv4 options and IPv6 extension headers skipped). */
 function tcpPayload(f: Uint8Array, v6: boolean): { len: number; fin: boolean } {

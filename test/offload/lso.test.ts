@@ -2,15 +2,13 @@
 // IPv6) with a GSO size; the driver prepares it per §6.2 (lengths and IPv4 header checksum zeroed,
 // pseudo-header seed, LSO PPI); the host cuts it (TcpSegmenter) and guest b receives MTU-sized
 // segments, checked field by field, with the payload byte-identical.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { buildTcp4Frame, buildTcp6Frame, verifyIpv4HeaderChecksum, verifyL4Checksum } from '../../src/packet/index.js';
 import { CSUM_RX, TCP_ACK, TCP_FIN, TCP_PSH } from '../../src/wire/index.js';
 import { OffloadLab, testSpec } from './harness.js';
+import { closeLabsAfterEach } from './labs.js';
 
-const labs: OffloadLab[] = [];
-afterEach(async () => {
-  while (labs.length > 0) await labs.pop()!.close();
-});
+const labs = closeLabsAfterEach();
 
 function superFrame(v6: boolean, dst: Uint8Array, src: Uint8Array, payload: Uint8Array, flags: number): Uint8Array {
   const s = testSpec(dst, src, { srcPort: 33000, dstPort: 5001, seq: 0xfffff000 }); // seq wraps inside the super-frame

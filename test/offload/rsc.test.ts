@@ -2,7 +2,7 @@
 // azure) and LRO on (Linux's default), the host coalesces a flow's in-order segments of one burst
 // and sends them as RSC fragments in one transfer-page packet; the guest reassembles them.
 // ethtool -K lro off (OFFLOAD_PARAMETERS with only the RSC fields) turns it off.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { buildTcp6Frame, verifyL4Checksum } from '../../src/packet/index.js';
 import { RX_F_FRAGS, RX_F_RSC } from '../../src/guest/netvsc/meta.js';
 import { CSUM_RX } from '../../src/wire/index.js';
@@ -11,8 +11,9 @@ import { RscCoalescer, type RscWriter } from '../../src/host/netvsp/rsc.js';
 import { build } from '../../src/packet/_gro-matrix.js';
 import { OffloadLab, pump, testSpec, type LabGuest } from './harness.js';
 import { NetvscDevice } from '../../src/guest/index.js';
+import { closeLabsAfterEach } from './labs.js';
 
-const labs: OffloadLab[] = [];
+const labs = closeLabsAfterEach();
 
 /** One IPv6 TCP super-frame of `payload` from a to b (LSO, MSS 1440), sent and settled; b.rx is cleared first. */
 async function sendSuper(lab: OffloadLab, a: LabGuest, b: LabGuest, payload: Uint8Array): Promise<void> {
@@ -34,9 +35,6 @@ async function teach(lab: OffloadLab, a: LabGuest, b: LabGuest): Promise<void> {
   expect(b.dev.send(hello, 0, 60)).toBe(true);
   await lab.settle();
 }
-afterEach(async () => {
-  while (labs.length > 0) await labs.pop()!.close();
-});
 
 describe('RSC over VMBus (issue 5 item 6)', () => {
   test('a 64 KB LSO send reaches a guest as one RSC packet of fragments; lro off gives the segments', async () => {

@@ -2,17 +2,15 @@
 // choice: frames from the wire reach a real guest with 4 (then 2) channels on channel
 // table[hash mod table size] with the listed hash in the hash-value PPI; UDP by addresses only;
 // every IPv4 and IPv6 fragment on channel 0 without a hash. The table is set with ethtool -X.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { buildTcp4Frame, buildTcp6Frame, buildUdp4Frame, buildUdp6Frame, fillIpv4HeaderChecksum, FrameSpec } from '../../src/packet/index.js';
 import { RX_F_HASH } from '../../src/guest/netvsc/meta.js';
 import { ipv4Bytes, ipv6Bytes, RSS_V4, RSS_V6 } from '../../src/packet/_fixtures.js';
 import { OffloadLab, pump, type LabGuest, type WirePort } from './harness.js';
 import { PortFrameMeta } from '../../src/host/index.js';
+import { closeLabsAfterEach } from './labs.js';
 
-const labs: OffloadLab[] = [];
-afterEach(async () => {
-  while (labs.length > 0) await labs.pop()!.close();
-});
+const labs = closeLabsAfterEach();
 
 const WIRE_MAC = [0xfe, 0, 0, 0, 0, 1];
 type Row = readonly [string, number, string, number, number, number];

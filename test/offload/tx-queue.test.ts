@@ -2,15 +2,13 @@
 // (NVSP 5 type 134) drives the guest's choice: queue = tx_table[hash & 15] mod queues, seen on the
 // host as the channel the frame arrived on. rx-flow-hash udp4 sd|sdfn switches UDP flows between
 // the address hash (one queue per address pair) and the L4 hash (spread by port).
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { buildUdp4Frame, classifyFrame, FlowKey, txHash } from '../../src/packet/index.js';
 import * as W from '../../src/wire/index.js';
 import { OffloadLab, testSpec, type LabGuest } from './harness.js';
+import { closeLabsAfterEach } from './labs.js';
 
-const labs: OffloadLab[] = [];
-afterEach(async () => {
-  while (labs.length > 0) await labs.pop()!.close();
-});
+const labs = closeLabsAfterEach();
 
 function udp(a: LabGuest, b: LabGuest, sport: number): Uint8Array {
   const s = testSpec(b.mac, a.mac, { srcPort: sport, dstPort: 9 });

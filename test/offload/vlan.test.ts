@@ -2,15 +2,13 @@
 // (access and trunk ports), with real guests: an in-band tag a guest's stack hands over is popped
 // into the IEEE_8021Q_INFO PPI (§6.2), the switch keeps VLANs apart, a trunk port's guest gets the
 // VLAN in its receive PPI (§6.3) and exposes the id per frame.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { vlanId, vlanPri } from '../../src/wire/index.js';
 import { RX_F_VLAN } from '../../src/guest/netvsc/meta.js';
 import { OffloadLab, type LabGuest } from './harness.js';
+import { closeLabsAfterEach } from './labs.js';
 
-const labs: OffloadLab[] = [];
-afterEach(async () => {
-  while (labs.length > 0) await labs.pop()!.close();
-});
+const labs = closeLabsAfterEach();
 
 /** A broadcast frame of a local ethertype, optionally with an in-band 802.1Q tag. */
 function bcast(src: Uint8Array, tag: number | null, seed: number): Uint8Array {

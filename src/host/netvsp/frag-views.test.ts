@@ -1,15 +1,13 @@
 // RSC fragment copies through cached source views (frag-views.ts): built once per steady layout,
 // never per frame, and the bytes that reach the guest are the same as through the word loop.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { buildTcp4Frame } from '../../packet/index.js';
 import { RX_F_RSC } from '../../guest/netvsc/meta.js';
 import { FRAG_LAYOUTS, FragmentViews } from './frag-views.js';
 import { OffloadLab, testSpec } from '../../../test/offload/harness.js';
+import { closeLabsAfterEach } from '../../../test/offload/labs.js';
 
-const labs: OffloadLab[] = [];
-afterEach(async () => {
-  while (labs.length > 0) await labs.pop()!.close();
-});
+const labs = closeLabsAfterEach();
 
 describe('FragmentViews', () => {
   test('a layout is built on its second miss in a row, then served as is; views cover exactly each fragment', () => {

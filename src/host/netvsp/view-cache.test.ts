@@ -1,14 +1,12 @@
 // Cached frame views (view-cache.ts, PortFrameMeta.view): made for places that recur, never for
 // ones that do not, and the frames a receiver copies through them are the frames that were sent.
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { buildUdp4Frame } from '../../packet/index.js';
 import { ViewCache } from './view-cache.js';
 import { OffloadLab, testSpec, type LabGuest } from '../../../test/offload/harness.js';
+import { closeLabsAfterEach } from '../../../test/offload/labs.js';
 
-const labs: OffloadLab[] = [];
-afterEach(async () => {
-  while (labs.length > 0) await labs.pop()!.close();
-});
+const labs = closeLabsAfterEach();
 
 describe('ViewCache', () => {
   test('a range gets its view on its second visit in a row, exactly its bytes, then the same view', () => {
