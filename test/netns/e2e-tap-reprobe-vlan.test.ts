@@ -5,7 +5,7 @@
 //   the frames the trunk NIC receives reach the kernel tagged. tcpdump on the TAP sees what the
 //   kernel got (this machine's kernel has no 8021q module, so no VLAN subinterface can answer).
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -76,10 +76,10 @@ describe.runIf(run)('TAP bridge after a host rescind + re-offer', () => {
 describe.runIf(run)('TAP bridge on a trunk NIC: the received 802.1Q tag goes back into the frame', () => {
   const dir = mkdtempSync(join(tmpdir(), 'nvsc-e2v-'));
   const prefix = testPrefix('v');
-  const netns = new Netns({ prefix, stateFile: join(dir, 'state.json') });
+  const stateFile = join(dir, 'state.json');
+  const netns = new Netns({ prefix, stateFile });
   let lab: Lab | undefined;
   const taps: NicTap[] = [];
-  const made: string[] = [];
   let trunkMac = '';
 
   beforeAll(async () => {
@@ -88,10 +88,7 @@ describe.runIf(run)('TAP bridge on a trunk NIC: the received 802.1Q tag goes bac
     const vm1 = await lab.addVm({ name: 'vm1', nics: [{ name: 'acc10', vlan: 10 }] });
     const ns0 = netns.name('vm0');
     const ns1 = netns.name('vm1');
-    for (const ns of [ns0, ns1]) {
-      await netns.createNamespace(ns);
-      made.push(ns);
-    }
+    for (const ns of [ns0, ns1]) await netns.createNamespace(ns);
     taps.push(await attachNicTap(netns, vm0.nic('trunk0'), { ns: ns0, ifName: netns.name('v0t'), address: '10.82.9.1/24' }));
     taps.push(await attachNicTap(netns, vm1.nic('acc10'), { ns: ns1, ifName: netns.name('v1a'), address: '10.82.9.2/24' }));
     trunkMac = vm0.nic('trunk0').mac;
@@ -100,13 +97,13 @@ describe.runIf(run)('TAP bridge on a trunk NIC: the received 802.1Q tag goes bac
     if (r.code !== 0) throw new Error(`ip neigh: ${r.stderr}`);
   });
 
-  afterAll(async () => {
+  // The lab and the TAPs first; then the shared teardown sweeps the prefix (both namespaces), removes
+  // the dir and asserts that no namespace under the prefix is left.
+  const down = async (): Promise<void> => {
     await lab?.close().catch(() => {});
     for (const t of taps) await t.device.close(t.ns).catch(() => {});
-    await netns.removeNamespaces(made);
-    await netns.down();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  };
+  afterAll(() => tapLabTeardown({ down }, { prefix, stateFile, dir }));
 
   test('echo requests from the access port reach the trunk TAP as 802.1Q VLAN 10 frames with good checksums', async () => {
     const pcap = join(dir, 'trunk.pcap');
