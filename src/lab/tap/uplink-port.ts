@@ -15,19 +15,16 @@
 import { clearFrameMeta, newFrameMeta, type FrameMeta, type FramePort } from '../../core/index.js';
 import { PortFrameMeta, type SwitchPort, type SwitchPortHandle } from '../../host/index.js';
 import type { Pollable } from '../../vmbus/index.js';
-import { NDIS_PACKET_TYPE_PROMISCUOUS, packVlan, vlanPpiToTci } from '../../wire/index.js';
+import { ETH_P_8021Q, NDIS_PACKET_TYPE_PROMISCUOUS, VLAN_ETH_HLEN, vlanPpiToTci, vlanTciToPpi } from '../../wire/index.js';
 
 /** A FramePort that can insert an 802.1Q tag on write (io's TapPort): TCI as on the wire, 0 = no tag. */
 export interface TaggingFramePort extends FramePort {
   tryWrite(bytes: Uint8Array, off: number, len: number, meta: FrameMeta, tci?: number): boolean;
 }
 
-/** Ethernet: MAC addresses, then the EtherType (or the 802.1Q TPID) at byte 12. */
+/** Ethernet: MAC addresses, then the EtherType (or the 802.1Q TPID) at byte 12; the tag's bytes (TPID + TCI). */
 const MACS = 12;
-const TPID_8021Q = 0x8100;
-/** The tag's bytes (TPID + TCI), and the shortest tagged frame: MACs, tag, inner EtherType. */
 const TAG = 4;
-const MIN_TAGGED = MACS + TAG + 2;
 
 export interface UplinkCounters {
   /** Frames from the kernel sent into the switch. */
@@ -56,14 +53,14 @@ export class UplinkPort implements SwitchPort, Pollable {
   private readonly fromKernel = (b: Uint8Array, off: number, len: number): void => {
     const m = this.meta;
     m.clear();
-    if (len >= MACS + 2 && ((b[off + MACS]! << 8) | b[off + MACS + 1]!) === TPID_8021Q) {
-      if (len < MIN_TAGGED) {
+    if (len >= MACS + 2 && ((b[off + MACS]! << 8) | b[off + MACS + 1]!) === ETH_P_8021Q) {
+      if (len < VLAN_ETH_HLEN) {
         this.counters.rx_bad_vlan++;
         return;
       }
       const tci = (b[off + MACS + 2]! << 8) | b[off + MACS + 3]!;
       m.hasVlan = true; // also for a priority-only tag (VID 0): its priority travels in the PPI value
-      m.vlanTci = packVlan(tci >>> 13, (tci >>> 12) & 1, tci & 0xfff);
+      m.vlanTci = vlanTciToPpi(tci);
       // The frame is ours until the handler returns (our read buffer, or the RX ring's slot before
       // release): the MACs move up over the tag in place, so the switch sees an untagged frame.
       b.copyWithin(off + TAG, off, off + MACS);

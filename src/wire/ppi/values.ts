@@ -30,6 +30,8 @@ export const vlanCfi = (v: number): number => (v >>> 3) & 1;
 export const vlanId = (v: number): number => (v >>> 4) & 0xfff;
 /** The 802.1Q PPI value as the tag's TCI on the wire (priority bits 13-15, DEI bit 12, id bits 0-11). */
 export const vlanPpiToTci = (v: number): number => (vlanPri(v) << 13) | (vlanCfi(v) << 12) | vlanId(v);
+/** The inverse: a tag's TCI from the wire as the 802.1Q PPI value. */
+export const vlanTciToPpi = (tci: number): number => packVlan(tci >>> 13, (tci >>> 12) & 1, tci & 0xfff);
 
 /** LSOv2 transmit PPI: mss 0..19, tcp_header_offset 20..29, type 30 (=1), ip_version 31 (1 = IPv6). */
 export function packLsoV2Tx(mss: number, tcpHeaderOffset: number, ipv6: boolean): number {
