@@ -549,14 +549,8 @@ static int tap_vnet_hdr_len(int fd) {
   return sz;
 }
 
-/* v as an integer in [lo, hi]: false for a non-number, a fraction, NaN or out of range (napi's int32
- * getter would truncate 1.5 to 1 and wrap 2^32 + fd to fd). */
-static bool get_int(napi_env env, napi_value v, double lo, double hi, int32_t *out) {
-  double d;
-  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= lo && d <= hi) || d != (double)(int64_t)d) return false;
-  *out = (int32_t)d;
-  return true;
-}
+/* tap.c: v as an exact integer in [lo, hi] (no truncation, no wrap). */
+bool tap_get_int(napi_env env, napi_value v, double lo, double hi, int32_t *out);
 
 static const char START_USAGE[] = "relayStart(fdA: number, fdB: number, threads: 1 | 3, poll: boolean): two different non-blocking TAP fds with a vnet header";
 
@@ -566,7 +560,7 @@ napi_value relay_start(napi_env env, napi_callback_info info) {
   int32_t fd_a = -1, fd_b = -1, threads = 0;
   bool poll_mode = false;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 4 || !get_int(env, argv[0], 0, INT32_MAX, &fd_a) || !get_int(env, argv[1], 0, INT32_MAX, &fd_b) || !get_int(env, argv[2], 1, 3, &threads) ||
+  if (argc != 4 || !tap_get_int(env, argv[0], 0, INT32_MAX, &fd_a) || !tap_get_int(env, argv[1], 0, INT32_MAX, &fd_b) || !tap_get_int(env, argv[2], 1, 3, &threads) ||
       napi_get_value_bool(env, argv[3], &poll_mode) != napi_ok || fd_a == fd_b || threads == 2)
     return type_error(env, START_USAGE);
   int hdr_a = tap_vnet_hdr_len(fd_a), hdr_b = tap_vnet_hdr_len(fd_b);

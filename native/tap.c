@@ -41,9 +41,16 @@ static napi_value throw_errno(napi_env env, const char *step, const char *name, 
   return NULL;
 }
 
-static int get_int(napi_env env, napi_value v, int32_t *out) {
-  return napi_get_value_int32(env, v, out) == napi_ok;
+/* v as an integer in [lo, hi]: false for a non-number, a fraction, NaN or out of range (napi's int32
+ * getter would truncate 1.5 to 1 and wrap 2^32 + fd to fd). relay.c takes its arguments with it too. */
+bool tap_get_int(napi_env env, napi_value v, double lo, double hi, int32_t *out) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= lo && d <= hi) || d != (double)(int64_t)d) return false;
+  *out = (int32_t)d;
+  return true;
 }
+
+static bool get_int(napi_env env, napi_value v, int32_t *out) { return tap_get_int(env, v, INT32_MIN, INT32_MAX, out); }
 
 static napi_value tap_open(napi_env env, napi_callback_info info) {
   size_t argc = 4;

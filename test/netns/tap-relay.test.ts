@@ -175,6 +175,11 @@ describe.runIf(run)('C TAP relay between two namespaces', () => {
     for (const args of inexact) {
       expect(() => addon.relayStart!(...args), String(args)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'EINVAL' }));
     }
+    // The rest of the addon takes numbers the same way (tap.c's tap_get_int): close(2^32 + fa) used to close fa.
+    for (const call of [() => addon.close!(fa + 2 ** 32), () => addon.close!(fa + 0.5), () => addon.watch!(fa - 2 ** 32, () => {})]) {
+      expect(call).toThrow(expect.objectContaining({ name: 'TypeError', code: 'EINVAL' }));
+    }
+    expect(linkExists('sx')).toBe(true);
     addon.relayStop!(addon.relayStart!(fa, fb, 1, false)); // the same TAPs with exact arguments start
     // Another of the addon's handles (an external too) is not taken for a relay.
     const watch = addon.watch!(fa, () => {});
