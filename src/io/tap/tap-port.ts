@@ -5,6 +5,7 @@
  */
 import { ConfigError, newFrameMeta, WireError, type FrameHandler, type FrameMeta, type FramePort } from '../../core/index.js';
 import { copyBytes } from '../../packet/index.js';
+import { ETH_P_8021Q } from '../../wire/index.js';
 import { tapAvailability, type TapAddon, type TapWatchHandle } from './addon.js';
 import { FrameRing, RingStat } from './frame-ring.js';
 import { MAX_TAP_READ_LEN } from './tap-io-loops.js';
@@ -52,8 +53,8 @@ function writeHeader(b: Uint8Array, at: number, hdrLen: number, meta: FrameMeta,
   if (tci <= 0) return hdrLen;
   const m = at + hdrLen;
   for (let i = 0; i < MACS; i++) b[m + i] = src[macAt + i]!;
-  b[m + 12] = 0x81;
-  b[m + 13] = 0x00;
+  b[m + 12] = ETH_P_8021Q >>> 8;
+  b[m + 13] = ETH_P_8021Q & 0xff;
   b[m + 14] = (tci >>> 8) & 0xff;
   b[m + 15] = tci & 0xff;
   return hdrLen + MACS + TAG;
