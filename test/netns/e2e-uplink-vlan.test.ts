@@ -7,7 +7,7 @@
 // VLAN 20 is refused by the switch (vlan_dropped). Then the same through the CLI: `netvsc up
 // --detach --uplink-vlan trunk:10 --nic-vlan nic0=access:10`.
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -173,8 +173,7 @@ describe.runIf(run)('netvsc up --detach --uplink-vlan trunk:10 --nic-vlan nic0=a
 
   afterAll(async () => {
     if (pidAlive(pid)) process.kill(pid, 'SIGKILL'); // only when the test failed before its down
-    await new Netns({ prefix: dprefix, stateFile: dstate }).down();
-    rmSync(ddir, { recursive: true, force: true });
+    await tapLabTeardown(undefined, { prefix: dprefix, stateFile: dstate, dir: ddir });
   });
 
   test("the flags reach the background up: vm0's ARP leaves the uplink TAP tagged VLAN 10", async () => {
