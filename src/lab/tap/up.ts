@@ -99,7 +99,7 @@ export async function tapUp(o: TapUpOptions = {}): Promise<TapLab> {
   const subnet = checkSubnet(o.subnet ?? '10.77.0');
   if (o.uplinkVlan !== undefined && o.uplink === undefined) throw new ConfigError('BAD_CONFIG', '--uplink-vlan needs --uplink NAME');
   const uplinkVlan = o.uplinkVlan !== undefined ? checkUplinkVlan(o.uplinkVlan) : undefined;
-  for (const vm of Object.keys(o.vmVlans ?? {})) if (!/^vm\d+$/.test(vm) || Number(vm.slice(2)) >= count) throw new ConfigError('BAD_CONFIG', `vmVlans: no VM '${vm}' (vm0..vm${count - 1})`);
+  for (const vm of Object.keys(o.vmVlans ?? {})) if (!/^vm(0|[1-9]\d*)$/.test(vm) || Number(vm.slice(2)) >= count) throw new ConfigError('BAD_CONFIG', `vmVlans: no VM '${vm}' (vm0..vm${count - 1})`);
   requireTap();
   const netns = new Netns({ ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.stateFile ? { stateFile: o.stateFile } : {}) });
   const uplinkName = o.uplink !== undefined ? uplinkIfName(netns, o.uplink) : null;

@@ -50,5 +50,7 @@ describe('tapUp option checks', () => {
     await expect(tapUp({ uplinkVlan: 'trunk:10' })).rejects.toThrow(/--uplink-vlan needs --uplink NAME/);
     await expect(tapUp({ uplink: 'u', uplinkVlan: 'trunk:0' })).rejects.toThrow(/--uplink-vlan: '0' is not a VLAN id/);
     await expect(tapUp({ vms: 2, vmVlans: { vm2: 10 } })).rejects.toThrow(/vmVlans: no VM 'vm2' \(vm0..vm1\)/);
+    // vm01 names no VM (the VM is vm1): before, it passed the check and its VLAN was never applied.
+    await expect(tapUp({ vms: 2, vmVlans: { vm01: 10 } })).rejects.toThrow(/vmVlans: no VM 'vm01' \(vm0..vm1\)/);
   });
 });
