@@ -13,6 +13,9 @@
  * native/relay.c; no protocol, no JavaScript), with one thread and with three shaped like our lab
  * (VM A, host, VM B), sleeping and polling, each started only for its own measurement, two rounds
  * (one with --quick). Each of ours is also reported against the three-thread relay of its mode.
+ * The relay's threads are this process's too, so its CPU per Gbit/s counts them, plus the idle
+ * lab's (sleeping then: the idle-CPU row, 10.9 ms/s in the full bench of 25 Nov 05:37, ~1 % of the
+ * 3-thread relay's 16.5 Gbit/s x 64 ms/s per Gbit/s of that run).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
