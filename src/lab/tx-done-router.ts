@@ -1,8 +1,8 @@
 /**
  * One NIC's in-place transmit completions (Contract A, docs/guest.md): the driver's onTxDone is this
  * router's `route` for the NIC's whole life, re-probes included, and each owner of in-place buffers
- * registers itself here — the TAP arena (tokens 0 … records-1) and the generators' slots (tokens
- * ≥ GEN_TOKEN_BASE). Before, each owner wrapped whatever onTxDone the driver had when its mapping
+ * registers itself here — the TAP arena (tokens below GEN_TOKEN_BASE: a frame's number mod 2^29,
+ * TxArena) and the generators' slots (tokens ≥ GEN_TOKEN_BASE). Before, each owner wrapped whatever onTxDone the driver had when its mapping
  * finished, so a re-probe during that await left the new driver without the routing.
  */
 import type { TxArena } from './tap/tx-arena.js';
