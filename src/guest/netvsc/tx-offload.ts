@@ -14,7 +14,7 @@
  */
 import { ConfigError, Counters } from '../../core/index.js';
 import { classifyFrame, fillIpv4HeaderChecksum, fillL4Checksum, FlowKey, txHashTo, writePseudoSeed } from '../../packet/index.js';
-import { HV_DEFAULT_L4HASH, IPPROTO_TCP, IPPROTO_UDP, packCsumTx, packLsoV2Tx, packVlan } from '../../wire/index.js';
+import { HV_DEFAULT_L4HASH, IPPROTO_TCP, IPPROTO_UDP, packCsumTx, packLsoV2Tx, vlanTciToPpi } from '../../wire/index.js';
 import { TX_F_CSUM, TX_F_HASH, TX_F_LSO, TX_F_VLAN, type TxMeta } from './meta.js';
 import type { OffloadPlan } from './offload.js';
 
@@ -71,7 +71,7 @@ export class TxOffloadPrep {
     this.poppedTci = -1;
     if (len >= 18 && frame[off + 12] === 0x81 && frame[off + 13] === 0x00) {
       const tci = (frame[off + 14]! << 8) | frame[off + 15]!;
-      meta.vlan = packVlan(tci >>> 13, (tci >>> 12) & 1, tci & 0xfff);
+      meta.vlan = vlanTciToPpi(tci);
       meta.flags |= TX_F_VLAN;
       this.poppedTci = tci;
       frame.copyWithin(off + 4, off, off + 12);
