@@ -215,5 +215,10 @@ describe('VmRuntime re-probe', () => {
     expect([slots.inFlight, gen.report().inPlace]).toEqual([32, 64]);
     for (let s = 0; s < 32; s++) nextDriver.onTxDone(GEN_TOKEN_BASE + s);
     expect([slots.inFlight, slots.badTokens]).toEqual([0, 0]);
+    // The live device completing a slot twice, one past the last, or a fraction of one: ignored, counted in stats.
+    gen.poll();
+    for (const t of [GEN_TOKEN_BASE + 3, GEN_TOKEN_BASE + 3, GEN_TOKEN_BASE + 32, GEN_TOKEN_BASE + 4.5]) nextDriver.onTxDone(t);
+    expect(slots.inFlight).toBe(31);
+    expect(rt.stats('eth0').lab.tx_done_ignored_gen).toBe(3);
   });
 });

@@ -57,6 +57,8 @@ export interface TxDoneCounters {
   /** In-flight TAP arena records / generator slots it never returned, freed when it was retired. */
   tx_done_missing: number;
   tx_done_missing_gen: number;
+  /** Completions of the live device for a generator token not in flight (twice, unknown): ignored (GenTxSlots.badTokens). */
+  tx_done_ignored_gen: number;
 }
 
 export interface GuestNicVf extends GuestVfState {
@@ -158,7 +160,7 @@ export class VmRuntime {
     const n = this.nic(nic);
     const vf = n.driver.vfState();
     const r = this.txDone.get(nic);
-    const done: TxDoneCounters = { tx_done_stale: r?.stale ?? 0, tx_done_missing: r?.missing ?? 0, tx_done_missing_gen: r?.missingSlots ?? 0 };
+    const done: TxDoneCounters = { tx_done_stale: r?.stale ?? 0, tx_done_missing: r?.missing ?? 0, tx_done_missing_gen: r?.missingSlots ?? 0, tx_done_ignored_gen: r?.slots?.badTokens ?? 0 };
     return { ethtool: n.driver.stats(), lab: { ...n.counters, ...done }, info: n.driver.info(), vf: { ...vf, device: this.vfs.deviceStats(vf.serial) } };
   }
 

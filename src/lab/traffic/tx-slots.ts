@@ -26,7 +26,7 @@ export class GenTxSlots {
   readonly views: Uint8Array[] = [];
   private readonly owned: Uint8Array;
   private nextTemplate = 1;
-  /** onTxDone tokens for no slot in flight (a hostile or confused completion): ignored. */
+  /** onTxDone tokens for no slot in flight (a hostile or confused completion): ignored (stats lab tx_done_ignored_gen). */
   badTokens = 0;
 
   constructor(
@@ -69,7 +69,8 @@ export class GenTxSlots {
   /** The NIC's onTxDone for a generator token. */
   done(token: number): void {
     const s = token - GEN_TOKEN_BASE;
-    if (!(s >= 0 && s < this.count) || this.busy[s] === 0) {
+    // busy[s] !== 1 also refuses a fraction (a typed array has no such index: undefined).
+    if (!(s >= 0 && s < this.count) || this.busy[s] !== 1) {
       this.badTokens++;
       return;
     }
