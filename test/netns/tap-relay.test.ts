@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Netns, TapRelay, tapAvailability, type TapRelayCounters, type TapRelayThreads, VNET_HDR_LEN } from '../../src/io/index.js';
+import { Netns, TapRelay, tapAvailability, type TapAddon, type TapRelayCounters, type TapRelayThreads, VNET_HDR_LEN } from '../../src/io/index.js';
 import { iperf3 } from '../harness/e2e-tools.js';
 import { netnsCanRun, testPrefix } from '../harness/netns-guard.js';
 
@@ -32,12 +32,17 @@ describe.runIf(run)('C TAP relay between two namespaces', () => {
     spareTaps = [await openSpare('sx'), await openSpare('sy')];
   });
 
-  async function openSpare(tag: string): Promise<number> {
+  /** The addon, which the suite's guard (needsTap) made sure of. */
+  function tapAddon(): TapAddon {
     const a = tapAvailability();
     if (!a.ok) throw new Error(a.reason);
+    return a.addon;
+  }
+
+  async function openSpare(tag: string): Promise<number> {
     const name = netns.name(tag);
     await netns.recordLink(name);
-    return a.addon.open(name, VNET_HDR_LEN, 0, true).fd;
+    return tapAddon().open(name, VNET_HDR_LEN, 0, true).fd;
   }
 
   const linkExists = (tag: string): boolean => spawnSync('ip', ['link', 'show', 'dev', netns.name(tag)], { stdio: 'ignore' }).status === 0;
@@ -159,9 +164,7 @@ describe.runIf(run)('C TAP relay between two namespaces', () => {
   }
 
   test('bad arguments are TypeErrors (EINVAL); a second start is refused; a second stop returns null', () => {
-    const a = tapAvailability();
-    if (!a.ok) throw new Error(a.reason);
-    const addon = a.addon as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const addon = tapAddon() as unknown as Record<string, (...args: unknown[]) => unknown>;
     const bad: unknown[][] = [[], [0, 1, 2, false], [-1, 1, 1, false], [3, 3, 1, false], ['x', 1, 1, false], [0, 1, 1, 'no'], [0, 1, 1, false]];
     for (const args of bad) {
       // fds 0 and 1 are not TAPs: refused before any thread starts.
@@ -203,9 +206,7 @@ describe.runIf(run)('C TAP relay between two namespaces', () => {
   });
 
   test('a TAP a running relay uses is refused (Error EBUSY) until it stops; the relay keeps its own fd', async () => {
-    const a = tapAvailability();
-    if (!a.ok) throw new Error(a.reason);
-    const addon = a.addon;
+    const addon = tapAddon();
     const [fa, fb] = spareTaps as [number, number];
     const fc = await openSpare('sz');
     try {
