@@ -33,6 +33,8 @@ export interface NetnsOptions {
 }
 
 export interface LinkConfig {
+  /** The link's MAC address (`ip link set … address`), set first: a TAP takes its NIC's MAC. */
+  readonly mac?: string;
   /** An address with prefix length, e.g. `10.77.0.1/24`. */
   readonly address?: string;
   readonly mtu?: number;
@@ -112,6 +114,7 @@ export class Netns {
   /** Sets MTU, address and up state of a link inside `netns` (null: root namespace). */
   async configureLink(netns: string | null, name: string, cfg: LinkConfig): Promise<void> {
     checkOwnedName(this.prefix, name, 'link');
+    if (cfg.mac !== undefined) await mustRun(ipIn(netns, 'link', 'set', 'dev', name, 'address', cfg.mac));
     if (cfg.mtu !== undefined) await mustRun(ipIn(netns, 'link', 'set', 'dev', name, 'mtu', String(cfg.mtu)));
     if (cfg.address !== undefined) await mustRun(ipIn(netns, 'addr', 'add', cfg.address, 'dev', name));
     if (cfg.up ?? true) await mustRun(ipIn(netns, 'link', 'set', 'dev', name, 'up'));

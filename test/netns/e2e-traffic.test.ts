@@ -35,6 +35,12 @@ describe.runIf(run)('two VMs on TAPs', () => {
     const st = await a!.tap.stats();
     expect(st.tx_frames).toBeGreaterThanOrEqual(20);
     expect(st.rx_frames).toBeGreaterThanOrEqual(20);
+    // Each TAP took its synthetic NIC's MAC (Netns.configureLink's mac) and its MTU.
+    for (const v of up!.vms) {
+      const link = await up!.netns.exec(v.ns, ['ip', '-o', 'link', 'show', 'dev', v.ifName]);
+      expect(link.stdout).toContain(`link/ether ${v.tap.nic.mac}`);
+      expect(link.stdout).toMatch(new RegExp(`mtu ${v.tap.nic.info.mtu} `));
+    }
   });
 
   test('busy-poll mode: ping and a control call go through, the loops polled and yielded, and it switches off', async () => {

@@ -79,9 +79,7 @@ export class TapRelay {
           throw new ResourceError('BAD_CONFIG', `cannot open TAP ${end.ifName}: ${(e as Error).message}`, { cause: e });
         }
         await netns.moveLink(end.ifName, end.ns);
-        const mac = await netns.exec(end.ns, ['ip', 'link', 'set', 'dev', end.ifName, 'address', end.mac]);
-        if (mac.code !== 0) throw new ConfigError('BAD_CONFIG', `ip link set ${end.ifName} address ${end.mac}: ${mac.stderr.trim()}`);
-        await netns.configureLink(end.ns, end.ifName, { address: end.address });
+        await netns.configureLink(end.ns, end.ifName, { mac: end.mac, address: end.address });
       }
     } catch (e) {
       for (const fd of fds) addon.close(fd); // a TAP that is not persistent goes with its fd

@@ -63,9 +63,7 @@ export async function attachNicTap(netns: Netns, nic: LabNic, o: NicTapOptions):
   const device = TapDevice.open({ name: o.ifName, offloads: tunFlags, reader: 'inline' });
   try {
     await netns.moveLink(o.ifName, o.ns);
-    const mac = await netns.exec(o.ns, ['ip', 'link', 'set', 'dev', o.ifName, 'address', nic.mac]);
-    if (mac.code !== 0) throw new ConfigError('BAD_CONFIG', `ip link set ${o.ifName} address ${nic.mac}: ${mac.stderr.trim()}`);
-    await netns.configureLink(o.ns, o.ifName, { address: o.address, mtu: nic.info.mtu });
+    await netns.configureLink(o.ns, o.ifName, { mac: nic.mac, address: o.address, mtu: nic.info.mtu });
     await client.call('attachTap', [nic.name, device.shared, { offloads }]);
   } catch (e) {
     await device.close(o.ns).catch(() => {});
